@@ -1,0 +1,38 @@
+import type { CommandModule } from 'yargs';
+import type { LoreContext } from '../../core/context.js';
+import { importSessions, type ImportSummary } from '../../core/import.js';
+import { importLine } from '../output.js';
+
+/** Runs the implicit capture that most commands start with, and reports warnings on stderr. */
+export async function captureQuietly(ctx: LoreContext, verbose = false): Promise<ImportSummary> {
+  const summary = await importSessions(ctx);
+  reportImport(ctx, summary, verbose, true);
+  return summary;
+}
+
+export function reportImport(ctx: LoreContext, summary: ImportSummary, verbose: boolean, toStderr: boolean): void {
+  for (const w of summary.warnings) ctx.env.stderr.write(`warning: ${w}\n`);
+  const line = importLine(summary, verbose);
+  if (line && (verbose || !toStderr)) (toStderr ? ctx.env.stderr : ctx.env.stdout).write(`${line}\n`);
+}
+
+export function importCommand(ctx: LoreContext): CommandModule<object, { verbose: boolean; json: boolean }> {
+  return {
+    command: 'import',
+    describe: 'Capture Claude Code and Codex sessions into the local store (other commands do it too)',
+    builder: (y) =>
+      y
+        .option('verbose', { alias: 'v', type: 'boolean', default: false, describe: 'Say what was checked even when nothing changed' })
+        .option('json', { type: 'boolean', default: false, describe: 'Print the import summary as JSON' })
+        .example('git lore import', 'import new and grown sessions'),
+    handler: async (argv) => {
+      const summary = await importSessions(ctx);
+      if (argv.json) {
+        ctx.env.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+        return;
+      }
+      for (const w of summary.warnings) ctx.env.stderr.write(`warning: ${w}\n`);
+      ctx.env.stdout.write(`${importLine(summary, true) ?? 'nothing to import'}\n`);
+    },
+  };
+}

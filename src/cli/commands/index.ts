@@ -1,0 +1,10 @@
+import type { CommandModule } from 'yargs';
+import type { LoreContext } from '../../core/context.js';
+import { importCommand } from './import.js';
+import { sessionsCommand } from './sessions.js';
+import { showCommand } from './show.js';
+
+/** Every `git lore` command, in the order `--help` lists them. */
+export function commands(ctx: LoreContext): Array<CommandModule<any, any>> {
+  return [importCommand(ctx), sessionsCommand(ctx), showCommand(ctx)];
+}

@@ -1,0 +1,27 @@
+import type { CommandModule } from 'yargs';
+import type { LoreContext } from '../../core/context.js';
+import { showSession } from '../../core/sessions.js';
+import { colors, transcript } from '../output.js';
+import { captureQuietly } from './import.js';
+
+export function showCommand(ctx: LoreContext): CommandModule<object, { id: string; json: boolean; at?: number }> {
+  return {
+    command: 'show <id>',
+    describe: 'Show one session as a readable transcript',
+    builder: (y) =>
+      y
+        .positional('id', { type: 'string', demandOption: true, describe: 'Session id or a unique prefix' })
+        .option('json', { type: 'boolean', default: false, describe: 'Stable JSON output (docs/json.md)' })
+        .option('at', { type: 'number', describe: 'Start at this message (seq), marked with ▶' })
+        .example('git lore show 0ccf1a04', 'the transcript of a session'),
+    handler: async (argv) => {
+      await captureQuietly(ctx);
+      const detail = showSession(ctx, argv.id);
+      if (argv.json) {
+        ctx.env.stdout.write(`${JSON.stringify({ version: 1, ...detail }, null, 2)}\n`);
+        return;
+      }
+      ctx.env.stdout.write(transcript(detail, colors(ctx.env.stdout, ctx.env.vars), argv.at));
+    },
+  };
+}

@@ -1,0 +1,61 @@
+import yargs, { type Argv } from 'yargs';
+import type { Env, Sink } from '../env.js';
+import { LoreError, UsageError, toLoreError } from '../errors.js';
+import { LoreContext } from '../core/context.js';
+import { log } from '../log.js';
+import { commands } from './commands/index.js';
+
+/** Builds the Env from the real process: the only place that reads `process`. */
+export function processEnv(): Env {
+  const sink = (s: NodeJS.WriteStream): Sink => ({ write: (t: string) => void s.write(t), isTTY: Boolean(s.isTTY) });
+  return {
+    cwd: process.cwd(),
+    vars: { ...process.env },
+    stdout: sink(process.stdout),
+    stderr: sink(process.stderr),
+    stdinIsTTY: Boolean(process.stdin.isTTY),
+    now: () => new Date(),
+  };
+}
+
+/** Runs one command line; returns the exit code. The one catch of git-lore lives here. */
+export async function runCli(argv: string[], env: Env): Promise<number> {
+  const ctx = new LoreContext(env);
+  let parser: Argv = yargs(argv)
+    .scriptName('git lore')
+    .usage('git lore <command> [options]\n\nKeeps the reasoning behind code (AI agent sessions) next to the code, encrypted, in git.')
+    .example('git lore sessions', 'list the agent sessions of this repository')
+    .strict()
+    .demandCommand(1, 'Name a command; `git lore --help` lists them.')
+    .recommendCommands()
+    .exitProcess(false)
+    .help()
+    .alias('h', 'help')
+    .version(false)
+    .wrap(Math.min(100, process.stdout.columns || 100))
+    .fail((msg, err) => {
+      throw err ?? new UsageError(msg ?? 'invalid usage', { hint: 'See `git lore --help`.' });
+    });
+  for (const cmd of commands(ctx)) parser = parser.command(cmd);
+  try {
+    await parser.parseAsync();
+    return 0;
+  } catch (raw) {
+    const err = toLoreError(raw);
+    log.main('failed: %O', raw);
+    env.stderr.write(`git-lore: ${err.message}\n`);
+    if (err.hint) env.stderr.write(`hint: ${err.hint}\n`);
+    return err.exitCode;
+  } finally {
+    ctx.close();
+  }
+}
+
+/** Entry point used by bin/git-lore. */
+export async function main(argv: string[]): Promise<void> {
+  const env = processEnv();
+  const code = await runCli(argv, env);
+  process.exitCode = code;
+}
+
+export { LoreError };

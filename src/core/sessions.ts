@@ -1,0 +1,73 @@
+import { UsageError } from '../errors.js';
+import type { LoreContext } from './context.js';
+import type { EditRow, MessageRow, SessionRow } from '../store/db.js';
+
+/** The stable JSON shape of one session in listings (documented in docs/json.md). */
+export interface SessionSummary {
+  id: string;
+  tool: string;
+  toolVersion: string | null;
+  branch: string | null;
+  startedAt: string | null;
+  updatedAt: string | null;
+  messageCount: number;
+  subagentCount: number;
+  editCount: number;
+  title: string | null;
+  repository: string | null;
+  origin: 'local' | 'sync';
+}
+
+export function summarize(row: SessionRow, editCount: number): SessionSummary {
+  return {
+    id: row.id, tool: row.tool, toolVersion: row.tool_version, branch: row.branch, startedAt: row.started_at,
+    updatedAt: row.updated_at, messageCount: row.message_count, subagentCount: row.subagent_count, editCount,
+    title: row.title, repository: row.repo_root, origin: row.origin,
+  };
+}
+
+/** The main root of the repository containing the current folder, or null. */
+export async function currentRepoRoot(ctx: LoreContext): Promise<string | null> {
+  const info = await ctx.git().repoInfo();
+  return info ? info.mainRoot : null;
+}
+
+/** Sessions of the current repository, or of every repository (and none) with `all`. */
+export async function listSessions(ctx: LoreContext, opts: { all: boolean }): Promise<{ repository: string | null; sessions: SessionSummary[] }> {
+  const repository = opts.all ? null : await currentRepoRoot(ctx);
+  if (!opts.all && !repository) {
+    throw new UsageError('not inside a git repository', { hint: 'Run it inside a repository, or use `git lore sessions --all`.' });
+  }
+  const rows = ctx.db.listSessions(repository ?? undefined);
+  const counts = new Map<string, number>(
+    (ctx.db.db.prepare('SELECT session_id, count(*) AS n FROM edits GROUP BY session_id').all() as Array<{ session_id: string; n: number }>).map((r) => [r.session_id, r.n]),
+  );
+  return { repository, sessions: rows.map((r) => summarize(r, counts.get(r.id) ?? 0)) };
+}
+
+/** Finds one session by full id or unique prefix; a usage error names the candidates otherwise. */
+export function resolveSession(ctx: LoreContext, idOrPrefix: string): SessionRow {
+  const id = idOrPrefix.trim().toLowerCase();
+  if (!/^[0-9a-f-]{4,}$/.test(id)) {
+    throw new UsageError(`not a session id: ${JSON.stringify(idOrPrefix)}`, { hint: 'Give at least 4 characters of an id from `git lore sessions`.' });
+  }
+  const exact = ctx.db.getSession(id);
+  if (exact) return exact;
+  const found = ctx.db.findByPrefix(id, 5);
+  if (found.length === 1) return found[0]!;
+  if (found.length === 0) throw new UsageError(`no session matches ${id}`, { hint: 'List them with `git lore sessions --all`.' });
+  throw new UsageError(`${id} is ambiguous: ${found.map((f) => f.id).join(', ')}`, { hint: 'Give more characters of the id.' });
+}
+
+export interface SessionDetail {
+  session: SessionSummary;
+  messages: MessageRow[];
+  edits: Array<Omit<EditRow, 'added_json' | 'id' | 'session_id'> & { added: string[] }>;
+}
+
+/** A whole session: summary, messages and edits with their added lines. */
+export function showSession(ctx: LoreContext, idOrPrefix: string): SessionDetail {
+  const row = resolveSession(ctx, idOrPrefix);
+  const edits = ctx.db.edits(row.id).map(({ added_json, id: _id, session_id: _sid, ...rest }) => ({ ...rest, added: JSON.parse(added_json) as string[] }));
+  return { session: summarize(row, edits.length), messages: ctx.db.messages(row.id), edits };
+}

@@ -1,0 +1,59 @@
+import os from 'node:os';
+import path from 'node:path';
+
+/** A writable text sink (stdout or stderr). */
+export interface Sink {
+  write(text: string): void;
+  readonly isTTY: boolean;
+}
+
+/**
+ * The explicit environment every use case receives: no module reads `process` except the CLI,
+ * which builds this once. Tests build their own.
+ */
+export interface Env {
+  readonly cwd: string;
+  /** Environment variables, as given to the process. Child processes get a scrubbed copy. */
+  readonly vars: Readonly<Record<string, string | undefined>>;
+  readonly stdout: Sink;
+  readonly stderr: Sink;
+  /** Whether stdin is an interactive terminal (hooks and CI never are). */
+  readonly stdinIsTTY: boolean;
+  readonly now: () => Date;
+}
+
+/** Where things live, resolved once from the environment. */
+export interface Paths {
+  loreHome: string;
+  claudeDir: string;
+  codexHome: string;
+}
+
+/** Resolves LORE_HOME, CLAUDE_CONFIG_DIR and CODEX_HOME with their documented defaults. */
+export function resolvePaths(env: Env): Paths {
+  const home = env.vars.HOME || os.homedir();
+  const abs = (p: string) => path.resolve(env.cwd, p);
+  return {
+    loreHome: abs(env.vars.LORE_HOME || path.join(home, '.lore')),
+    claudeDir: abs(env.vars.CLAUDE_CONFIG_DIR || path.join(home, '.claude')),
+    codexHome: abs(env.vars.CODEX_HOME || path.join(home, '.codex')),
+  };
+}
+
+/** A sink that collects text, for tests and for capturing output. */
+export function memorySink(isTTY = false): Sink & { text(): string } {
+  const parts: string[] = [];
+  return { isTTY, write: (t: string) => void parts.push(t), text: () => parts.join('') };
+}
+
+/** Builds an Env for a library caller or a test. */
+export function makeEnv(opts: { cwd: string; vars: Record<string, string | undefined>; stdout?: Sink; stderr?: Sink; now?: () => Date }): Env {
+  return {
+    cwd: opts.cwd,
+    vars: opts.vars,
+    stdout: opts.stdout ?? memorySink(),
+    stderr: opts.stderr ?? memorySink(),
+    stdinIsTTY: false,
+    now: opts.now ?? (() => new Date()),
+  };
+}

@@ -1,0 +1,64 @@
+/**
+ * The one error family of git-lore. Every failure that reaches the CLI is a LoreError (or is
+ * wrapped into one) carrying an exit code and a hint that names the next command to run.
+ * Core code throws these and never prints or exits; the CLI entry has the only catch.
+ */
+export type ExitCode = 1 | 2;
+
+export interface LoreErrorOptions {
+  /** What the user should do next, ideally an exact command. */
+  hint?: string;
+  /** The underlying error, always set when there is one. */
+  cause?: unknown;
+  /** Exit code: 1 for failures, 2 for usage or bad input. */
+  exitCode?: ExitCode;
+}
+
+/** Base class: a failure with an exit code and an actionable hint. */
+export class LoreError extends Error {
+  readonly hint: string | undefined;
+  readonly exitCode: ExitCode;
+  constructor(message: string, options: LoreErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.hint = options.hint;
+    this.exitCode = options.exitCode ?? 1;
+  }
+}
+
+/** Bad input or usage: exit code 2. */
+export class UsageError extends LoreError {
+  constructor(message: string, options: Omit<LoreErrorOptions, 'exitCode'> = {}) {
+    super(message, { ...options, exitCode: 2 });
+  }
+}
+
+/** A git child process failed. Carries argv (never secrets: none are ever passed in argv), exit code, stderr. */
+export class GitError extends LoreError {
+  readonly argv: readonly string[];
+  readonly gitExitCode: number | undefined;
+  readonly stderr: string;
+  constructor(argv: readonly string[], gitExitCode: number | undefined, stderr: string, options: LoreErrorOptions = {}) {
+    const first = stderr.trim().split('\n').filter(Boolean).slice(-1)[0] ?? '';
+    super(`git ${argv.slice(0, 3).join(' ')} failed${gitExitCode === undefined ? '' : ` (exit ${gitExitCode})`}${first ? `: ${first}` : ''}`, options);
+    this.argv = argv;
+    this.gitExitCode = gitExitCode;
+    this.stderr = stderr;
+  }
+}
+
+/** Decryption or authentication failed: wrong key, tampered or corrupt data. */
+export class CryptoError extends LoreError {}
+
+/** The local store (LORE_HOME, SQLite database) cannot be used. */
+export class StoreError extends LoreError {}
+
+/** Wraps anything into a LoreError, keeping the cause. */
+export function toLoreError(err: unknown): LoreError {
+  if (err instanceof LoreError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  return new LoreError(`internal error: ${message}`, {
+    cause: err,
+    hint: 'Re-run with DEBUG=lore:* for details and report it with that output.',
+  });
+}

@@ -1,0 +1,360 @@
+import path from 'node:path';
+import type { Env } from '../env.js';
+import { GitError, UsageError } from '../errors.js';
+import { childEnv, run, spawnLong, type RunResult } from '../process/spawn.js';
+import { log } from '../log.js';
+
+/**
+ * Package git: every invocation of the system `git` binary made by git-lore goes through this
+ * module, one function per operation, using plumbing and machine formats only.
+ */
+
+export const ZERO_OID = '0000000000000000000000000000000000000000';
+
+/** Where a repository lives. `mainRoot` is the main worktree's root (linked worktrees share it). */
+export interface RepoInfo {
+  root: string;
+  gitDir: string;
+  commonDir: string;
+  mainRoot: string;
+}
+
+export interface TreeEntry {
+  mode: string;
+  type: string;
+  oid: string;
+  path: string;
+}
+
+export interface TreeChange {
+  status: string;
+  path: string;
+  oldOid: string;
+  newOid: string;
+}
+
+export interface PushRefResult {
+  flag: string;
+  src: string;
+  dst: string;
+  summary: string;
+  reason: string;
+}
+
+/** Refuses user-typed names that git would take for options. */
+export function assertSafeName(kind: string, value: string): void {
+  if (!value || value.startsWith('-') || /[\0\n]/.test(value)) {
+    throw new UsageError(`invalid ${kind}: ${JSON.stringify(value)}`, { hint: `Give a ${kind} that does not start with '-'.` });
+  }
+}
+
+/** A handle on one repository (or a bare git dir): all operations run with `-C dir`. */
+export class Git {
+  readonly dir: string;
+  private readonly env: Env;
+  private readonly extraEnv: Record<string, string>;
+
+  constructor(env: Env, dir: string, extraEnv: Record<string, string> = {}) {
+    this.env = env;
+    this.dir = dir;
+    this.extraEnv = extraEnv;
+  }
+
+  /** The scrubbed environment git children get (no passphrase, no inherited GIT_DIR). */
+  childEnv(extra: Record<string, string> = {}): Record<string, string> {
+    return childEnv(this.env.vars, { ...this.extraEnv, ...extra });
+  }
+
+  /** Runs git; returns the raw result without judging the exit code. */
+  async raw(args: readonly string[], opts: { input?: string | Uint8Array; env?: Record<string, string>; inheritStderr?: boolean } = {}): Promise<RunResult> {
+    return run('git', ['-C', this.dir, ...args], {
+      cwd: this.dir,
+      env: this.childEnv(opts.env),
+      ...(opts.input !== undefined ? { input: opts.input } : {}),
+      ...(opts.inheritStderr ? { inheritStderr: true } : {}),
+    });
+  }
+
+  /** Runs git and throws GitError on a non-zero exit; returns stdout as a Buffer. */
+  async exec(args: readonly string[], opts: { input?: string | Uint8Array; env?: Record<string, string>; inheritStderr?: boolean } = {}): Promise<Buffer> {
+    const r = await this.raw(args, opts);
+    if (r.exitCode !== 0) throw new GitError(args, r.exitCode, r.stderr);
+    return r.stdout;
+  }
+
+  async text(args: readonly string[], opts: { input?: string | Uint8Array; env?: Record<string, string> } = {}): Promise<string> {
+    return (await this.exec(args, opts)).toString('utf8');
+  }
+
+  /**
+   * Describes the repository containing `this.dir`. Returns null when the folder is not inside a
+   * git repository (or does not exist).
+   */
+  async repoInfo(): Promise<RepoInfo | null> {
+    const r = await this.raw(['rev-parse', '--path-format=absolute', '--show-toplevel', '--absolute-git-dir', '--git-common-dir']).catch(() => null);
+    if (!r || r.exitCode !== 0) return null;
+    const [root, gitDir, commonDir] = r.stdout.toString('utf8').trim().split('\n');
+    if (!root || !gitDir || !commonDir) return null;
+    const mainRoot = commonDir !== gitDir && path.basename(commonDir) === '.git' ? path.dirname(commonDir) : root;
+    return { root, gitDir, commonDir, mainRoot };
+  }
+
+  /** The absolute git dir (works for bare repositories). Throws when not a repository. */
+  async gitDir(): Promise<string> {
+    return (await this.text(['rev-parse', '--absolute-git-dir'])).trim();
+  }
+
+  /** Resolves a ref or revision to an object id; returns null when it does not exist. */
+  async resolve(rev: string): Promise<string | null> {
+    const r = await this.raw(['rev-parse', '-q', '--verify', '--end-of-options', rev]);
+    if (r.exitCode !== 0) return null;
+    return r.stdout.toString('utf8').trim() || null;
+  }
+
+  /** Lists a tree recursively (blobs only). Returns [] for the empty tree. */
+  async lsTree(treeish: string): Promise<TreeEntry[]> {
+    const out = await this.exec(['ls-tree', '-r', '-z', '--full-tree', treeish]);
+    const entries: TreeEntry[] = [];
+    for (const rec of out.toString('utf8').split('\0')) {
+      if (!rec) continue;
+      const tab = rec.indexOf('\t');
+      const [mode, type, oid] = rec.slice(0, tab).split(' ');
+      entries.push({ mode: mode!, type: type!, oid: oid!, path: rec.slice(tab + 1) });
+    }
+    return entries;
+  }
+
+  /** What changed between two trees (blobs, recursive, no rename detection). */
+  async diffTree(from: string, to: string): Promise<TreeChange[]> {
+    const out = (await this.exec(['diff-tree', '-r', '-z', '--no-renames', from, to])).toString('utf8');
+    const parts = out.split('\0');
+    const changes: TreeChange[] = [];
+    for (let i = 0; i + 1 < parts.length; i += 2) {
+      const head = parts[i]!;
+      if (!head.startsWith(':')) { i -= 1; continue; }
+      const [, , oldOid, newOid, status] = head.slice(1).split(' ');
+      changes.push({ status: status!, oldOid: oldOid!, newOid: newOid!, path: parts[i + 1]! });
+    }
+    return changes;
+  }
+
+  /**
+   * Compare-and-swap ref update: moves `ref` to `newOid` only if it currently points at `oldOid`
+   * (null: only if it does not exist). Returns false when someone else moved the ref.
+   */
+  async updateRef(ref: string, newOid: string, oldOid: string | null, message = 'lore'): Promise<boolean> {
+    const r = await this.raw(['update-ref', '-m', message, ref, newOid, oldOid ?? ZERO_OID]);
+    if (r.exitCode === 0) return true;
+    if (/cannot lock ref|is at .* but expected|reference already exists|unable to resolve/.test(r.stderr)) return false;
+    throw new GitError(['update-ref', ref], r.exitCode, r.stderr);
+  }
+
+  async deleteRef(ref: string): Promise<void> {
+    await this.raw(['update-ref', '-d', ref]);
+  }
+
+  /** Reads one config value; null when unset. `file` reads a config file instead of the repository's. */
+  async configGet(key: string, file?: string): Promise<string | null> {
+    const r = await this.raw(['config', ...(file ? ['-f', file] : []), '--get', key]);
+    if (r.exitCode === 1) return null;
+    if (r.exitCode !== 0) throw new GitError(['config', '--get', key], r.exitCode, r.stderr);
+    return r.stdout.toString('utf8').replace(/\n$/, '');
+  }
+
+  async configGetAll(key: string, file?: string): Promise<string[]> {
+    const r = await this.raw(['config', ...(file ? ['-f', file] : []), '--get-all', key]);
+    if (r.exitCode === 1) return [];
+    if (r.exitCode !== 0) throw new GitError(['config', '--get-all', key], r.exitCode, r.stderr);
+    return r.stdout.toString('utf8').split('\n').filter((l) => l.length > 0);
+  }
+
+  /** Lists `key=value` pairs of a config file (null-separated machine format). */
+  async configList(file: string): Promise<Array<[string, string]>> {
+    const r = await this.raw(['config', '-f', file, '--list', '-z']);
+    if (r.exitCode !== 0) return [];
+    return r.stdout.toString('utf8').split('\0').filter(Boolean).map((rec) => {
+      const nl = rec.indexOf('\n');
+      return nl < 0 ? [rec, ''] : [rec.slice(0, nl), rec.slice(nl + 1)];
+    });
+  }
+
+  async configSet(key: string, value: string, file?: string): Promise<void> {
+    await this.exec(['config', ...(file ? ['-f', file] : []), key, value]);
+  }
+
+  async configAdd(key: string, value: string, file?: string): Promise<void> {
+    await this.exec(['config', ...(file ? ['-f', file] : []), '--add', key, value]);
+  }
+
+  async configUnset(key: string, file?: string): Promise<void> {
+    const r = await this.raw(['config', ...(file ? ['-f', file] : []), '--unset-all', key]);
+    if (r.exitCode !== 0 && r.exitCode !== 5) throw new GitError(['config', '--unset-all', key], r.exitCode, r.stderr);
+  }
+
+  /** Names of configured remotes. */
+  async remotes(): Promise<string[]> {
+    return (await this.text(['remote'])).split('\n').filter(Boolean);
+  }
+
+  /**
+   * Fetches refspecs from a remote. Returns the failure (stderr) instead of throwing when the
+   * remote cannot be reached, so callers can decide how loud to be.
+   */
+  async fetch(remote: string, refspecs: string[], opts: { quiet?: boolean } = {}): Promise<RunResult> {
+    return this.raw(['fetch', '--no-write-fetch-head', '--no-auto-gc', '--no-recurse-submodules', ...(opts.quiet ? ['-q'] : []), remote, ...refspecs], {
+      env: { GIT_TERMINAL_PROMPT: this.env.stdinIsTTY ? '1' : '0' },
+    });
+  }
+
+  /**
+   * Pushes refspecs without force (unless a refspec says so) and without running hooks;
+   * returns git's per-ref porcelain results and the raw run.
+   */
+  async push(remote: string, refspecs: string[], opts: { extraArgs?: string[] } = {}): Promise<{ run: RunResult; refs: PushRefResult[] }> {
+    const r = await this.raw(['push', '--porcelain', '--no-verify', ...(opts.extraArgs ?? []), remote, ...refspecs], {
+      env: { GIT_TERMINAL_PROMPT: this.env.stdinIsTTY ? '1' : '0' },
+    });
+    return { run: r, refs: parsePushPorcelain(r.stdout.toString('utf8')) };
+  }
+
+  /** Starts a long-lived `git cat-file --batch` reader. Close it when done. */
+  catFile(): CatFile {
+    return new CatFile(this);
+  }
+
+  /**
+   * Writes objects and one commit with `git fast-import` in a single pack, without zlib effort
+   * (ciphertext does not compress). Returns the new commit id. The commit is written to a scratch
+   * ref that is deleted afterwards; publishing is the caller's compare-and-swap.
+   */
+  async fastImportCommit(spec: FastImportCommit): Promise<string> {
+    const scratch = `refs/lore/tmp/import-${process.pid}-${Math.random().toString(36).slice(2)}`;
+    const chunks: Buffer[] = [];
+    const push = (s: string | Buffer) => chunks.push(typeof s === 'string' ? Buffer.from(s, 'utf8') : s);
+    let mark = 0;
+    const blobMarks = new Map<string, number>();
+    for (const f of spec.files) {
+      if (f.data === undefined) continue;
+      mark += 1;
+      blobMarks.set(f.path, mark);
+      push(`blob\nmark :${mark}\ndata ${f.data.length}\n`);
+      push(f.data);
+      push('\n');
+    }
+    mark += 1;
+    const commitMark = mark;
+    const when = `${Math.floor(spec.time.getTime() / 1000)} +0000`;
+    const msg = Buffer.from(spec.message, 'utf8');
+    push(`commit ${scratch}\nmark :${commitMark}\ncommitter ${spec.committer} ${when}\ndata ${msg.length}\n`);
+    push(msg);
+    push('\n');
+    if (spec.parents[0]) push(`from ${spec.parents[0]}\n`);
+    for (const p of spec.parents.slice(1)) push(`merge ${p}\n`);
+    if (spec.replaceAll) push('deleteall\n');
+    for (const f of spec.files) {
+      if (f.data === undefined && f.oid === undefined) push(`D ${f.path}\n`);
+      else if (f.oid !== undefined) push(`M 100644 ${f.oid} ${f.path}\n`);
+      else push(`M 100644 :${blobMarks.get(f.path)} ${f.path}\n`);
+    }
+    push('\n');
+    push(`get-mark :${commitMark}\n`);
+    push('done\n');
+    const out = await this.exec(
+      ['-c', 'core.compression=0', '-c', 'pack.compression=0', 'fast-import', '--quiet', '--force', '--done', '--date-format=raw'],
+      { input: Buffer.concat(chunks) },
+    );
+    await this.deleteRef(scratch);
+    const oid = out.toString('utf8').trim().split('\n').pop() ?? '';
+    if (!/^[0-9a-f]{40}$/.test(oid)) throw new GitError(['fast-import'], 0, `unexpected output: ${out.toString('utf8').slice(0, 200)}`);
+    return oid;
+  }
+}
+
+/** One file to write (data), keep by id (oid) or delete (neither) in a fast-import commit. */
+export interface FastImportFile {
+  path: string;
+  data?: Buffer;
+  oid?: string;
+}
+
+export interface FastImportCommit {
+  parents: string[];
+  files: FastImportFile[];
+  /** Start from an empty tree instead of the first parent's. */
+  replaceAll?: boolean;
+  message: string;
+  committer: string;
+  time: Date;
+}
+
+/** Parses `git push --porcelain` output into per-ref results. */
+export function parsePushPorcelain(out: string): PushRefResult[] {
+  const refs: PushRefResult[] = [];
+  for (const line of out.split('\n')) {
+    const m = /^([ +\-*=!])\t([^\t]*)\t(.*)$/.exec(line);
+    if (!m) continue;
+    const [src, dst] = m[2]!.split(':');
+    const rest = m[3]!;
+    const paren = /^(.*?) \((.*)\)$/.exec(rest);
+    refs.push({ flag: m[1]!, src: src ?? '', dst: dst ?? '', summary: paren ? paren[1]! : rest, reason: paren ? paren[2]! : '' });
+  }
+  return refs;
+}
+
+/** A long-lived `git cat-file --batch` process; requests are answered in order. */
+export class CatFile {
+  private readonly proc: ReturnType<typeof spawnLong>;
+  private buf: Buffer = Buffer.alloc(0);
+  private readonly waiting: Array<{ resolve: (v: { type: string; data: Buffer } | null) => void; reject: (e: unknown) => void }> = [];
+  private closed = false;
+
+  constructor(git: Git) {
+    this.proc = spawnLong('git', ['-C', git.dir, 'cat-file', '--batch'], { cwd: git.dir, env: git.childEnv() });
+    this.proc.stdout!.on('data', (chunk: Buffer) => {
+      this.buf = this.buf.length ? Buffer.concat([this.buf, chunk]) : chunk;
+      this.drain();
+    });
+    this.proc.then(() => this.failAll(new GitError(['cat-file', '--batch'], undefined, 'cat-file exited'))).catch(() => undefined);
+  }
+
+  private failAll(err: unknown): void {
+    this.closed = true;
+    while (this.waiting.length) this.waiting.shift()!.reject(err);
+  }
+
+  private drain(): void {
+    while (this.waiting.length) {
+      const nl = this.buf.indexOf(10);
+      if (nl < 0) return;
+      const header = this.buf.subarray(0, nl).toString('utf8');
+      if (header.endsWith(' missing') || header.endsWith(' ambiguous')) {
+        this.buf = this.buf.subarray(nl + 1);
+        this.waiting.shift()!.resolve(null);
+        continue;
+      }
+      const [, type, sizeText] = header.split(' ');
+      const size = Number(sizeText);
+      if (this.buf.length < nl + 1 + size + 1) return;
+      const data = Buffer.from(this.buf.subarray(nl + 1, nl + 1 + size));
+      this.buf = this.buf.subarray(nl + 1 + size + 1);
+      this.waiting.shift()!.resolve({ type: type!, data });
+    }
+  }
+
+  /** Reads one object; null when it does not exist. */
+  get(rev: string): Promise<{ type: string; data: Buffer } | null> {
+    if (this.closed) return Promise.reject(new GitError(['cat-file', '--batch'], undefined, 'reader closed'));
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ resolve, reject });
+      this.proc.stdin!.write(`${rev}\n`);
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.proc.stdin!.end();
+    await this.proc.catch(() => undefined);
+    log.git('cat-file closed');
+  }
+}

@@ -1,0 +1,134 @@
+import type { NativeFile } from '../store/bundle.js';
+
+export type ToolName = 'claude-code' | 'codex';
+export type Role = 'user' | 'assistant' | 'system' | 'tool';
+export type MessageKind = 'text' | 'thinking' | 'tool_call' | 'tool_result';
+
+/** One normalized part of a conversation (a content block). */
+export interface NormalizedMessage {
+  /** Position in the session, 0-based, stable for the same native files. */
+  seq: number;
+  /** Index of the native message this part belongs to (what "message count" counts). */
+  turn: number;
+  role: Role;
+  kind: MessageKind;
+  toolName?: string;
+  text: string;
+  ts?: string;
+  /** The agent's own id of the native message (Claude: uuid or message.id; Codex: call_id or a line key). */
+  nativeId: string;
+  /** Set on messages from a subagent transcript. */
+  agentId?: string;
+}
+
+export type EditOp = 'edit' | 'multiedit' | 'write' | 'notebook' | 'add' | 'update' | 'delete' | 'move';
+
+/** A file edit and the exact lines it added. */
+export interface FileEdit {
+  /** seq of the tool-call message that made the edit. */
+  seq: number;
+  /** As recorded by the agent (absolute, or relative to the session's cwd). */
+  path: string;
+  /** Set on moves (Codex `*** Move to:`): the new path. */
+  movePath?: string;
+  op: EditOp;
+  toolName: string;
+  ts?: string;
+  added: string[];
+}
+
+/** A session in the shape every source produces. */
+export interface NormalizedSession {
+  id: string;
+  tool: ToolName;
+  toolVersion?: string;
+  cwd?: string;
+  gitBranch?: string;
+  startedAt?: string;
+  updatedAt?: string;
+  title?: string;
+  messages: NormalizedMessage[];
+  /** Number of native messages (turns); see docs/sessions-json.md for the exact rule. */
+  messageCount: number;
+  subagentCount: number;
+  edits: FileEdit[];
+  /** Lines skipped because they were not valid JSON (truncated, junk). */
+  malformedLines: number;
+  /** Valid JSON lines of a type the parser does not know (kept in the bundle, skipped here). */
+  unknownLines: number;
+}
+
+/** A native file found on disk and the session it belongs to. */
+export interface DiscoveredFile {
+  tool: ToolName;
+  absPath: string;
+  /** Path inside the bundle, e.g. `claude/projects/<enc>/<id>.jsonl`. */
+  bundlePath: string;
+  size: number;
+  mtimeMs: number;
+  /** Known from the name; null when the file must be read to know it (legacy agent files). */
+  sessionId: string | null;
+}
+
+/**
+ * One agent source: finds its native files and turns a session's files into a normalized session.
+ * Every source passes the same conformance tests (test/sources/conformance.test.ts).
+ */
+export interface Source {
+  readonly tool: ToolName;
+  /** Lists native files with stat data; reads nothing but directory entries and stats. */
+  discover(): DiscoveredFile[];
+  /** Reads the session id from a file whose name does not say it. Returns null if none found. */
+  sessionIdOf(file: DiscoveredFile): string | null;
+  /** Parses a session's files (as stored in its bundle). Never throws on bad lines. */
+  parse(sessionId: string, files: NativeFile[]): NormalizedSession;
+}
+
+/** Lines that a text splits into, without the trailing empty line a final newline makes. */
+export function splitLines(text: string): string[] {
+  const lines = text.split('\n');
+  if (lines.length && lines[lines.length - 1] === '') lines.pop();
+  return lines.map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l));
+}
+
+/** The added lines of a replacement: lines of `next` not accounted for by lines of `prev`. */
+export function addedLines(prev: string, next: string): string[] {
+  const pool = new Map<string, number>();
+  for (const l of splitLines(prev)) pool.set(l, (pool.get(l) ?? 0) + 1);
+  const out: string[] = [];
+  for (const l of splitLines(next)) {
+    const n = pool.get(l) ?? 0;
+    if (n > 0) pool.set(l, n - 1);
+    else out.push(l);
+  }
+  return out;
+}
+
+/** Cuts long text for the index (the bundle keeps everything). */
+export function clip(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max)}… [${text.length - max} more characters in the bundle]` : text;
+}
+
+/** Iterates the JSON lines of a buffer, counting malformed ones. */
+export function* jsonLines(data: Buffer, counters: { malformed: number }): Generator<Record<string, unknown>> {
+  const text = data.toString('utf8');
+  let start = 0;
+  while (start < text.length) {
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = text.length;
+    const line = text.slice(start, end).trim();
+    start = end + 1;
+    if (!line) continue;
+    if (line.charCodeAt(0) !== 123 /* { */) {
+      counters.malformed += 1;
+      continue;
+    }
+    try {
+      const v = JSON.parse(line) as unknown;
+      if (v && typeof v === 'object' && !Array.isArray(v)) yield v as Record<string, unknown>;
+      else counters.malformed += 1;
+    } catch {
+      counters.malformed += 1;
+    }
+  }
+}
