@@ -38,7 +38,12 @@ export async function runCli(argv: string[], env: Env): Promise<number> {
     });
   for (const cmd of commands(ctx)) parser = parser.command(cmd);
   try {
-    await parser.parseAsync();
+    // A parse callback makes yargs hand over help text instead of printing it itself.
+    let helpText = '';
+    await parser.parseAsync(argv, {}, (_err, _argv, output) => {
+      if (output) helpText = output;
+    });
+    if (helpText) env.stdout.write(`${helpText}\n`);
     return 0;
   } catch (raw) {
     const err = toLoreError(raw);

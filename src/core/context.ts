@@ -19,7 +19,10 @@ export class LoreContext {
   }
 
   get db(): LoreDb {
-    this.dbHandle ??= LoreDb.open(this.paths.loreHome);
+    if (!this.dbHandle) {
+      this.dbHandle = LoreDb.open(this.paths.loreHome);
+      this.machine ??= machineId(this.paths.loreHome);
+    }
     return this.dbHandle;
   }
 

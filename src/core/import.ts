@@ -7,6 +7,7 @@ import { packBundle, unpackBundle, type NativeFile } from '../store/bundle.js';
 import type { EditRecord, SourceFileRow } from '../store/db.js';
 import { ClaudeCodeSource } from '../sources/claude-code.js';
 import { CodexSource } from '../sources/codex.js';
+import type { Reporter } from '../sources/discover.js';
 import type { DiscoveredFile, NormalizedSession, Source, ToolName } from '../sources/types.js';
 import type { RepoInfo } from '../git/git.js';
 
@@ -32,8 +33,8 @@ export interface ImportSummary {
 }
 
 /** The agent sources, in a fixed order. */
-export function sources(ctx: LoreContext, onWarning: (m: string) => void): Source[] {
-  return [new ClaudeCodeSource(ctx.paths.claudeDir, onWarning), new CodexSource(ctx.paths.codexHome, onWarning)];
+export function sources(ctx: LoreContext, report: Reporter): Source[] {
+  return [new ClaudeCodeSource(ctx.paths.claudeDir, report), new CodexSource(ctx.paths.codexHome, report)];
 }
 
 /**
@@ -55,7 +56,13 @@ export async function importSessions(ctx: LoreContext, opts: ImportOptions = {})
   const allFiles: Array<{ source: Source; file: DiscoveredFile; sessionId: string | null; changed: boolean }> = [];
   const seenOnly: SourceFileRow[] = [];
 
-  for (const source of sources(ctx, warn)) {
+  const report: Reporter = {
+    unreadable: (p, reason) => {
+      summary.unreadableFiles.push(p);
+      warn(`cannot read ${p} (${reason}); skipped`);
+    },
+  };
+  for (const source of sources(ctx, report)) {
     bySource.set(source.tool, source);
     for (const file of source.discover()) {
       summary.filesSeen += 1;

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { NativeFile } from '../store/bundle.js';
-import { readHead, walk } from './discover.js';
+import { readHead, walk, type Reporter } from './discover.js';
 import {
   addedLines, clip, jsonLines, splitLines,
   type DiscoveredFile, type EditOp, type FileEdit, type NormalizedMessage, type NormalizedSession, type Source,
@@ -25,11 +25,11 @@ const obj = (v: unknown): Json | undefined => (v && typeof v === 'object' && !Ar
  */
 export class ClaudeCodeSource implements Source {
   readonly tool = 'claude-code' as const;
-  constructor(private readonly claudeDir: string, private readonly onWarning: (msg: string) => void) {}
+  constructor(private readonly claudeDir: string, private readonly report: Reporter) {}
 
   discover(): DiscoveredFile[] {
     const root = path.join(this.claudeDir, 'projects');
-    const files = walk(root, 3, this.onWarning, (rel, isDir) => {
+    const files = walk(root, 3, this.report, (rel, isDir) => {
       const parts = rel.split('/');
       if (isDir) return parts.length === 1 || (parts.length === 2 && UUID.test(parts[1]!)) || (parts.length === 3 && (parts[2] === 'subagents' || parts[2] === 'tool-results'));
       return parts.length !== 1;

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { NativeFile } from '../store/bundle.js';
-import { walk } from './discover.js';
+import { walk, type Reporter } from './discover.js';
 import { extractPatchFromCommand, parseApplyPatch } from './apply-patch.js';
 import { clip, jsonLines, type DiscoveredFile, type NormalizedMessage, type NormalizedSession, type Role, type Source } from './types.js';
 
@@ -20,12 +20,12 @@ const obj = (v: unknown): Json | undefined => (v && typeof v === 'object' && !Ar
 /** Codex CLI: `$CODEX_HOME/sessions/YYYY/MM/DD/rollout-*.jsonl` (and `archived_sessions/`). */
 export class CodexSource implements Source {
   readonly tool = 'codex' as const;
-  constructor(private readonly codexHome: string, private readonly onWarning: (msg: string) => void) {}
+  constructor(private readonly codexHome: string, private readonly report: Reporter) {}
 
   discover(): DiscoveredFile[] {
     const out: DiscoveredFile[] = [];
     for (const sub of ['sessions', 'archived_sessions']) {
-      for (const f of walk(path.join(this.codexHome, sub), 3, this.onWarning)) {
+      for (const f of walk(path.join(this.codexHome, sub), 3, this.report)) {
         const m = ROLLOUT.exec(path.basename(f.rel));
         if (!m) continue;
         out.push({ tool: this.tool, absPath: f.abs, bundlePath: `codex/${sub}/${f.rel}`, size: f.size, mtimeMs: f.mtimeMs, sessionId: m[1]!.toLowerCase() });

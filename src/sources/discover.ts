@@ -2,6 +2,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { log } from '../log.js';
 
+/** Where discovery reports what it could not read. */
+export interface Reporter {
+  unreadable(path: string, reason: string): void;
+}
+
 /** A regular file under a root, with stat data. */
 export interface FoundFile {
   abs: string;
@@ -13,9 +18,9 @@ export interface FoundFile {
 /**
  * Walks `root` down to `maxDepth` levels and stats regular files; symlinked files are followed,
  * symlinked folders are not (no cycles). A missing root yields nothing; unreadable folders are
- * reported through `onWarning` and skipped.
+ * reported and skipped.
  */
-export function walk(root: string, maxDepth: number, onWarning: (msg: string) => void, filter?: (rel: string, isDir: boolean) => boolean): FoundFile[] {
+export function walk(root: string, maxDepth: number, report: Reporter, filter?: (rel: string, isDir: boolean) => boolean): FoundFile[] {
   const out: FoundFile[] = [];
   const visit = (dir: string, rel: string, depth: number) => {
     let entries: fs.Dirent[];
@@ -23,7 +28,7 @@ export function walk(root: string, maxDepth: number, onWarning: (msg: string) =>
       entries = fs.readdirSync(dir, { withFileTypes: true });
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      if (code !== 'ENOENT' || depth > 0) onWarning(`cannot read folder ${dir} (${code ?? err}); skipped`);
+      if (code !== 'ENOENT' || depth > 0) report.unreadable(dir, String(code ?? err));
       return;
     }
     for (const e of entries) {
@@ -40,7 +45,7 @@ export function walk(root: string, maxDepth: number, onWarning: (msg: string) =>
         if (!st.isFile()) continue;
         out.push({ abs, rel: r, size: st.size, mtimeMs: Math.floor(st.mtimeMs) });
       } catch (err) {
-        onWarning(`cannot stat ${abs} (${(err as NodeJS.ErrnoException).code ?? err}); skipped`);
+        report.unreadable(abs, String((err as NodeJS.ErrnoException).code ?? err));
       }
     }
   };
