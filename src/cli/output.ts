@@ -72,7 +72,7 @@ export function transcript(d: SessionDetail, c: ReturnType<typeof colors>, at?: 
   for (const e of d.edits) editsBySeq.set(e.seq, [...(editsBySeq.get(e.seq) ?? []), e]);
   for (const m of d.messages) {
     if (at !== undefined && m.seq < at) continue;
-    const who = m.agent_id ? ` ${c.dim(`(subagent ${m.agent_id})`)}` : '';
+    const who = m.agentId ? ` ${c.dim(`(subagent ${m.agentId})`)}` : '';
     const time = m.ts ? c.dim(` ${m.ts.slice(11, 19)}`) : '';
     const mark = at !== undefined && m.seq === at ? c.magenta('▶ ') : '';
     if (m.kind === 'tool_call') {
@@ -80,7 +80,7 @@ export function transcript(d: SessionDetail, c: ReturnType<typeof colors>, at?: 
       const detail = edits
         ? edits.map((e) => `${e.op} ${e.move_path ? `${e.file} -> ${e.move_path}` : e.file} ${c.green(`+${e.added_count}`)}`).join(', ')
         : oneLine(m.text, 100);
-      out.push(`${mark}${c.cyan(`[${m.seq}] tool ${m.tool_name ?? ''}`)}${time}${who}: ${detail}`);
+      out.push(`${mark}${c.cyan(`[${m.seq}] tool ${m.toolName ?? ''}`)}${time}${who}: ${detail}`);
     } else if (m.kind === 'tool_result') {
       out.push(`${mark}${c.dim(`[${m.seq}] result${time}: ${oneLine(m.text, 100)}`)}`);
     } else if (m.kind === 'thinking') {

@@ -98,18 +98,26 @@ export async function importSessions(ctx: LoreContext, opts: ImportOptions = {})
   log.import('%d files seen, %d sessions to (re)import', summary.filesSeen, affected.size);
 
   const repoCache = new Map<string, Promise<RepoInfo | null>>();
+  const timing: Timing = { read: 0, parse: 0, pack: 0, write: 0 };
   for (const [key, { source, files }] of affected) {
     const sessionId = key.split('\0')[1]!;
-    await importOne(ctx, source, sessionId, files, repoCache, summary);
+    await importOne(ctx, source, sessionId, files, repoCache, summary, timing);
   }
+  log.import('time spent (ms): %o', Object.fromEntries(Object.entries(timing).map(([k, v]) => [k, Math.round(v)])));
   return summary;
 }
 
 async function importOne(
   ctx: LoreContext, source: Source, sessionId: string, files: DiscoveredFile[],
-  repoCache: Map<string, Promise<RepoInfo | null>>, summary: ImportSummary,
+  repoCache: Map<string, Promise<RepoInfo | null>>, summary: ImportSummary, timing: Timing,
 ): Promise<void> {
   const db = ctx.db;
+  let t = performance.now();
+  const lap = (k: keyof Timing) => {
+    const now = performance.now();
+    timing[k] += now - t;
+    t = now;
+  };
   const native: NativeFile[] = [];
   const rows: SourceFileRow[] = [];
   for (const f of files) {
@@ -134,11 +142,14 @@ async function importOne(
     }
   }
   if (!native.some((n) => n.path.endsWith('.jsonl'))) return;
-  const session = source.parse(sessionId, native);
+  lap('read');
+  const session = source.parse(sessionId, native, { text: false });
+  lap('parse');
   summary.malformedLines += session.malformedLines;
   summary.unknownLines += session.unknownLines;
   const bundle = await packBundle(native);
   const sha = crypto.createHash('sha256').update(bundle).digest('hex');
+  lap('pack');
   if (existing && existing.bundle_sha256 === sha) {
     summary.sessionsUnchanged += 1;
     db.putSourceFiles(rows);
@@ -168,12 +179,19 @@ async function importOne(
       imported_at: ctx.env.now().toISOString(),
     },
     bundle,
-    messages: session.messages,
     edits,
     files: rows,
   });
+  lap('write');
   if (existing) summary.sessionsUpdated += 1;
   else summary.sessionsNew += 1;
+}
+
+interface Timing {
+  read: number;
+  parse: number;
+  pack: number;
+  write: number;
 }
 
 /** The repository that contains a session's cwd (symlinks resolved), or null. */

@@ -1,6 +1,10 @@
 import { UsageError } from '../errors.js';
 import type { LoreContext } from './context.js';
-import type { EditRow, MessageRow, SessionRow } from '../store/db.js';
+import type { EditRow, SessionRow } from '../store/db.js';
+import { StoreError } from '../errors.js';
+import { unpackBundle } from '../store/bundle.js';
+import { sources } from './import.js';
+import type { NormalizedMessage, NormalizedSession } from '../sources/types.js';
 
 /** The stable JSON shape of one session in listings (documented in docs/json.md). */
 export interface SessionSummary {
@@ -61,13 +65,23 @@ export function resolveSession(ctx: LoreContext, idOrPrefix: string): SessionRow
 
 export interface SessionDetail {
   session: SessionSummary;
-  messages: MessageRow[];
+  messages: NormalizedMessage[];
   edits: Array<Omit<EditRow, 'added_json' | 'id' | 'session_id'> & { added: string[] }>;
 }
 
-/** A whole session: summary, messages and edits with their added lines. */
-export function showSession(ctx: LoreContext, idOrPrefix: string): SessionDetail {
+/** A whole session: summary, messages (parsed from its bundle) and edits with their added lines. */
+export async function showSession(ctx: LoreContext, idOrPrefix: string): Promise<SessionDetail> {
   const row = resolveSession(ctx, idOrPrefix);
   const edits = ctx.db.edits(row.id).map(({ added_json, id: _id, session_id: _sid, ...rest }) => ({ ...rest, added: JSON.parse(added_json) as string[] }));
-  return { session: summarize(row, edits.length), messages: ctx.db.messages(row.id), edits };
+  return { session: summarize(row, edits.length), messages: (await loadSession(ctx, row)).messages, edits };
+}
+
+/** Parses a stored session from its bundle (the lossless copy), with the parser of its tool. */
+export async function loadSession(ctx: LoreContext, row: SessionRow): Promise<NormalizedSession> {
+  const bundle = ctx.db.getBundle(row.id);
+  if (!bundle) throw new StoreError(`the stored copy of session ${row.id} is missing`, { hint: 'Run `git lore import` (or `git lore sync`) to capture it again.' });
+  const files = (await unpackBundle(bundle)).filter((f) => f.path.startsWith('claude/') || f.path.startsWith('codex/'));
+  const source = sources(ctx, { unreadable: () => undefined }).find((s) => s.tool === row.tool);
+  if (!source) throw new StoreError(`session ${row.id} comes from an unknown tool ${row.tool}`, { hint: 'Upgrade git-lore.' });
+  return source.parse(row.id, files);
 }

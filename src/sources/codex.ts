@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { NativeFile } from '../store/bundle.js';
 import { walk, type Reporter } from './discover.js';
 import { extractPatchFromCommand, parseApplyPatch } from './apply-patch.js';
-import { clip, jsonLines, type DiscoveredFile, type NormalizedMessage, type NormalizedSession, type Role, type Source } from './types.js';
+import { clip, jsonLines, type DiscoveredFile, type NormalizedMessage, type NormalizedSession, type ParseOptions, type Role, type Source } from './types.js';
 
 const ROLLOUT = /^rollout-.*?([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.jsonl$/i;
 const TEXT_MAX = 64 * 1024;
@@ -38,7 +38,7 @@ export class CodexSource implements Source {
     return file.sessionId;
   }
 
-  parse(sessionId: string, files: NativeFile[]): NormalizedSession {
+  parse(sessionId: string, files: NativeFile[], _opts: ParseOptions = {}): NormalizedSession {
     const s: NormalizedSession = {
       id: sessionId, tool: this.tool, messages: [], messageCount: 0, subagentCount: 0, edits: [], malformedLines: 0, unknownLines: 0,
     };
@@ -62,7 +62,10 @@ export class CodexSource implements Source {
     let firstPrompt: string | undefined;
     const pending = new Map<string, { seq: number; patch: string; ts?: string; cwd?: string; name: string }>();
     const add = (m: Omit<NormalizedMessage, 'seq' | 'turn'>) => {
-      s.messages.push({ ...m, seq: s.messages.length, turn });
+      const full = m as NormalizedMessage;
+      full.seq = s.messages.length;
+      full.turn = turn;
+      s.messages.push(full);
       turn += 1;
     };
     const noteTime = (ts: string | undefined) => {

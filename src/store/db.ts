@@ -3,7 +3,8 @@ import Database from 'better-sqlite3';
 import { StoreError } from '../errors.js';
 import { log } from '../log.js';
 import { ensureLoreHome } from './home.js';
-import type { EditOp, MessageKind, NormalizedMessage, Role, ToolName } from '../sources/types.js';
+import { BundleFiles } from './bundle-files.js';
+import type { EditOp, ToolName } from '../sources/types.js';
 
 /**
  * The one module that owns SQL. `lore.db` in LORE_HOME: WAL, versioned migrations
@@ -12,7 +13,9 @@ import type { EditOp, MessageKind, NormalizedMessage, Role, ToolName } from '../
  */
 
 const MIGRATIONS: string[] = [
-  // 1: sessions, their lossless bundles, messages, edits and the line index used by blame.
+  // 1: sessions, their lossless bundles, edits (the index blame uses), source-file stamps.
+  // Messages are not stored: they are parsed from the bundle when needed (storing them, a row or
+  // a JSON document per session, doubled the cost of capture).
   `
   CREATE TABLE sessions (
     id TEXT PRIMARY KEY,
@@ -35,20 +38,14 @@ const MIGRATIONS: string[] = [
     imported_at TEXT NOT NULL
   );
   CREATE INDEX sessions_repo ON sessions(repo_root, started_at);
-  CREATE TABLE bundles (session_id TEXT PRIMARY KEY, tar BLOB NOT NULL);
-  CREATE TABLE messages (
-    session_id TEXT NOT NULL, seq INTEGER NOT NULL, turn INTEGER NOT NULL, role TEXT NOT NULL, kind TEXT NOT NULL,
-    tool_name TEXT, text TEXT NOT NULL, ts TEXT, native_id TEXT, agent_id TEXT,
-    PRIMARY KEY (session_id, seq)
-  ) WITHOUT ROWID;
+  CREATE INDEX sessions_bundle ON sessions(bundle_sha256);
   CREATE TABLE edits (
     id INTEGER PRIMARY KEY, session_id TEXT NOT NULL, seq INTEGER NOT NULL, file TEXT NOT NULL, move_path TEXT,
     op TEXT NOT NULL, tool_name TEXT NOT NULL, ts TEXT, added_count INTEGER NOT NULL, added_json TEXT NOT NULL
   );
   CREATE INDEX edits_session ON edits(session_id);
-  CREATE TABLE edit_lines (file TEXT NOT NULL, norm TEXT NOT NULL, edit_id INTEGER NOT NULL);
-  CREATE INDEX edit_lines_lookup ON edit_lines(file, norm);
-  CREATE INDEX edit_lines_edit ON edit_lines(edit_id);
+  -- Blame looks edits up by the file they wrote (the target for moves), then matches line text in memory.
+  CREATE INDEX edits_target ON edits(coalesce(move_path, file));
   CREATE TABLE source_files (
     path TEXT PRIMARY KEY, tool TEXT NOT NULL, session_id TEXT, size INTEGER NOT NULL, mtime_ms INTEGER NOT NULL
   );
@@ -102,18 +99,6 @@ export interface EditRow {
   added_json: string;
 }
 
-export interface MessageRow {
-  seq: number;
-  turn: number;
-  role: Role;
-  kind: MessageKind;
-  tool_name: string | null;
-  text: string;
-  ts: string | null;
-  native_id: string | null;
-  agent_id: string | null;
-}
-
 export interface SourceFileRow {
   path: string;
   tool: string;
@@ -127,11 +112,10 @@ export function normalizeLine(line: string): string {
   return line.trim().replace(/\s+/g, ' ');
 }
 
-/** A session write: the row, its bundle, messages and edits, and the source files it came from. */
+/** A session write: the row, its bundle, its edits, and the source files it came from. */
 export interface SessionWrite {
   row: SessionRow;
   bundle: Buffer;
-  messages: NormalizedMessage[];
   edits: EditRecord[];
   files: SourceFileRow[];
 }
@@ -139,9 +123,11 @@ export interface SessionWrite {
 /** Handle on lore.db. Close it when done. */
 export class LoreDb {
   readonly db: Database.Database;
+  readonly bundles: BundleFiles;
 
-  private constructor(db: Database.Database) {
+  private constructor(db: Database.Database, bundles: BundleFiles) {
     this.db = db;
+    this.bundles = bundles;
   }
 
   /** Opens (and migrates) `$LORE_HOME/lore.db`. */
@@ -153,6 +139,7 @@ export class LoreDb {
       db = new Database(file);
       db.pragma('busy_timeout = 10000');
       db.pragma('journal_mode = WAL');
+      db.pragma('journal_size_limit = 67108864');
       db.pragma('synchronous = NORMAL');
       db.pragma('foreign_keys = OFF');
     } catch (err) {
@@ -161,7 +148,7 @@ export class LoreDb {
         hint: 'Check that LORE_HOME is writable and that no other process holds the database; retry.',
       });
     }
-    const store = new LoreDb(db);
+    const store = new LoreDb(db, new BundleFiles(path.join(loreHome, 'bundles')));
     store.migrate();
     return store;
   }
@@ -200,33 +187,26 @@ export class LoreDb {
     })();
   }
 
-  /** Writes a whole session atomically, replacing any previous version of it. */
+  /**
+   * Writes a whole session atomically, replacing any previous version of it: the bundle file
+   * first, then the rows in one transaction, then the superseded bundle file is removed.
+   */
   writeSession(w: SessionWrite): void {
     const db = this.db;
     const stmts = this.stmts();
+    const previous = this.getSession(w.row.id)?.bundle_sha256;
+    this.bundles.put(w.row.bundle_sha256, w.bundle);
     db.transaction(() => {
-      stmts.delMessages.run(w.row.id);
-      stmts.delEditLines.run(w.row.id);
       stmts.delEdits.run(w.row.id);
       stmts.putSession.run(w.row);
-      stmts.putBundle.run(w.row.id, w.bundle);
-      for (const m of w.messages) {
-        stmts.putMessage.run(w.row.id, m.seq, m.turn, m.role, m.kind, m.toolName ?? null, m.text, m.ts ?? null, m.nativeId, m.agentId ?? null);
-      }
       for (const e of w.edits) {
-        const info = stmts.putEdit.run(w.row.id, e.seq, e.file, e.movePath ?? null, e.op, e.toolName, e.ts ?? null, e.added.length, JSON.stringify(e.added));
-        const editId = Number(info.lastInsertRowid);
-        const target = e.movePath ?? e.file;
-        const seen = new Set<string>();
-        for (const line of e.added) {
-          const norm = normalizeLine(line);
-          if (!norm || seen.has(norm)) continue;
-          seen.add(norm);
-          stmts.putEditLine.run(target, norm, editId);
-        }
+        stmts.putEdit.run(w.row.id, e.seq, e.file, e.movePath ?? null, e.op, e.toolName, e.ts ?? null, e.added.length, JSON.stringify(e.added));
       }
       for (const f of w.files) stmts.putFile.run(f);
     })();
+    if (previous && previous !== w.row.bundle_sha256 && !db.prepare('SELECT 1 FROM sessions WHERE bundle_sha256 = ?').get(previous)) {
+      this.bundles.remove(previous);
+    }
   }
 
   private cached: ReturnType<LoreDb['prepareAll']> | undefined;
@@ -237,17 +217,12 @@ export class LoreDb {
   private prepareAll() {
     const db = this.db;
     return {
-      delMessages: db.prepare('DELETE FROM messages WHERE session_id = ?'),
-      delEditLines: db.prepare('DELETE FROM edit_lines WHERE edit_id IN (SELECT id FROM edits WHERE session_id = ?)'),
       delEdits: db.prepare('DELETE FROM edits WHERE session_id = ?'),
       putSession: db.prepare(`INSERT OR REPLACE INTO sessions (id, tool, tool_version, cwd, repo_root, branch, started_at, updated_at,
         message_count, subagent_count, title, origin, origin_machine, bundle_sha256, bundle_size, malformed_lines, unknown_lines, imported_at)
         VALUES (@id, @tool, @tool_version, @cwd, @repo_root, @branch, @started_at, @updated_at, @message_count, @subagent_count, @title,
         @origin, @origin_machine, @bundle_sha256, @bundle_size, @malformed_lines, @unknown_lines, @imported_at)`),
-      putBundle: db.prepare('INSERT OR REPLACE INTO bundles (session_id, tar) VALUES (?, ?)'),
-      putMessage: db.prepare('INSERT INTO messages (session_id, seq, turn, role, kind, tool_name, text, ts, native_id, agent_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)'),
       putEdit: db.prepare('INSERT INTO edits (session_id, seq, file, move_path, op, tool_name, ts, added_count, added_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)'),
-      putEditLine: db.prepare('INSERT INTO edit_lines (file, norm, edit_id) VALUES (?, ?, ?)'),
       putFile: db.prepare('INSERT OR REPLACE INTO source_files (path, tool, session_id, size, mtime_ms) VALUES (@path, @tool, @session_id, @size, @mtime_ms)'),
     };
   }
@@ -268,24 +243,19 @@ export class LoreDb {
     return this.db.prepare('SELECT * FROM sessions WHERE repo_root = ? ORDER BY started_at, id').all(repoRoot) as SessionRow[];
   }
 
+  /** The session's tar bundle, verified against its digest; null when the session is unknown. */
   getBundle(id: string): Buffer | null {
-    const r = this.db.prepare('SELECT tar FROM bundles WHERE session_id = ?').get(id) as { tar: Buffer } | undefined;
-    return r ? r.tar : null;
-  }
-
-  messages(id: string): MessageRow[] {
-    return this.db.prepare('SELECT seq, turn, role, kind, tool_name, text, ts, native_id, agent_id FROM messages WHERE session_id = ? ORDER BY seq').all(id) as MessageRow[];
+    const row = this.getSession(id);
+    return row ? this.bundles.get(row.bundle_sha256) : null;
   }
 
   edits(id: string): EditRow[] {
     return this.db.prepare('SELECT * FROM edits WHERE session_id = ? ORDER BY seq, id').all(id) as EditRow[];
   }
 
-  /** Edits that added a line with this normalized text to this repository-relative file. */
-  editsAddingLine(file: string, norm: string): EditRow[] {
-    return this.db
-      .prepare('SELECT e.* FROM edit_lines l JOIN edits e ON e.id = l.edit_id WHERE l.file = ? AND l.norm = ?')
-      .all(file, norm) as EditRow[];
+  /** Every edit that wrote to this repository-relative file (moves count for their target), oldest first. */
+  editsOfFile(file: string): EditRow[] {
+    return this.db.prepare('SELECT * FROM edits WHERE coalesce(move_path, file) = ? ORDER BY ts, id').all(file) as EditRow[];
   }
 
   getKv(key: string): string | null {

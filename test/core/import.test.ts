@@ -200,8 +200,8 @@ test('scoping: symlinked cwd, linked worktree, and sessions outside any reposito
     await importSessions(ctx);
     const inRepo = await listSessions(ctx, { all: false });
     assert.deepEqual(inRepo.sessions.map((s) => s.id).sort(), [SID(1), SID(2)]);
-    assert.deepEqual(showSession(ctx, SID(1)).edits.map((e) => e.file), ['src/a.ts']);
-    assert.deepEqual(showSession(ctx, SID(2)).edits.map((e) => e.file), ['src/b.ts']);
+    assert.deepEqual((await showSession(ctx, SID(1))).edits.map((e) => e.file), ['src/a.ts']);
+    assert.deepEqual((await showSession(ctx, SID(2))).edits.map((e) => e.file), ['src/b.ts']);
     const all = await listSessions(ctx, { all: true });
     assert.equal(all.sessions.find((s) => s.id === SID(3))?.repository, null);
   } finally {

@@ -16,7 +16,7 @@ export function showCommand(ctx: LoreContext): CommandModule<object, { id: strin
         .example('git lore show 0ccf1a04', 'the transcript of a session'),
     handler: async (argv) => {
       await captureQuietly(ctx);
-      const detail = showSession(ctx, argv.id);
+      const detail = await showSession(ctx, argv.id);
       if (argv.json) {
         ctx.env.stdout.write(`${JSON.stringify({ version: 1, ...detail }, null, 2)}\n`);
         return;

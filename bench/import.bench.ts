@@ -1,0 +1,39 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { Machine } from '../test/helpers/machine.js';
+import { generateCorpus } from './generate.js';
+import { fmt, median, timed } from './util.js';
+
+/** Issue 2: first import throughput and the cost of an unchanged re-import. */
+export async function benchImport(): Promise<string> {
+  const m = new Machine('bench-import');
+  const repo = m.initRepo(path.join(m.home, 'repo'));
+  const count = Number(process.env.BENCH_SESSIONS) || 1000;
+  const corpus = generateCorpus({ claudeDir: m.claudeDir, codexHome: m.codexHome, cwd: repo, count });
+  const env = { ...m.vars } as Record<string, string>;
+  const mb = corpus.bytes / 1e6;
+
+  const first = await timed('git', ['lore', 'import'], { cwd: repo, env });
+  const rerun: number[] = [];
+  const startup: number[] = [];
+  for (let i = 0; i < 7; i++) {
+    startup.push((await timed('node', [path.join(process.cwd(), 'bin/git-lore'), '--help'], { cwd: repo, env })).ms);
+    rerun.push((await timed('node', [path.join(process.cwd(), 'bin/git-lore'), 'import'], { cwd: repo, env })).ms);
+  }
+  const dbBytes = fs.statSync(path.join(m.vars.LORE_HOME!, 'lore.db')).size;
+  const reMed = median(rerun);
+  const suMed = median(startup);
+  return [
+    `### Import (issue 2)`,
+    ``,
+    `Corpus: ${corpus.count} generated sessions (half Claude Code, half Codex; 5 KB to 2 MB, log-uniform), ${mb.toFixed(1)} MB. lore.db afterwards: ${(dbBytes / 1e6).toFixed(1)} MB.`,
+    ``,
+    `| measure | result | target |`,
+    `|---|---|---|`,
+    `| first import (\`git lore import\`, wall) | ${fmt(first.ms)} = **${(mb / (first.ms / 1000)).toFixed(1)} MB/s** | >= 40 MB/s |`,
+    `| unchanged re-import (\`git-lore import\`, median of 7) | ${fmt(reMed)} | |`,
+    `| process start-up baseline (\`git-lore --help\`, median of 7, same run) | ${fmt(suMed)} | |`,
+    `| re-import beyond start-up | **${fmt(reMed - suMed)}** | < 150 ms |`,
+    ``,
+  ].join('\n');
+}

@@ -1,0 +1,20 @@
+import { benchImport } from './import.bench.js';
+
+/**
+ * `npm run bench [-- <name>...]`: runs the named benchmarks (all by default) and prints Markdown
+ * for bench/RESULTS.md. Each compares against a baseline measured in the same run.
+ */
+const all: Record<string, () => Promise<string>> = {
+  import: benchImport,
+};
+const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+const names = wanted.length ? wanted : Object.keys(all);
+for (const name of names) {
+  const fn = all[name];
+  if (!fn) {
+    process.stderr.write(`unknown benchmark ${name}; known: ${Object.keys(all).join(', ')}\n`);
+    process.exit(2);
+  }
+  process.stderr.write(`bench: ${name}...\n`);
+  process.stdout.write(`${await fn()}\n`);
+}
