@@ -15,7 +15,56 @@ export function processEnv(): Env {
     stderr: sink(process.stderr),
     stdinIsTTY: Boolean(process.stdin.isTTY),
     now: () => new Date(),
+    prompt: askTerminal,
   };
+}
+
+/** Reads one line from the terminal; hidden input echoes nothing (passphrases). */
+function askTerminal(question: string, hidden: boolean): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const stdin = process.stdin;
+    process.stderr.write(question);
+    if (!hidden || !stdin.isTTY) {
+      let buf = '';
+      const onData = (d: Buffer) => {
+        buf += d.toString('utf8');
+        const nl = buf.indexOf('\n');
+        if (nl >= 0) {
+          stdin.off('data', onData);
+          stdin.pause();
+          resolve(buf.slice(0, nl).replace(/\r$/, ''));
+        }
+      };
+      stdin.on('data', onData);
+      stdin.resume();
+      return;
+    }
+    stdin.setRawMode(true);
+    stdin.resume();
+    let value = '';
+    const onData = (d: Buffer) => {
+      for (const ch of d.toString('utf8')) {
+        if (ch === '\r' || ch === '\n') {
+          stdin.setRawMode(false);
+          stdin.off('data', onData);
+          stdin.pause();
+          process.stderr.write('\n');
+          resolve(value);
+          return;
+        }
+        if (ch === '\u0003') {
+          stdin.setRawMode(false);
+          stdin.pause();
+          process.stderr.write('\n');
+          reject(new LoreError('interrupted', { hint: 'Nothing was written.' }));
+          return;
+        }
+        if (ch === '\u007f' || ch === '\b') value = value.slice(0, -1);
+        else value += ch;
+      }
+    };
+    stdin.on('data', onData);
+  });
 }
 
 /** Runs one command line; returns the exit code. The one catch of git-lore lives here. */

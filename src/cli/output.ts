@@ -103,3 +103,9 @@ function oneLine(text: string, max: number): string {
 function indent(text: string): string {
   return text.split('\n').map((l) => `    ${l}`).join('\n');
 }
+
+/** A git-style progress line ("Encrypting sessions:  40% (4/10)"), rewritten in place with \r. */
+export function progressLine(phase: string, done: number, total: number): string {
+  const pct = total ? Math.floor((done * 100) / total) : 100;
+  return `${phase}: ${String(pct).padStart(3)}% (${done}/${total})${done >= total ? ', done.\n' : '\r'}`;
+}

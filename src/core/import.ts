@@ -1,14 +1,14 @@
 import fs from 'node:fs';
-import path from 'node:path';
-import crypto from 'node:crypto';
 import { log } from '../log.js';
 import type { LoreContext } from './context.js';
-import { packBundle, unpackBundle, type NativeFile } from '../store/bundle.js';
-import type { EditRecord, SourceFileRow } from '../store/db.js';
+import { unpackBundle, type NativeFile } from '../store/bundle.js';
+import { persistSession } from './persist.js';
+import { mergeBundles } from './merge.js';
+import type { SourceFileRow } from '../store/db.js';
 import { ClaudeCodeSource } from '../sources/claude-code.js';
 import { CodexSource } from '../sources/codex.js';
 import type { Reporter } from '../sources/discover.js';
-import type { DiscoveredFile, NormalizedSession, Source, ToolName } from '../sources/types.js';
+import type { DiscoveredFile, Source, ToolName } from '../sources/types.js';
 import type { RepoInfo } from '../git/git.js';
 
 /** Default size limit for one native file (256 MiB); LORE_MAX_FILE_BYTES overrides it. */
@@ -98,7 +98,7 @@ export async function importSessions(ctx: LoreContext, opts: ImportOptions = {})
   log.import('%d files seen, %d sessions to (re)import', summary.filesSeen, affected.size);
 
   const repoCache = new Map<string, Promise<RepoInfo | null>>();
-  const timing: Timing = { read: 0, parse: 0, pack: 0, write: 0 };
+  const timing: Timing = { read: 0, write: 0 };
   for (const [key, { source, files }] of affected) {
     const sessionId = key.split('\0')[1]!;
     await importOne(ctx, source, sessionId, files, repoCache, summary, timing);
@@ -132,112 +132,25 @@ async function importOne(
       summary.warnings.push(`cannot read ${f.absPath} (${(err as NodeJS.ErrnoException).code ?? err}); skipped, the rest of the session is imported`);
     }
   }
-  const existing = db.getSession(sessionId);
-  if (existing) {
-    // Keep files the agent has since deleted: the store's copy may be the only one left.
+  let merged = native;
+  if (db.getSession(sessionId)) {
+    // Merge with the stored copy rather than replace it: files the agent has since deleted are
+    // kept, and lines merged in from other machines by sync survive the local transcript growing.
     const oldBundle = db.getBundle(sessionId);
-    if (oldBundle) {
-      const present = new Set(native.map((n) => n.path));
-      for (const old of await unpackBundle(oldBundle)) if (!present.has(old.path)) native.push(old);
-    }
+    if (oldBundle) merged = mergeBundles(await unpackBundle(oldBundle), native);
   }
-  if (!native.some((n) => n.path.endsWith('.jsonl'))) return;
+  if (!merged.some((n) => n.path.endsWith('.jsonl'))) return;
   lap('read');
-  const session = source.parse(sessionId, native, { text: false });
-  lap('parse');
-  summary.malformedLines += session.malformedLines;
-  summary.unknownLines += session.unknownLines;
-  const bundle = await packBundle(native);
-  const sha = crypto.createHash('sha256').update(bundle).digest('hex');
-  lap('pack');
-  if (existing && existing.bundle_sha256 === sha) {
-    summary.sessionsUnchanged += 1;
-    db.putSourceFiles(rows);
-    return;
-  }
-  const repo = await repoOf(ctx, session.cwd, repoCache);
-  const edits = session.edits.map((e) => relativizeEdit(e, session.cwd, repo));
-  db.writeSession({
-    row: {
-      id: sessionId,
-      tool: session.tool,
-      tool_version: session.toolVersion ?? null,
-      cwd: session.cwd ?? null,
-      repo_root: repo ? repo.mainRoot : existing?.repo_root ?? null,
-      branch: session.gitBranch ?? null,
-      started_at: session.startedAt ?? null,
-      updated_at: session.updatedAt ?? null,
-      message_count: session.messageCount,
-      subagent_count: session.subagentCount,
-      title: session.title ?? null,
-      origin: existing?.origin ?? 'local',
-      origin_machine: existing?.origin_machine ?? ctx.machineId,
-      bundle_sha256: sha,
-      bundle_size: bundle.length,
-      malformed_lines: session.malformedLines,
-      unknown_lines: session.unknownLines,
-      imported_at: ctx.env.now().toISOString(),
-    },
-    bundle,
-    edits,
-    files: rows,
-  });
+  const result = await persistSession(ctx, source, sessionId, merged, { origin: 'local', originMachine: ctx.machineId, sourceRows: rows, repoCache });
   lap('write');
-  if (existing) summary.sessionsUpdated += 1;
-  else summary.sessionsNew += 1;
+  summary.malformedLines += result.session.malformedLines;
+  summary.unknownLines += result.session.unknownLines;
+  if (result.status === 'new') summary.sessionsNew += 1;
+  else if (result.status === 'updated') summary.sessionsUpdated += 1;
+  else summary.sessionsUnchanged += 1;
 }
 
 interface Timing {
   read: number;
-  parse: number;
-  pack: number;
   write: number;
-}
-
-/** The repository that contains a session's cwd (symlinks resolved), or null. */
-async function repoOf(ctx: LoreContext, cwd: string | undefined, cache: Map<string, Promise<RepoInfo | null>>): Promise<(RepoInfo & { realCwd: string }) | null> {
-  if (!cwd || !path.isAbsolute(cwd)) return null;
-  let real: string;
-  try {
-    real = fs.realpathSync(cwd);
-  } catch {
-    return null;
-  }
-  let p = cache.get(real);
-  if (!p) {
-    p = ctx.git(real).repoInfo();
-    cache.set(real, p);
-  }
-  const info = await p;
-  return info ? { ...info, realCwd: real } : null;
-}
-
-/**
- * Makes an edit's path relative to the repository root. Tries the root as git reports it and the
- * root as the agent saw it (the recorded cwd may go through a symlink). Paths outside the
- * repository stay absolute.
- */
-export function relativizeEdit(e: NormalizedSession['edits'][number], cwd: string | undefined, repo: (RepoInfo & { realCwd: string }) | null): EditRecord {
-  const rel = (p: string): string => {
-    if (!repo || !cwd) return p;
-    const abs = path.isAbsolute(p) ? path.normalize(p) : path.join(cwd, p);
-    const cwdInRoot = path.relative(repo.root, repo.realCwd);
-    const recordedRoot = cwdInRoot ? (cwd.endsWith(cwdInRoot) ? cwd.slice(0, cwd.length - cwdInRoot.length - 1) : null) : cwd;
-    for (const root of [repo.root, recordedRoot]) {
-      if (!root) continue;
-      const r = path.relative(root, abs);
-      if (r && !r.startsWith('..') && !path.isAbsolute(r)) return r.split(path.sep).join('/');
-    }
-    try {
-      const r = path.relative(repo.root, fs.realpathSync(abs));
-      if (r && !r.startsWith('..') && !path.isAbsolute(r)) return r.split(path.sep).join('/');
-    } catch {
-      /* the file may be gone */
-    }
-    return abs;
-  };
-  return {
-    seq: e.seq, file: rel(e.path), op: e.op, toolName: e.toolName, added: e.added,
-    ...(e.movePath ? { movePath: rel(e.movePath) } : {}), ...(e.ts ? { ts: e.ts } : {}),
-  };
 }

@@ -23,6 +23,7 @@ export interface TreeEntry {
   mode: string;
   type: string;
   oid: string;
+  size: number;
   path: string;
 }
 
@@ -111,17 +112,39 @@ export class Git {
     return r.stdout.toString('utf8').trim() || null;
   }
 
-  /** Lists a tree recursively (blobs only). Returns [] for the empty tree. */
+  /** Lists a tree recursively (blobs only, with sizes). Returns [] for the empty tree. */
   async lsTree(treeish: string): Promise<TreeEntry[]> {
-    const out = await this.exec(['ls-tree', '-r', '-z', '--full-tree', treeish]);
+    const out = await this.exec(['ls-tree', '-r', '-z', '-l', '--full-tree', treeish]);
     const entries: TreeEntry[] = [];
     for (const rec of out.toString('utf8').split('\0')) {
       if (!rec) continue;
       const tab = rec.indexOf('\t');
-      const [mode, type, oid] = rec.slice(0, tab).split(' ');
-      entries.push({ mode: mode!, type: type!, oid: oid!, path: rec.slice(tab + 1) });
+      const [mode, type, oid, size] = rec.slice(0, tab).split(/ +/);
+      entries.push({ mode: mode!, type: type!, oid: oid!, size: Number(size) || 0, path: rec.slice(tab + 1) });
     }
     return entries;
+  }
+
+  /** True when `ancestor` is an ancestor of (or equal to) `rev`. */
+  async isAncestor(ancestor: string, rev: string): Promise<boolean> {
+    const r = await this.raw(['merge-base', '--is-ancestor', ancestor, rev]);
+    if (r.exitCode === 0) return true;
+    if (r.exitCode === 1) return false;
+    throw new GitError(['merge-base', '--is-ancestor'], r.exitCode, r.stderr);
+  }
+
+  /**
+   * The object id a remote's ref points at, without fetching; null when the remote lacks it.
+   * Throws GitError (with git's own message) when the remote cannot be reached.
+   */
+  async lsRemote(remote: string, ref: string): Promise<string | null> {
+    const r = await this.raw(['ls-remote', '--', remote, ref], { env: { GIT_TERMINAL_PROMPT: this.env.stdinIsTTY ? '1' : '0' } });
+    if (r.exitCode !== 0) throw new GitError(['ls-remote', remote], r.exitCode, r.stderr);
+    for (const line of r.stdout.toString('utf8').split('\n')) {
+      const [oid, name] = line.split('\t');
+      if (name === ref && oid) return oid;
+    }
+    return null;
   }
 
   /** What changed between two trees (blobs, recursive, no rename detection). */

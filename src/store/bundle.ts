@@ -10,7 +10,8 @@ export interface NativeFile {
 
 /**
  * Packs files into a tar archive (the lossless copy of a session). Deterministic for the same
- * input: entries sorted by path, fixed owner and mode.
+ * input: entries sorted by path, fixed owner, mode and time (mtime 0), so two machines holding
+ * the same files hold the same bundle digest.
  */
 export async function packBundle(files: NativeFile[]): Promise<Buffer> {
   const p = tarPack();
@@ -22,7 +23,7 @@ export async function packBundle(files: NativeFile[]): Promise<Buffer> {
   });
   for (const f of [...files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))) {
     await new Promise<void>((resolve, reject) => {
-      p.entry({ name: f.path, size: f.data.length, mode: 0o644, mtime: new Date(Math.floor(f.mtimeMs / 1000) * 1000), uid: 0, gid: 0, uname: '', gname: '' }, f.data, (err) =>
+      p.entry({ name: f.path, size: f.data.length, mode: 0o644, mtime: new Date(0), uid: 0, gid: 0, uname: '', gname: '' }, f.data, (err) =>
         err ? reject(err) : resolve(),
       );
     });

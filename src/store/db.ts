@@ -23,6 +23,7 @@ const MIGRATIONS: string[] = [
     tool_version TEXT,
     cwd TEXT,
     repo_root TEXT,
+    agent_root TEXT,
     branch TEXT,
     started_at TEXT,
     updated_at TEXT,
@@ -51,6 +52,8 @@ const MIGRATIONS: string[] = [
   );
   CREATE INDEX source_files_session ON source_files(session_id);
   CREATE TABLE kv (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+  -- Plaintext metadata blobs already read from lore refs, by blob id (content-addressed: never stale).
+  CREATE TABLE meta_cache (oid TEXT PRIMARY KEY, session_id TEXT NOT NULL, digest TEXT NOT NULL);
   `,
 ];
 
@@ -59,7 +62,10 @@ export interface SessionRow {
   tool: ToolName;
   tool_version: string | null;
   cwd: string | null;
+  /** Main root of the local repository the session belongs to. */
   repo_root: string | null;
+  /** The repository root(s) as the agents saw it, newline-separated; edit paths are made relative to them. */
+  agent_root: string | null;
   branch: string | null;
   started_at: string | null;
   updated_at: string | null;
@@ -218,9 +224,9 @@ export class LoreDb {
     const db = this.db;
     return {
       delEdits: db.prepare('DELETE FROM edits WHERE session_id = ?'),
-      putSession: db.prepare(`INSERT OR REPLACE INTO sessions (id, tool, tool_version, cwd, repo_root, branch, started_at, updated_at,
+      putSession: db.prepare(`INSERT OR REPLACE INTO sessions (id, tool, tool_version, cwd, repo_root, agent_root, branch, started_at, updated_at,
         message_count, subagent_count, title, origin, origin_machine, bundle_sha256, bundle_size, malformed_lines, unknown_lines, imported_at)
-        VALUES (@id, @tool, @tool_version, @cwd, @repo_root, @branch, @started_at, @updated_at, @message_count, @subagent_count, @title,
+        VALUES (@id, @tool, @tool_version, @cwd, @repo_root, @agent_root, @branch, @started_at, @updated_at, @message_count, @subagent_count, @title,
         @origin, @origin_machine, @bundle_sha256, @bundle_size, @malformed_lines, @unknown_lines, @imported_at)`),
       putEdit: db.prepare('INSERT INTO edits (session_id, seq, file, move_path, op, tool_name, ts, added_count, added_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)'),
       putFile: db.prepare('INSERT OR REPLACE INTO source_files (path, tool, session_id, size, mtime_ms) VALUES (@path, @tool, @session_id, @size, @mtime_ms)'),
@@ -256,6 +262,24 @@ export class LoreDb {
   /** Every edit that wrote to this repository-relative file (moves count for their target), oldest first. */
   editsOfFile(file: string): EditRow[] {
     return this.db.prepare('SELECT * FROM edits WHERE coalesce(move_path, file) = ? ORDER BY ts, id').all(file) as EditRow[];
+  }
+
+  /** Digests of metadata blobs seen before, for the given blob ids. */
+  metaDigests(oids: string[]): Map<string, string> {
+    const out = new Map<string, string>();
+    const stmt = this.db.prepare('SELECT digest FROM meta_cache WHERE oid = ?');
+    for (const oid of oids) {
+      const r = stmt.get(oid) as { digest: string } | undefined;
+      if (r) out.set(oid, r.digest);
+    }
+    return out;
+  }
+
+  putMetaDigests(entries: Array<{ oid: string; sessionId: string; digest: string }>): void {
+    const stmt = this.db.prepare('INSERT OR IGNORE INTO meta_cache (oid, session_id, digest) VALUES (?, ?, ?)');
+    this.db.transaction(() => {
+      for (const e of entries) stmt.run(e.oid, e.sessionId, e.digest);
+    })();
   }
 
   getKv(key: string): string | null {

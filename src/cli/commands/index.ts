@@ -3,8 +3,9 @@ import type { LoreContext } from '../../core/context.js';
 import { importCommand } from './import.js';
 import { sessionsCommand } from './sessions.js';
 import { showCommand } from './show.js';
+import { syncCommand } from './sync.js';
 
 /** Every `git lore` command, in the order `--help` lists them. */
 export function commands(ctx: LoreContext): Array<CommandModule<any, any>> {
-  return [importCommand(ctx), sessionsCommand(ctx), showCommand(ctx)];
+  return [importCommand(ctx), sessionsCommand(ctx), showCommand(ctx), syncCommand(ctx)];
 }

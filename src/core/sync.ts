@@ -1,0 +1,517 @@
+import zlib from 'node:zlib';
+import { promisify } from 'node:util';
+import { LoreError, UsageError, CryptoError, toLoreError } from '../errors.js';
+import { log } from '../log.js';
+import type { LoreContext } from './context.js';
+import { assertSafeName, type CatFile, type Git, type RepoInfo } from '../git/git.js';
+import { Keyring } from '../store/keyring.js';
+import { packBundle, unpackBundle, type NativeFile } from '../store/bundle.js';
+import type { SessionRow } from '../store/db.js';
+import { createDescriptor, unlock, verifyKey, serializeDescriptor, DESCRIPTOR_PATH, FORMAT_VERSION } from '../format/descriptor.js';
+import { contentDigest, openPayload, parseMeta, sealPayload, serializeMeta, sessionPaths, type SessionMeta } from '../format/session-entry.js';
+import { readRefState, type RefSession, type RefState } from '../format/ref-store.js';
+import { sameHex } from '../crypto/primitives.js';
+import { readPassphrase } from './passphrase.js';
+import { importSessions, sources, type ImportSummary } from './import.js';
+import { mergeBundles } from './merge.js';
+import { persistSession } from './persist.js';
+
+const gzip = promisify(zlib.gzip);
+const gunzip = promisify(zlib.gunzip);
+
+/** The ref that holds a repository's encrypted sessions. */
+export const LORE_REF = 'refs/lore/sessions';
+/** Where a remote's lore ref is fetched to. */
+export const trackingRef = (remote: string) => `refs/lore/remotes/${remote}/sessions`;
+/** The glob fetch refspec setup adds: a plain `git fetch` brings the ref, and does not fail while the remote lacks it. */
+export const fetchRefspec = (remote: string) => `+refs/lore/sessions*:refs/lore/remotes/${remote}/sessions*`;
+/** Default limit of one session's compressed payload: 100 MiB (LORE_MAX_PAYLOAD_BYTES). */
+export const DEFAULT_MAX_PAYLOAD_BYTES = 100 * 1024 * 1024;
+const COMMITTER = 'git-lore <git-lore@invalid>';
+const MAX_ATTEMPTS = 8;
+const MANIFEST = 'manifest.json';
+
+interface RepoHandle {
+  git: Git;
+  info: RepoInfo;
+}
+
+/** The repository of the current folder; a usage error outside one. */
+export async function openRepo(ctx: LoreContext): Promise<RepoHandle> {
+  const git = ctx.git();
+  const info = await git.repoInfo();
+  if (!info) throw new UsageError('not inside a git repository', { hint: 'cd into the repository whose sessions you want to sync.' });
+  return { git: ctx.git(info.root), info };
+}
+
+/** The remote to sync with: the option, else `lore.remote`, else the only remote, else origin. */
+export async function pickRemote(git: Git, name?: string): Promise<string> {
+  const remotes = await git.remotes();
+  const chosen = name ?? (await git.configGet('lore.remote')) ?? (remotes.length === 1 ? remotes[0]! : 'origin');
+  assertSafeName('remote', chosen);
+  if (!remotes.includes(chosen)) {
+    throw new UsageError(`no remote named ${chosen}`, { hint: remotes.length ? `Use --remote with one of: ${remotes.join(', ')}.` : 'Add one with `git remote add origin <url>`.' });
+  }
+  return chosen;
+}
+
+function lastLine(text: string): string {
+  return text.trim().split('\n').filter(Boolean).slice(-1)[0] ?? '';
+}
+
+/**
+ * Fetches the remote's lore ref. Normally into the tracking ref (one round trip); with
+ * `updateRefs: false` it asks ls-remote and fetches only objects, so no ref changes.
+ * Returns the remote tip, or null when the remote has no lore ref yet.
+ */
+async function fetchLore(git: Git, remote: string, updateRefs: boolean): Promise<string | null> {
+  const unreachable = (stderr: string, cause?: unknown) =>
+    new LoreError(`cannot fetch the lore ref from ${remote}: ${lastLine(stderr)}`, { cause, hint: `Check that \`git fetch ${remote}\` works; nothing was changed.` });
+  if (updateRefs) {
+    const r = await git.fetch(remote, [fetchRefspec(remote)], { quiet: true });
+    if (r.exitCode !== 0) throw unreachable(r.stderr);
+    return git.resolve(trackingRef(remote));
+  }
+  let oid: string | null;
+  try {
+    oid = await git.lsRemote(remote, LORE_REF);
+  } catch (err) {
+    throw unreachable((err as { stderr?: string }).stderr ?? String(err), err);
+  }
+  if (oid && !(await git.resolve(`${oid}^{commit}`))) {
+    const r = await git.fetch(remote, [LORE_REF], { quiet: true });
+    if (r.exitCode !== 0) throw unreachable(r.stderr);
+  }
+  return oid;
+}
+
+async function ensureFetchRefspec(git: Git, remote: string): Promise<void> {
+  const key = `remote.${remote}.fetch`;
+  if (!(await git.configGetAll(key)).includes(fetchRefspec(remote))) await git.configAdd(key, fetchRefspec(remote));
+}
+
+export interface SetupOptions {
+  remote?: string;
+}
+
+export interface SetupResult {
+  action: 'created' | 'joined' | 'already';
+  storeId: string;
+  remote: string;
+}
+
+/**
+ * `git lore sync setup`: joins the store found on the remote (passphrase asked once, checked by
+ * unwrapping a key slot) or creates one (asked twice) and pushes it. A wrong passphrase writes
+ * nothing. The data key is cached in LORE_HOME/keys/<store-id>.
+ */
+export async function setupStore(ctx: LoreContext, opts: SetupOptions = {}): Promise<SetupResult> {
+  const { git } = await openRepo(ctx);
+  const remote = await pickRemote(git, opts.remote);
+  const keyring = new Keyring(ctx.paths.loreHome);
+  const cat = git.catFile();
+  try {
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const remoteTip = await fetchLore(git, remote, false);
+      const localTip = await git.resolve(LORE_REF);
+      const tip = remoteTip ?? localTip;
+      if (tip) {
+        const state = await readRefState(git, cat, tip);
+        const d = state.descriptor;
+        const cached = keyring.get(d.storeId).key;
+        let action: SetupResult['action'] = 'already';
+        let key: Buffer;
+        if (cached) {
+          verifyKey(d, cached);
+          key = cached;
+        } else {
+          const passphrase = await readPassphrase(ctx.env, { confirm: false, purpose: `join the lore store on ${remote}` });
+          key = await unlock(d, passphrase);
+          action = 'joined';
+        }
+        // Only now that the passphrase is proven does anything get written.
+        keyring.put(d.storeId, key);
+        await ensureFetchRefspec(git, remote);
+        if (remoteTip) {
+          await git.exec(['update-ref', trackingRef(remote), remoteTip]);
+          if (!localTip) await git.updateRef(LORE_REF, remoteTip, null);
+          else if (localTip !== remoteTip && (await git.isAncestor(localTip, remoteTip))) await git.updateRef(LORE_REF, remoteTip, localTip);
+        }
+        return { action, storeId: d.storeId, remote };
+      }
+      const passphrase = await readPassphrase(ctx.env, { confirm: true, purpose: 'create a lore store' });
+      const { descriptor, dataKey } = await createDescriptor(passphrase);
+      const commit = await git.fastImportCommit({
+        parents: [], files: [{ path: DESCRIPTOR_PATH, data: serializeDescriptor(descriptor) }],
+        message: 'lore: create store\n', committer: COMMITTER, time: ctx.env.now(),
+      });
+      if (!(await git.updateRef(LORE_REF, commit, null))) continue;
+      const pushed = await git.push(remote, [`${LORE_REF}:${LORE_REF}`]);
+      const ref = pushed.refs.find((r) => r.dst === LORE_REF);
+      if (pushed.run.exitCode !== 0 || !ref || ref.flag === '!') {
+        // Someone created a store on the remote in between: drop ours and join theirs.
+        await git.raw(['update-ref', '-d', LORE_REF, commit]);
+        if (ref?.flag === '!') continue;
+        throw new LoreError(`cannot push the new lore store to ${remote}: ${lastLine(pushed.run.stderr)}`, { hint: `Check that you can push to ${remote}, then run \`git lore sync setup\` again.` });
+      }
+      keyring.put(descriptor.storeId, dataKey);
+      await ensureFetchRefspec(git, remote);
+      await git.exec(['update-ref', trackingRef(remote), commit]);
+      return { action: 'created', storeId: descriptor.storeId, remote };
+    }
+    throw new LoreError('the lore store on the remote changed twice during setup', { hint: 'Run `git lore sync setup` again.' });
+  } finally {
+    await cat.close();
+  }
+}
+
+export interface SyncOptions {
+  remote?: string;
+  dryRun?: boolean;
+  /** Skip capture (the hooks capture separately). */
+  noCapture?: boolean;
+  maxPayloadBytes?: number;
+  /** Called with progress for long syncs (the CLI shows it on a TTY). */
+  onProgress?: (phase: string, done: number, total: number) => void;
+}
+
+export interface SyncResult {
+  remote: string;
+  storeId: string;
+  /** Sessions received from the remote and merged into the local store (or, with --dry-run, that would be). */
+  pulled: string[];
+  /** Sessions written to the ref and pushed (or, with --dry-run, that would be). */
+  pushed: string[];
+  /** Sessions skipped for their size. */
+  oversized: string[];
+  /** Remote sessions that failed authentication or could not be read: reported, skipped, never applied. */
+  failed: Array<{ id: string; reason: string }>;
+  commit: string | null;
+  retries: number;
+  dryRun: boolean;
+  capture: ImportSummary | null;
+  warnings: string[];
+}
+
+/** Loads the data key cached for a store, checked against the store's descriptor. */
+export function cachedKey(ctx: LoreContext, state: RefState): Buffer {
+  const { key, problem } = new Keyring(ctx.paths.loreHome).get(state.descriptor.storeId);
+  if (!key) {
+    throw new LoreError(problem ? `${problem} for lore store ${state.descriptor.storeId}` : `no key is cached for lore store ${state.descriptor.storeId} on this machine`, {
+      hint: 'Run `git lore sync setup` once to enter the passphrase.',
+    });
+  }
+  verifyKey(state.descriptor, key);
+  return key;
+}
+
+/**
+ * `git lore sync`: capture, fetch the lore ref, merge remote sessions into the local store,
+ * encrypt this repository's new or changed sessions, commit (objects first, then a
+ * compare-and-swap of refs/lore/sessions) and push without force; on a rejected push, fetch,
+ * merge and retry (bounded, jittered). Work is proportional to what changed.
+ */
+export async function runSync(ctx: LoreContext, opts: SyncOptions = {}): Promise<SyncResult> {
+  const capture = opts.noCapture ? null : await importSessions(ctx);
+  const { git, info } = await openRepo(ctx);
+  const remote = await pickRemote(git, opts.remote);
+  const dryRun = Boolean(opts.dryRun);
+  const maxPayload = opts.maxPayloadBytes ?? (Number(ctx.env.vars.LORE_MAX_PAYLOAD_BYTES) || DEFAULT_MAX_PAYLOAD_BYTES);
+  const result: SyncResult = {
+    remote, storeId: '', pulled: [], pushed: [], oversized: [], failed: [], commit: null, retries: 0, dryRun, capture, warnings: [...(capture?.warnings ?? [])],
+  };
+  const cat = git.catFile();
+  const states = new Map<string, RefState>();
+  const stateOf = async (commit: string) => {
+    let s = states.get(commit);
+    if (!s) {
+      s = await readRefState(git, cat, commit);
+      states.set(commit, s);
+    }
+    return s;
+  };
+  try {
+    let remoteTip = await fetchLore(git, remote, !dryRun);
+    let localTip = await git.resolve(LORE_REF);
+    if (!remoteTip && !localTip) {
+      throw new UsageError('this repository has no lore store yet', { hint: `Run \`git lore sync setup${opts.remote ? ` --remote ${remote}` : ''}\` first.` });
+    }
+    const first = await stateOf((remoteTip ?? localTip)!);
+    const storeId = first.descriptor.storeId;
+    result.storeId = storeId;
+    const key = cachedKey(ctx, first);
+    if (remoteTip && localTip) {
+      const other = await stateOf(localTip);
+      if (other.descriptor.storeId !== storeId) {
+        throw new LoreError(`the local lore ref belongs to store ${other.descriptor.storeId}, the remote's to ${storeId}`, {
+          hint: `If the remote store replaced yours, run \`git update-ref -d ${LORE_REF}\` and \`git lore sync setup\`.`,
+        });
+      }
+    }
+    const pulledOrSame = new Set<string>();
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const base = await stateOf((remoteTip ?? localTip)!);
+      verifyKey(base.descriptor, key);
+      const known = localTip ? await stateOf(localTip) : null;
+      const digests = await metaDigests(ctx, cat, base);
+
+      // Pull: sessions whose metadata changed since our last view and whose content we lack.
+      const toPull = [...base.sessions.values()].filter((e) => {
+        if (!e.metaOid || pulledOrSame.has(`${e.id}\0${e.metaOid}`)) return false;
+        if (known?.sessions.get(e.id)?.metaOid === e.metaOid && ctx.db.getSession(e.id)) return false;
+        const local = ctx.db.getSession(e.id);
+        const d = digests.get(e.metaOid);
+        return !(local && d && sameHex(contentDigest(key, e.id, local.bundle_sha256), d));
+      });
+      let done = 0;
+      for (const e of toPull) {
+        opts.onProgress?.('Receiving sessions', ++done, toPull.length);
+        if (dryRun) {
+          result.pulled.push(e.id);
+          continue;
+        }
+        const outcome = await pullOne(ctx, cat, key, storeId, e, info, maxPayload);
+        pulledOrSame.add(`${e.id}\0${e.metaOid}`);
+        if (outcome.kind === 'failed') {
+          if (!result.failed.some((f) => f.id === e.id)) result.failed.push({ id: e.id, reason: outcome.reason });
+        } else if (outcome.kind === 'oversized') {
+          if (!result.oversized.includes(e.id)) result.oversized.push(e.id);
+          result.warnings.push(`skipped session ${e.id} from ${remote}: its payload (${e.payloadSize} bytes) is over the ${maxPayload}-byte limit (LORE_MAX_PAYLOAD_BYTES)`);
+        } else if (outcome.kind === 'merged' && !result.pulled.includes(e.id)) result.pulled.push(e.id);
+      }
+
+      // Push: this repository's sessions whose content differs from the ref's.
+      const rows = ctx.db.listSessions(info.mainRoot).filter((row) => {
+        const e = base.sessions.get(row.id);
+        const d = e?.metaOid ? digests.get(e.metaOid) : undefined;
+        return !(d && e?.payloadOid && sameHex(contentDigest(key, row.id, row.bundle_sha256), d));
+      });
+      if (dryRun) {
+        result.pushed = rows.map((r) => r.id);
+        return result;
+      }
+      const files: Array<{ path: string; data: Buffer }> = [];
+      const written: string[] = [];
+      await pool(rows, 2, async (row, i) => {
+        opts.onProgress?.('Encrypting sessions', i + 1, rows.length);
+        const sealed = await sealSession(ctx, key, storeId, row, maxPayload);
+        if (!sealed) {
+          if (!result.oversized.includes(row.id)) result.oversized.push(row.id);
+          result.warnings.push(`skipped session ${row.id}: its compressed payload is over the ${maxPayload}-byte limit (LORE_MAX_PAYLOAD_BYTES)`);
+          return;
+        }
+        const paths = sessionPaths(row.id);
+        files.push({ path: paths.meta, data: sealed.meta }, { path: paths.payload, data: sealed.payload });
+        written.push(row.id);
+      });
+      if (!written.length) {
+        if (base.commit !== localTip && !(await git.updateRef(LORE_REF, base.commit, localTip))) {
+          localTip = await git.resolve(LORE_REF);
+          continue;
+        }
+        ctx.db.setKv(`last-sync\0${info.mainRoot}\0${remote}`, ctx.env.now().toISOString());
+        return result;
+      }
+      files.sort((a, b) => (a.path < b.path ? -1 : 1));
+      const commit = await git.fastImportCommit({
+        parents: [base.commit], files, message: `lore: ${written.length} session${written.length === 1 ? '' : 's'}\n`, committer: COMMITTER, time: ctx.env.now(),
+      });
+      if (!(await git.updateRef(LORE_REF, commit, localTip))) {
+        // Another sync on this machine moved the ref: start over from its result.
+        localTip = await git.resolve(LORE_REF);
+        result.retries += 1;
+        continue;
+      }
+      localTip = commit;
+      maybeCrash(ctx, 'after-update-ref');
+      const pushed = await git.push(remote, [`${LORE_REF}:${LORE_REF}`]);
+      const ref = pushed.refs.find((r) => r.dst === LORE_REF);
+      if (pushed.run.exitCode === 0 && ref && ref.flag !== '!') {
+        await git.raw(['update-ref', trackingRef(remote), commit]);
+        ctx.db.setKv(`last-sync\0${info.mainRoot}\0${remote}`, ctx.env.now().toISOString());
+        result.commit = commit;
+        result.pushed = written.sort();
+        return result;
+      }
+      if (ref?.flag === '!' && /non-fast-forward|fetch first|stale info|rejected/.test(ref.reason || ref.summary)) {
+        result.retries += 1;
+        log.sync('push rejected (%s); fetching and retrying', ref.reason);
+        await sleep(40 * 2 ** Math.min(attempt, 5) * (0.5 + Math.random()));
+        remoteTip = await fetchLore(git, remote, true);
+        continue;
+      }
+      throw new LoreError(`cannot push the lore ref to ${remote}: ${lastLine(pushed.run.stderr) || ref?.reason || 'unknown error'}`, {
+        hint: `Your sessions are committed locally in ${LORE_REF}; run \`git lore sync\` again when ${remote} accepts pushes.`,
+      });
+    }
+    throw new LoreError(`the lore ref on ${remote} kept moving: gave up after ${MAX_ATTEMPTS} attempts`, { hint: 'Run `git lore sync` again.' });
+  } finally {
+    await cat.close();
+  }
+}
+
+/** Test-only fault injection: LORE_TEST_CRASH=<point> kills the process there (docs/RELIABILITY.md). */
+function maybeCrash(ctx: LoreContext, point: string): void {
+  if (ctx.env.vars.LORE_TEST_CRASH === point) process.kill(process.pid, 'SIGKILL');
+}
+
+/** Digests of the ref's metadata blobs, read once per blob id ever (cached in lore.db). */
+async function metaDigests(ctx: LoreContext, cat: CatFile, base: RefState): Promise<Map<string, string>> {
+  const oids = [...base.sessions.values()].map((e) => e.metaOid).filter((o): o is string => Boolean(o));
+  const have = ctx.db.metaDigests(oids);
+  const fresh: Array<{ oid: string; sessionId: string; digest: string }> = [];
+  for (const e of base.sessions.values()) {
+    if (!e.metaOid || have.has(e.metaOid)) continue;
+    const blob = await cat.get(e.metaOid);
+    if (!blob) continue;
+    try {
+      const meta = parseMeta(blob.data, e.id);
+      have.set(e.metaOid, meta.digest);
+      fresh.push({ oid: e.metaOid, sessionId: e.id, digest: meta.digest });
+    } catch (err) {
+      log.sync('unreadable metadata for %s: %s', e.id, (err as Error).message);
+    }
+  }
+  if (fresh.length) ctx.db.putMetaDigests(fresh);
+  return have;
+}
+
+type PullOutcome = { kind: 'merged' } | { kind: 'same' } | { kind: 'oversized' } | { kind: 'failed'; reason: string };
+
+/** Decrypts one remote session and merges it into the local store. Never applies data that failed authentication. */
+async function pullOne(ctx: LoreContext, cat: CatFile, key: Buffer, storeId: string, e: RefSession, info: RepoInfo, maxPayload: number): Promise<PullOutcome> {
+  if (!e.payloadOid || !e.metaOid) return { kind: 'failed', reason: 'metadata or payload missing from the ref' };
+  if ((e.payloadSize ?? 0) > maxPayload) return { kind: 'oversized' };
+  try {
+    const metaBlob = await cat.get(e.metaOid);
+    const payloadBlob = await cat.get(e.payloadOid);
+    if (!metaBlob || !payloadBlob) return { kind: 'failed', reason: 'objects missing from the local object store' };
+    const meta = parseMeta(metaBlob.data, e.id);
+    const gz = openPayload(key, storeId, e.id, metaBlob.data, payloadBlob.data);
+    const tar = await gunzip(gz, { maxOutputLength: 4 * maxPayload + 64 * 1024 * 1024 });
+    const entries = await unpackBundle(tar);
+    const manifestFile = entries.find((f) => f.path === MANIFEST);
+    const manifest = manifestFile ? (JSON.parse(manifestFile.data.toString('utf8')) as Manifest) : null;
+    const files = entries.filter((f) => f.path !== MANIFEST);
+    for (const f of files) {
+      if (!/^(claude|codex)\/[^\0]+$/.test(f.path) || f.path.split('/').some((part) => part === '..' || part === '.' || part === '')) {
+        throw new CryptoError(`session ${e.id}: payload holds an unexpected path ${JSON.stringify(f.path)}`);
+      }
+    }
+    const source = sources(ctx, { unreadable: () => undefined }).find((s) => s.tool === meta.tool);
+    if (!source) return { kind: 'failed', reason: `unknown tool ${meta.tool}` };
+    const local = ctx.db.getSession(e.id);
+    const localBundle = local ? ctx.db.getBundle(e.id) : null;
+    const merged = localBundle ? mergeBundles(await unpackBundle(localBundle), files) : files;
+    const r = await persistSession(ctx, source, e.id, merged, {
+      origin: 'sync',
+      originMachine: meta.originMachine,
+      placement: { repoRoot: local?.repo_root ?? info.mainRoot, agentRoots: manifest?.agentRoots ?? [], realRoot: null },
+      repoCache: new Map(),
+    });
+    return r.status === 'unchanged' ? { kind: 'same' } : { kind: 'merged' };
+  } catch (err) {
+    const le = toLoreError(err);
+    log.sync('session %s failed: %s', e.id, le.message);
+    return { kind: 'failed', reason: le.message };
+  }
+}
+
+/** What the payload's manifest.json holds besides the native files (docs/FORMAT.md). */
+interface Manifest {
+  v: number;
+  id: string;
+  tool: string;
+  toolVersion: string | null;
+  branch: string | null;
+  startedAt: string | null;
+  updatedAt: string | null;
+  messageCount: number;
+  agentRoots: string[];
+  edits: Array<{ seq: number; file: string; movePath: string | null; op: string; ts: string | null; added: string[] }>;
+}
+
+/** Encrypts one session: metadata (plaintext) and payload (gzip(tar(native files + manifest)) under AES-256-GCM). */
+async function sealSession(ctx: LoreContext, key: Buffer, storeId: string, row: SessionRow, maxPayload: number): Promise<{ meta: Buffer; payload: Buffer } | null> {
+  const bundle = ctx.db.getBundle(row.id);
+  if (!bundle) throw new LoreError(`the stored copy of session ${row.id} is missing`, { hint: 'Run `git lore import` to capture it again.' });
+  const manifest: Manifest = {
+    v: FORMAT_VERSION, id: row.id, tool: row.tool, toolVersion: row.tool_version, branch: row.branch, startedAt: row.started_at,
+    updatedAt: row.updated_at, messageCount: row.message_count, agentRoots: row.agent_root ? row.agent_root.split('\n') : [],
+    edits: ctx.db.edits(row.id).map((e) => ({ seq: e.seq, file: e.file, movePath: e.move_path, op: e.op, ts: e.ts, added: JSON.parse(e.added_json) as string[] })),
+  };
+  const files: NativeFile[] = [...(await unpackBundle(bundle)), { path: MANIFEST, data: Buffer.from(JSON.stringify(manifest), 'utf8'), mtimeMs: 0 }];
+  const gz = await gzip(await packBundle(files), { level: 6 });
+  if (gz.length > maxPayload) return null;
+  const meta: SessionMeta = {
+    v: FORMAT_VERSION, id: row.id, tool: row.tool, startedAt: row.started_at, updatedAt: row.updated_at, messageCount: row.message_count,
+    originMachine: row.origin_machine ?? ctx.machineId, branch: row.branch, digest: contentDigest(key, row.id, row.bundle_sha256),
+  };
+  const metaBytes = serializeMeta(meta);
+  return { meta: metaBytes, payload: sealPayload(key, storeId, row.id, metaBytes, gz) };
+}
+
+async function pool<T>(items: T[], width: number, fn: (item: T, index: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      await fn(items[i]!, i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(width, items.length) }, worker));
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export interface SyncStatus {
+  remote: string;
+  setUp: boolean;
+  storeId: string | null;
+  keyCached: boolean;
+  pending: number;
+  lastSync: string | null;
+  relation: 'in-sync' | 'ahead' | 'behind' | 'diverged' | 'no-remote-ref' | 'no-local-ref' | 'unknown';
+}
+
+/** `git lore sync status`: reads local state only (no network), so it is instant and works offline. */
+export async function syncStatus(ctx: LoreContext, opts: { remote?: string } = {}): Promise<SyncStatus> {
+  await importSessions(ctx);
+  const { git, info } = await openRepo(ctx);
+  const remote = await pickRemote(git, opts.remote);
+  const localTip = await git.resolve(LORE_REF);
+  const remoteTip = await git.resolve(trackingRef(remote));
+  const status: SyncStatus = { remote, setUp: false, storeId: null, keyCached: false, pending: 0, lastSync: null, relation: 'unknown' };
+  const tip = localTip ?? remoteTip;
+  if (!tip) {
+    status.relation = 'no-local-ref';
+    status.pending = ctx.db.listSessions(info.mainRoot).length;
+    return status;
+  }
+  const cat = git.catFile();
+  try {
+    const state = await readRefState(git, cat, tip);
+    status.storeId = state.descriptor.storeId;
+    const { key } = new Keyring(ctx.paths.loreHome).get(state.descriptor.storeId);
+    status.keyCached = Boolean(key);
+    status.setUp = status.keyCached;
+    if (key) {
+      const digests = await metaDigests(ctx, cat, state);
+      status.pending = ctx.db.listSessions(info.mainRoot).filter((row) => {
+        const e = state.sessions.get(row.id);
+        const d = e?.metaOid ? digests.get(e.metaOid) : undefined;
+        return !(d && sameHex(contentDigest(key, row.id, row.bundle_sha256), d));
+      }).length;
+    }
+    status.lastSync = ctx.db.getKv(`last-sync\0${info.mainRoot}\0${remote}`);
+  } finally {
+    await cat.close();
+  }
+  if (!remoteTip) status.relation = localTip ? 'no-remote-ref' : 'no-local-ref';
+  else if (!localTip) status.relation = 'no-local-ref';
+  else if (localTip === remoteTip) status.relation = 'in-sync';
+  else if (await git.isAncestor(remoteTip, localTip)) status.relation = 'ahead';
+  else if (await git.isAncestor(localTip, remoteTip)) status.relation = 'behind';
+  else status.relation = 'diverged';
+  return status;
+}

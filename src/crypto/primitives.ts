@@ -1,0 +1,90 @@
+import crypto from 'node:crypto';
+import argon2 from 'argon2';
+import { CryptoError, LoreError } from '../errors.js';
+
+/** Argon2id parameters as stored in the store descriptor. */
+export interface KdfParams {
+  name: 'argon2id';
+  /** base64, 16 random bytes */
+  salt: string;
+  /** KiB */
+  memory: number;
+  iterations: number;
+  parallelism: number;
+}
+
+/** The parameters new key slots get: 64 MiB, 3 passes, 1 lane (about 0.2 s here). */
+export const DEFAULT_KDF = { memory: 65536, iterations: 3, parallelism: 1 } as const;
+/** The weakest parameters a descriptor may name; anything weaker is refused as tampered. */
+export const MIN_KDF = { memory: 19456, iterations: 2, parallelism: 1 } as const;
+const MAX_KDF = { memory: 4 * 1024 * 1024, iterations: 64, parallelism: 16 } as const;
+
+export function newKdfParams(): KdfParams {
+  return { name: 'argon2id', salt: crypto.randomBytes(16).toString('base64'), ...DEFAULT_KDF };
+}
+
+/** Refuses KDF parameters that are weaker than MIN_KDF or absurdly large (a denial of service). */
+export function checkKdfParams(p: KdfParams): void {
+  const ok =
+    p && p.name === 'argon2id' && typeof p.salt === 'string' && Buffer.from(p.salt, 'base64').length >= 16 &&
+    Number.isInteger(p.memory) && p.memory >= MIN_KDF.memory && p.memory <= MAX_KDF.memory &&
+    Number.isInteger(p.iterations) && p.iterations >= MIN_KDF.iterations && p.iterations <= MAX_KDF.iterations &&
+    Number.isInteger(p.parallelism) && p.parallelism >= MIN_KDF.parallelism && p.parallelism <= MAX_KDF.parallelism;
+  if (!ok) {
+    throw new CryptoError('the store descriptor names key-derivation parameters weaker than git-lore accepts (or malformed ones): refusing to use it', {
+      hint: 'Someone may have tampered with refs/lore/sessions on the remote; see docs/SECURITY.md.',
+    });
+  }
+}
+
+/** passphrase -> 256-bit key with Argon2id. */
+export async function deriveKey(passphrase: string, p: KdfParams): Promise<Buffer> {
+  checkKdfParams(p);
+  const out = await argon2.hash(passphrase, {
+    type: argon2.argon2id, raw: true, salt: Buffer.from(p.salt, 'base64'), memoryCost: p.memory, timeCost: p.iterations,
+    parallelism: p.parallelism, hashLength: 32,
+  });
+  return Buffer.from(out);
+}
+
+/** A named 256-bit subkey of the data key (HKDF-SHA256), so each use has its own key. */
+export function subkey(dataKey: Buffer, purpose: 'payload' | 'digest' | 'check'): Buffer {
+  return Buffer.from(crypto.hkdfSync('sha256', dataKey, Buffer.alloc(0), `git-lore/1 ${purpose}`, 32));
+}
+
+/** AES-256-GCM with a fresh random 96-bit nonce. Returns nonce || ciphertext || tag. */
+export function seal(key: Buffer, plaintext: Buffer, aad: Buffer): Buffer {
+  const nonce = crypto.randomBytes(12);
+  const c = crypto.createCipheriv('aes-256-gcm', key, nonce);
+  c.setAAD(aad);
+  const body = Buffer.concat([c.update(plaintext), c.final()]);
+  return Buffer.concat([nonce, body, c.getAuthTag()]);
+}
+
+/** Opens what `seal` made; throws CryptoError when authentication fails. */
+export function open(key: Buffer, sealed: Buffer, aad: Buffer, what: string): Buffer {
+  if (sealed.length < 12 + 16) throw new CryptoError(`${what}: too short to be sealed data`);
+  const nonce = sealed.subarray(0, 12);
+  const tag = sealed.subarray(sealed.length - 16);
+  const d = crypto.createDecipheriv('aes-256-gcm', key, nonce);
+  d.setAAD(aad);
+  d.setAuthTag(tag);
+  try {
+    return Buffer.concat([d.update(sealed.subarray(12, sealed.length - 16)), d.final()]);
+  } catch (err) {
+    throw new CryptoError(`${what}: authentication failed (wrong key, or the data was tampered with or corrupted)`, { cause: err });
+  }
+}
+
+export function hmacHex(key: Buffer, data: string): string {
+  return crypto.createHmac('sha256', key).update(data, 'utf8').digest('hex');
+}
+
+/** Constant-time comparison of two hex strings. */
+export function sameHex(a: string, b: string): boolean {
+  const x = Buffer.from(a, 'hex');
+  const y = Buffer.from(b, 'hex');
+  return x.length === y.length && x.length > 0 && crypto.timingSafeEqual(x, y);
+}
+
+export { LoreError };
