@@ -104,7 +104,9 @@ export async function persistSession(ctx: LoreContext, source: Source, sessionId
   const knownRoots = existing?.agent_root ? existing.agent_root.split('\n') : [];
   placement = {
     ...placement,
-    repoRoot: placement.repoRoot ?? existing?.repo_root ?? null,
+    // A session belongs to the repository it was first placed in (its cwd may name a folder that
+    // is another repository, or none, on this machine).
+    repoRoot: existing?.repo_root ?? placement.repoRoot,
     agentRoots: [...new Set([...placement.agentRoots, ...knownRoots])],
   };
   const row: SessionRow = {

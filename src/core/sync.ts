@@ -55,8 +55,10 @@ export async function pickRemote(git: Git, name?: string): Promise<string> {
   return chosen;
 }
 
+/** git's own reason from its stderr: the first fatal/error line, else the last line. */
 function lastLine(text: string): string {
-  return text.trim().split('\n').filter(Boolean).slice(-1)[0] ?? '';
+  const lines = text.trim().split('\n').filter(Boolean);
+  return lines.find((l) => /^(fatal|error): /.test(l)) ?? lines.slice(-1)[0] ?? '';
 }
 
 /**
@@ -258,10 +260,12 @@ export async function runSync(ctx: LoreContext, opts: SyncOptions = {}): Promise
       // Pull: sessions whose metadata changed since our last view and whose content we lack.
       const toPull = [...base.sessions.values()].filter((e) => {
         if (!e.metaOid || pulledOrSame.has(`${e.id}\0${e.metaOid}`)) return false;
-        if (known?.sessions.get(e.id)?.metaOid === e.metaOid && ctx.db.getSession(e.id)) return false;
+        const seen = known?.sessions.get(e.id);
+        if (seen?.metaOid === e.metaOid && seen.payloadOid === e.payloadOid && ctx.db.getSession(e.id)) return false;
         const local = ctx.db.getSession(e.id);
         const d = digests.get(e.metaOid);
-        return !(local && d && sameHex(contentDigest(key, e.id, local.bundle_sha256), d));
+        // A changed payload under unchanged metadata is opened too: that is how tampering shows.
+        return !(local && d && sameHex(contentDigest(key, e.id, local.bundle_sha256), d) && seen?.payloadOid === e.payloadOid);
       });
       let done = 0;
       for (const e of toPull) {
@@ -281,7 +285,10 @@ export async function runSync(ctx: LoreContext, opts: SyncOptions = {}): Promise
       }
 
       // Push: this repository's sessions whose content differs from the ref's.
+      const failedIds = new Set(result.failed.map((f) => f.id));
       const rows = ctx.db.listSessions(info.mainRoot).filter((row) => {
+        // A good local copy of a session whose remote blob failed is written again: that repairs the ref.
+        if (failedIds.has(row.id)) return true;
         const e = base.sessions.get(row.id);
         const d = e?.metaOid ? digests.get(e.metaOid) : undefined;
         return !(d && e?.payloadOid && sameHex(contentDigest(key, row.id, row.bundle_sha256), d));
@@ -333,7 +340,8 @@ export async function runSync(ctx: LoreContext, opts: SyncOptions = {}): Promise
         result.pushed = written.sort();
         return result;
       }
-      if (ref?.flag === '!' && /non-fast-forward|fetch first|stale info|rejected/.test(ref.reason || ref.summary)) {
+      if (ref?.flag === '!') {
+        // Rejected (someone pushed in between, or the remote could not lock the ref): fetch, merge, retry.
         result.retries += 1;
         log.sync('push rejected (%s); fetching and retrying', ref.reason);
         await sleep(40 * 2 ** Math.min(attempt, 5) * (0.5 + Math.random()));

@@ -47,7 +47,9 @@ export class ClaudeCodeSource implements Source {
       } else if (parts.length === 4 && UUID.test(parts[1]!)) {
         sessionId = parts[1]!.toLowerCase();
       } else continue;
-      out.push({ tool: this.tool, absPath: f.abs, bundlePath: `claude/projects/${f.rel}`, size: f.size, mtimeMs: f.mtimeMs, sessionId });
+      // The project folder (encoded from the cwd) differs between machines: bundles leave it out so
+      // one session holds the same paths everywhere; restore derives it again from the local path.
+      out.push({ tool: this.tool, absPath: f.abs, bundlePath: `claude/${parts.slice(1).join('/')}`, size: f.size, mtimeMs: f.mtimeMs, sessionId });
     }
     return out;
   }

@@ -67,7 +67,7 @@ export interface ParseOptions {
 export interface DiscoveredFile {
   tool: ToolName;
   absPath: string;
-  /** Path inside the bundle, e.g. `claude/projects/<enc>/<id>.jsonl`. */
+  /** Path inside the bundle, e.g. `claude/<id>.jsonl`, `claude/<id>/subagents/agent-x.jsonl`, `codex/sessions/2025/11/22/rollout-….jsonl`. */
   bundlePath: string;
   size: number;
   mtimeMs: number;

@@ -2,7 +2,7 @@ import { pack as tarPack, extract as tarExtract } from 'tar-stream';
 
 /** One native file of a session, with its path relative to the agent's root folder. */
 export interface NativeFile {
-  /** e.g. `claude/projects/-home-a-app/<id>.jsonl` or `codex/sessions/2025/11/22/rollout-….jsonl` */
+  /** e.g. `claude/<id>.jsonl`, `claude/<id>/subagents/agent-x.jsonl` or `codex/sessions/2025/11/22/rollout-….jsonl` */
   path: string;
   data: Buffer;
   mtimeMs: number;
