@@ -1,4 +1,5 @@
 import { benchImport } from './import.bench.js';
+import { benchSync } from './sync.bench.js';
 
 /**
  * `npm run bench [-- <name>...]`: runs the named benchmarks (all by default) and prints Markdown
@@ -6,6 +7,7 @@ import { benchImport } from './import.bench.js';
  */
 const all: Record<string, () => Promise<string>> = {
   import: benchImport,
+  sync: benchSync,
 };
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const names = wanted.length ? wanted : Object.keys(all);

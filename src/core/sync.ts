@@ -1,4 +1,5 @@
 import zlib from 'node:zlib';
+import { createHash } from 'node:crypto';
 import { promisify } from 'node:util';
 import { LoreError, UsageError, CryptoError, toLoreError } from '../errors.js';
 import { log } from '../log.js';
@@ -10,7 +11,7 @@ import type { SessionRow } from '../store/db.js';
 import { createDescriptor, unlock, verifyKey, serializeDescriptor, DESCRIPTOR_PATH, FORMAT_VERSION } from '../format/descriptor.js';
 import { contentDigest, openPayload, parseMeta, sealPayload, serializeMeta, sessionPaths, type SessionMeta } from '../format/session-entry.js';
 import { readRefState, type RefSession, type RefState } from '../format/ref-store.js';
-import { sameHex } from '../crypto/primitives.js';
+import { sameHex, subkey } from '../crypto/primitives.js';
 import { readPassphrase } from './passphrase.js';
 import { importSessions, sources, type ImportSummary } from './import.js';
 import { mergeBundles } from './merge.js';
@@ -242,6 +243,7 @@ export async function runSync(ctx: LoreContext, opts: SyncOptions = {}): Promise
     const storeId = first.descriptor.storeId;
     result.storeId = storeId;
     const key = cachedKey(ctx, first);
+    const digestKey = subkey(key, 'digest');
     if (remoteTip && localTip) {
       const other = await stateOf(localTip);
       if (other.descriptor.storeId !== storeId) {
@@ -256,16 +258,18 @@ export async function runSync(ctx: LoreContext, opts: SyncOptions = {}): Promise
       verifyKey(base.descriptor, key);
       const known = localTip ? await stateOf(localTip) : null;
       const digests = await metaDigests(ctx, cat, base);
+      const mine = new Map(ctx.db.listSessions(info.mainRoot).map((r) => [r.id, r]));
+      const anyLocal = (id: string) => mine.get(id) ?? ctx.db.getSession(id);
 
       // Pull: sessions whose metadata changed since our last view and whose content we lack.
       const toPull = [...base.sessions.values()].filter((e) => {
         if (!e.metaOid || pulledOrSame.has(`${e.id}\0${e.metaOid}`)) return false;
         const seen = known?.sessions.get(e.id);
-        if (seen?.metaOid === e.metaOid && seen.payloadOid === e.payloadOid && ctx.db.getSession(e.id)) return false;
-        const local = ctx.db.getSession(e.id);
+        const local = anyLocal(e.id);
+        if (seen?.metaOid === e.metaOid && seen.payloadOid === e.payloadOid && local) return false;
         const d = digests.get(e.metaOid);
         // A changed payload under unchanged metadata is opened too: that is how tampering shows.
-        return !(local && d && sameHex(contentDigest(key, e.id, local.bundle_sha256), d) && seen?.payloadOid === e.payloadOid);
+        return !(local && d && sameHex(contentDigest(digestKey, e.id, local.bundle_sha256), d) && seen?.payloadOid === e.payloadOid);
       });
       let done = 0;
       for (const e of toPull) {
@@ -286,12 +290,12 @@ export async function runSync(ctx: LoreContext, opts: SyncOptions = {}): Promise
 
       // Push: this repository's sessions whose content differs from the ref's.
       const failedIds = new Set(result.failed.map((f) => f.id));
-      const rows = ctx.db.listSessions(info.mainRoot).filter((row) => {
+      const rows = (pulledOrSame.size ? ctx.db.listSessions(info.mainRoot) : [...mine.values()]).filter((row) => {
         // A good local copy of a session whose remote blob failed is written again: that repairs the ref.
         if (failedIds.has(row.id)) return true;
         const e = base.sessions.get(row.id);
         const d = e?.metaOid ? digests.get(e.metaOid) : undefined;
-        return !(d && e?.payloadOid && sameHex(contentDigest(key, row.id, row.bundle_sha256), d));
+        return !(d && e?.payloadOid && sameHex(contentDigest(digestKey, row.id, row.bundle_sha256), d));
       });
       if (dryRun) {
         result.pushed = rows.map((r) => r.id);
@@ -299,9 +303,10 @@ export async function runSync(ctx: LoreContext, opts: SyncOptions = {}): Promise
       }
       const files: Array<{ path: string; data: Buffer }> = [];
       const written: string[] = [];
+      const newMetas: Array<{ oid: string; sessionId: string; digest: string }> = [];
       await pool(rows, 2, async (row, i) => {
         opts.onProgress?.('Encrypting sessions', i + 1, rows.length);
-        const sealed = await sealSession(ctx, key, storeId, row, maxPayload);
+        const sealed = await sealSession(ctx, key, digestKey, storeId, row, maxPayload);
         if (!sealed) {
           if (!result.oversized.includes(row.id)) result.oversized.push(row.id);
           result.warnings.push(`skipped session ${row.id}: its compressed payload is over the ${maxPayload}-byte limit (LORE_MAX_PAYLOAD_BYTES)`);
@@ -309,6 +314,7 @@ export async function runSync(ctx: LoreContext, opts: SyncOptions = {}): Promise
         }
         const paths = sessionPaths(row.id);
         files.push({ path: paths.meta, data: sealed.meta }, { path: paths.payload, data: sealed.payload });
+        newMetas.push({ oid: blobOid(sealed.meta), sessionId: row.id, digest: sealed.digest });
         written.push(row.id);
       });
       if (!written.length) {
@@ -330,6 +336,7 @@ export async function runSync(ctx: LoreContext, opts: SyncOptions = {}): Promise
         continue;
       }
       localTip = commit;
+      ctx.db.putMetaDigests(newMetas);
       maybeCrash(ctx, 'after-update-ref');
       const pushed = await git.push(remote, [`${LORE_REF}:${LORE_REF}`]);
       const ref = pushed.refs.find((r) => r.dst === LORE_REF);
@@ -365,13 +372,14 @@ function maybeCrash(ctx: LoreContext, point: string): void {
 
 /** Digests of the ref's metadata blobs, read once per blob id ever (cached in lore.db). */
 async function metaDigests(ctx: LoreContext, cat: CatFile, base: RefState): Promise<Map<string, string>> {
-  const oids = [...base.sessions.values()].map((e) => e.metaOid).filter((o): o is string => Boolean(o));
-  const have = ctx.db.metaDigests(oids);
+  const have = ctx.db.metaDigests();
   const fresh: Array<{ oid: string; sessionId: string; digest: string }> = [];
-  for (const e of base.sessions.values()) {
-    if (!e.metaOid || have.has(e.metaOid)) continue;
-    const blob = await cat.get(e.metaOid);
-    if (!blob) continue;
+  const missing = [...base.sessions.values()].filter((e) => e.metaOid && !have.has(e.metaOid));
+  // Requests are pipelined through the one cat-file process.
+  const blobs = await Promise.all(missing.map((e) => cat.get(e.metaOid!)));
+  for (const [i, e] of missing.entries()) {
+    const blob = blobs[i];
+    if (!blob || !e.metaOid) continue;
     try {
       const meta = parseMeta(blob.data, e.id);
       have.set(e.metaOid, meta.digest);
@@ -440,7 +448,7 @@ interface Manifest {
 }
 
 /** Encrypts one session: metadata (plaintext) and payload (gzip(tar(native files + manifest)) under AES-256-GCM). */
-async function sealSession(ctx: LoreContext, key: Buffer, storeId: string, row: SessionRow, maxPayload: number): Promise<{ meta: Buffer; payload: Buffer } | null> {
+async function sealSession(ctx: LoreContext, key: Buffer, digestKey: Buffer, storeId: string, row: SessionRow, maxPayload: number): Promise<{ meta: Buffer; payload: Buffer; digest: string } | null> {
   const bundle = ctx.db.getBundle(row.id);
   if (!bundle) throw new LoreError(`the stored copy of session ${row.id} is missing`, { hint: 'Run `git lore import` to capture it again.' });
   const manifest: Manifest = {
@@ -453,10 +461,10 @@ async function sealSession(ctx: LoreContext, key: Buffer, storeId: string, row: 
   if (gz.length > maxPayload) return null;
   const meta: SessionMeta = {
     v: FORMAT_VERSION, id: row.id, tool: row.tool, startedAt: row.started_at, updatedAt: row.updated_at, messageCount: row.message_count,
-    originMachine: row.origin_machine ?? ctx.machineId, branch: row.branch, digest: contentDigest(key, row.id, row.bundle_sha256),
+    originMachine: row.origin_machine ?? ctx.machineId, branch: row.branch, digest: contentDigest(digestKey, row.id, row.bundle_sha256),
   };
   const metaBytes = serializeMeta(meta);
-  return { meta: metaBytes, payload: sealPayload(key, storeId, row.id, metaBytes, gz) };
+  return { meta: metaBytes, payload: sealPayload(key, storeId, row.id, metaBytes, gz), digest: meta.digest };
 }
 
 async function pool<T>(items: T[], width: number, fn: (item: T, index: number) => Promise<void>): Promise<void> {
@@ -468,6 +476,11 @@ async function pool<T>(items: T[], width: number, fn: (item: T, index: number) =
     }
   };
   await Promise.all(Array.from({ length: Math.min(width, items.length) }, worker));
+}
+
+/** The id git gives a blob (SHA-1 of its header and content), computed without asking git. */
+function blobOid(data: Buffer): string {
+  return createHash('sha1').update(`blob ${data.length}\0`).update(data).digest('hex');
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -504,11 +517,12 @@ export async function syncStatus(ctx: LoreContext, opts: { remote?: string } = {
     status.keyCached = Boolean(key);
     status.setUp = status.keyCached;
     if (key) {
+      const digestKey = subkey(key, 'digest');
       const digests = await metaDigests(ctx, cat, state);
       status.pending = ctx.db.listSessions(info.mainRoot).filter((row) => {
         const e = state.sessions.get(row.id);
         const d = e?.metaOid ? digests.get(e.metaOid) : undefined;
-        return !(d && sameHex(contentDigest(key, row.id, row.bundle_sha256), d));
+        return !(d && sameHex(contentDigest(digestKey, row.id, row.bundle_sha256), d));
       }).length;
     }
     status.lastSync = ctx.db.getKv(`last-sync\0${info.mainRoot}\0${remote}`);

@@ -1,5 +1,4 @@
 import crypto from 'node:crypto';
-import argon2 from 'argon2';
 import { CryptoError, LoreError } from '../errors.js';
 
 /** Argon2id parameters as stored in the store descriptor. */
@@ -40,6 +39,8 @@ export function checkKdfParams(p: KdfParams): void {
 /** passphrase -> 256-bit key with Argon2id. */
 export async function deriveKey(passphrase: string, p: KdfParams): Promise<Buffer> {
   checkKdfParams(p);
+  // Loaded on first use: only setup and joins derive keys, and the native module costs start-up time.
+  const argon2 = (await import('argon2')).default;
   const out = await argon2.hash(passphrase, {
     type: argon2.argon2id, raw: true, salt: Buffer.from(p.salt, 'base64'), memoryCost: p.memory, timeCost: p.iterations,
     parallelism: p.parallelism, hashLength: 32,

@@ -34,8 +34,9 @@ export function parseSessionPath(p: string): { id: string; kind: 'meta' | 'paylo
   return { id: m[2]!, kind: m[3] === 'meta' ? 'meta' : 'payload' };
 }
 
-export function contentDigest(dataKey: Buffer, sessionId: string, bundleSha256: string): string {
-  return hmacHex(subkey(dataKey, 'digest'), `git-lore/${FORMAT_VERSION} digest\0${sessionId}\0${bundleSha256}`);
+/** The keyed content digest of a session (docs/FORMAT.md). Takes the digest subkey: `subkey(dataKey, 'digest')`. */
+export function contentDigest(digestKey: Buffer, sessionId: string, bundleSha256: string): string {
+  return hmacHex(digestKey, `git-lore/${FORMAT_VERSION} digest\0${sessionId}\0${bundleSha256}`);
 }
 
 /** Canonical bytes of metadata: fixed key order, so the same metadata always has the same blob. */

@@ -52,8 +52,9 @@ const MIGRATIONS: string[] = [
   );
   CREATE INDEX source_files_session ON source_files(session_id);
   CREATE TABLE kv (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-  -- Plaintext metadata blobs already read from lore refs, by blob id (content-addressed: never stale).
-  CREATE TABLE meta_cache (oid TEXT PRIMARY KEY, session_id TEXT NOT NULL, digest TEXT NOT NULL);
+  -- The last metadata blob read from a lore ref for each session, with its digest, so a sync
+  -- reads only metadata that changed (blob ids are content-addressed: a hit is never stale).
+  CREATE TABLE meta_cache (session_id TEXT PRIMARY KEY, oid TEXT NOT NULL, digest TEXT NOT NULL);
   `,
 ];
 
@@ -224,6 +225,7 @@ export class LoreDb {
     const db = this.db;
     return {
       delEdits: db.prepare('DELETE FROM edits WHERE session_id = ?'),
+      getSession: db.prepare('SELECT * FROM sessions WHERE id = ?'),
       putSession: db.prepare(`INSERT OR REPLACE INTO sessions (id, tool, tool_version, cwd, repo_root, agent_root, branch, started_at, updated_at,
         message_count, subagent_count, title, origin, origin_machine, bundle_sha256, bundle_size, malformed_lines, unknown_lines, imported_at)
         VALUES (@id, @tool, @tool_version, @cwd, @repo_root, @agent_root, @branch, @started_at, @updated_at, @message_count, @subagent_count, @title,
@@ -234,7 +236,7 @@ export class LoreDb {
   }
 
   getSession(id: string): SessionRow | null {
-    return (this.db.prepare('SELECT * FROM sessions WHERE id = ?').get(id) as SessionRow | undefined) ?? null;
+    return (this.stmts().getSession.get(id) as SessionRow | undefined) ?? null;
   }
 
   /** Sessions whose id starts with `prefix` (at most `limit`). */
@@ -264,19 +266,14 @@ export class LoreDb {
     return this.db.prepare('SELECT * FROM edits WHERE coalesce(move_path, file) = ? ORDER BY ts, id').all(file) as EditRow[];
   }
 
-  /** Digests of metadata blobs seen before, for the given blob ids. */
-  metaDigests(oids: string[]): Map<string, string> {
-    const out = new Map<string, string>();
-    const stmt = this.db.prepare('SELECT digest FROM meta_cache WHERE oid = ?');
-    for (const oid of oids) {
-      const r = stmt.get(oid) as { digest: string } | undefined;
-      if (r) out.set(oid, r.digest);
-    }
-    return out;
+  /** Digests of metadata blobs seen before, keyed by blob id (one query for the whole cache). */
+  metaDigests(): Map<string, string> {
+    const rows = this.db.prepare('SELECT oid, digest FROM meta_cache').all() as Array<{ oid: string; digest: string }>;
+    return new Map(rows.map((r) => [r.oid, r.digest]));
   }
 
   putMetaDigests(entries: Array<{ oid: string; sessionId: string; digest: string }>): void {
-    const stmt = this.db.prepare('INSERT OR IGNORE INTO meta_cache (oid, session_id, digest) VALUES (?, ?, ?)');
+    const stmt = this.db.prepare('INSERT OR REPLACE INTO meta_cache (oid, session_id, digest) VALUES (?, ?, ?)');
     this.db.transaction(() => {
       for (const e of entries) stmt.run(e.oid, e.sessionId, e.digest);
     })();

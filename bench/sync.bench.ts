@@ -1,0 +1,98 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { Machine } from '../test/helpers/machine.js';
+import { generateCorpus } from './generate.js';
+import { fmt, median, timed } from './util.js';
+
+const PASS = { LORE_PASSPHRASE: 'benchmark passphrase' };
+
+/** Copies every native session file into a plain worktree folder (the plain-git baseline's content). */
+function copyTree(src: string, dst: string): void {
+  fs.cpSync(src, dst, { recursive: true });
+}
+
+/** Issue 3: sync against plain git commit + push of the same files, in the same run, same kind of remote. */
+export async function benchSync(): Promise<string> {
+  const m = new Machine('bench-sync');
+  const env = { ...m.vars } as Record<string, string>;
+  const lines: string[] = ['### Sync (issue 3)', ''];
+
+  // (a) first sync of ~200 MB vs plain git add/commit/push of the same files.
+  const bareLore = path.join(m.home, 'lore.git');
+  const barePlain = path.join(m.home, 'plain.git');
+  m.git(m.home, 'init', '-q', '--bare', bareLore);
+  m.git(m.home, 'init', '-q', '--bare', barePlain);
+  const repo = m.initRepo(path.join(m.home, 'repo'));
+  m.git(repo, 'remote', 'add', 'origin', bareLore);
+  m.git(repo, 'push', '-q', 'origin', 'main');
+  const count = Number(process.env.BENCH_SESSIONS) || 1000;
+  const corpus = generateCorpus({ claudeDir: m.claudeDir, codexHome: m.codexHome, cwd: repo, count, maxBytes: 1_200_000 });
+  const mb = corpus.bytes / 1e6;
+  await timed('git', ['lore', 'import'], { cwd: repo, env });
+  await timed('git', ['lore', 'sync', 'setup'], { cwd: repo, env: { ...env, ...PASS } });
+  const loreFirst = await timed('git', ['lore', 'sync', '-q'], { cwd: repo, env });
+
+  const plain = m.initRepo(path.join(m.home, 'plain'));
+  m.git(plain, 'remote', 'add', 'origin', barePlain);
+  m.git(plain, 'push', '-q', 'origin', 'main');
+  copyTree(m.claudeDir, path.join(plain, 'claude'));
+  copyTree(m.codexHome, path.join(plain, 'codex'));
+  const plainFirst = await timed('sh', ['-c', 'git add -A && git commit -qm sessions && git push -q origin main'], { cwd: plain, env });
+  lines.push(
+    `(a) first sync, ${count} sessions, ${mb.toFixed(1)} MB of native files, to a bare remote on disk:`,
+    '',
+    '| | time |',
+    '|---|---|',
+    `| plain git: \`git add -A && git commit && git push\` of the same files | ${fmt(plainFirst.ms)} |`,
+    `| \`git lore sync\` (capture done before; encrypt, fast-import, push) | ${fmt(loreFirst.ms)} |`,
+    `| ratio | **${(loreFirst.ms / plainFirst.ms).toFixed(2)}x** (target <= 2x) |`,
+    '',
+  );
+
+  // (b) one new session in a 10,000-session store, and (c) a sync with nothing to do.
+  const m2 = new Machine('bench-sync-big');
+  const env2 = { ...m2.vars } as Record<string, string>;
+  const bare2 = path.join(m2.home, 'lore.git');
+  const bare2p = path.join(m2.home, 'plain.git');
+  m2.git(m2.home, 'init', '-q', '--bare', bare2);
+  m2.git(m2.home, 'init', '-q', '--bare', bare2p);
+  const repo2 = m2.initRepo(path.join(m2.home, 'repo'));
+  m2.git(repo2, 'remote', 'add', 'origin', bare2);
+  m2.git(repo2, 'push', '-q', 'origin', 'main');
+  const big = Number(process.env.BENCH_BIG_SESSIONS) || 10000;
+  generateCorpus({ claudeDir: m2.claudeDir, codexHome: m2.codexHome, cwd: repo2, count: big, minBytes: 2_000, maxBytes: 20_000, seed: 7 });
+  await timed('git', ['lore', 'sync', 'setup'], { cwd: repo2, env: { ...env2, ...PASS } });
+  await timed('git', ['lore', 'sync', '-q'], { cwd: repo2, env: env2 });
+  const plain2 = m2.initRepo(path.join(m2.home, 'plain'));
+  m2.git(plain2, 'remote', 'add', 'origin', bare2p);
+  copyTree(m2.claudeDir, path.join(plain2, 'claude'));
+  copyTree(m2.codexHome, path.join(plain2, 'codex'));
+  await timed('sh', ['-c', 'git add -A && git commit -qm sessions && git push -q origin main'], { cwd: plain2, env: env2 });
+
+  const incLore: number[] = [];
+  const incPlain: number[] = [];
+  const noop: number[] = [];
+  const startup: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const extra = path.join(m2.home, `extra-${i}`);
+    generateCorpus({ claudeDir: path.join(extra, 'claude'), codexHome: path.join(extra, 'codex'), cwd: repo2, count: 1, minBytes: 20_000, maxBytes: 20_001, seed: 1000 + i });
+    copyTree(path.join(extra, 'claude'), m2.claudeDir);
+    incLore.push((await timed('git', ['lore', 'sync', '-q'], { cwd: repo2, env: env2 })).ms);
+    copyTree(path.join(extra, 'claude'), path.join(plain2, 'claude'));
+    incPlain.push((await timed('sh', ['-c', 'git add -A && git commit -qm one && git push -q origin main'], { cwd: plain2, env: env2 })).ms);
+    noop.push((await timed('git', ['lore', 'sync', '-q'], { cwd: repo2, env: env2 })).ms);
+    startup.push((await timed('git', ['lore', '--help'], { cwd: repo2, env: { ...env2, PAGER: 'cat', MANPAGER: 'cat', PATH: env2.PATH! } }).catch(() => ({ ms: NaN }))).ms);
+  }
+  const noopMed = median(noop);
+  lines.push(
+    `(b), (c): a store of ${big} sessions (2-20 KB each); medians of 5 alternating runs:`,
+    '',
+    '| | median | target |',
+    '|---|---|---|',
+    `| (b) plain git: commit + push of one new 20 KB session file | ${fmt(median(incPlain))} | |`,
+    `| (b) \`git lore sync\` of one new session | ${fmt(median(incLore))} = ${(median(incLore) / median(incPlain)).toFixed(2)}x plain | < 1 s, <= 1x plain |`,
+    `| (c) \`git lore sync\` with nothing to do | **${fmt(noopMed)}** | < 300 ms |`,
+    '',
+  );
+  return lines.join('\n');
+}
