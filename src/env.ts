@@ -20,6 +20,8 @@ export interface Env {
   /** Whether stdin is an interactive terminal (hooks and CI never are). */
   readonly stdinIsTTY: boolean;
   readonly now: () => Date;
+  /** Reads all of standard input (hooks get ref lines there). */
+  readonly readStdin?: () => Promise<string>;
   /** Asks the user on the terminal (hidden input for passphrases). Absent when there is no TTY. */
   readonly prompt?: (question: string, hidden: boolean) => Promise<string>;
 }

@@ -16,6 +16,11 @@ export function processEnv(): Env {
     stdinIsTTY: Boolean(process.stdin.isTTY),
     now: () => new Date(),
     prompt: askTerminal,
+    readStdin: async () => {
+      const chunks: Buffer[] = [];
+      for await (const c of process.stdin) chunks.push(c as Buffer);
+      return Buffer.concat(chunks).toString('utf8');
+    },
   };
 }
 
@@ -85,7 +90,7 @@ export async function runCli(argv: string[], env: Env): Promise<number> {
     .fail((msg, err) => {
       throw err ?? new UsageError(msg ?? 'invalid usage', { hint: 'See `git lore --help`.' });
     });
-  for (const cmd of commands(ctx)) parser = parser.command(cmd);
+  for (const cmd of commands(ctx, env.readStdin ?? (async () => ''))) parser = parser.command(cmd);
   try {
     // A parse callback makes yargs hand over help text instead of printing it itself.
     let helpText = '';

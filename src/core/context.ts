@@ -12,6 +12,8 @@ export class LoreContext {
   readonly paths: Paths;
   private dbHandle: LoreDb | undefined;
   private machine: string | undefined;
+  /** How long to wait for another process's database lock (hooks wait less: they must not slow git). */
+  busyTimeoutMs = 10000;
 
   constructor(env: Env) {
     this.env = env;
@@ -20,7 +22,7 @@ export class LoreContext {
 
   get db(): LoreDb {
     if (!this.dbHandle) {
-      this.dbHandle = LoreDb.open(this.paths.loreHome);
+      this.dbHandle = LoreDb.open(this.paths.loreHome, this.busyTimeoutMs);
       this.machine ??= machineId(this.paths.loreHome);
     }
     return this.dbHandle;

@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import zlib from 'node:zlib';
 import { createHash } from 'node:crypto';
 import { promisify } from 'node:util';
@@ -171,8 +173,10 @@ export async function setupStore(ctx: LoreContext, opts: SetupOptions = {}): Pro
 export interface SyncOptions {
   remote?: string;
   dryRun?: boolean;
-  /** Skip capture (the hooks capture separately). */
+  /** Skip capture. */
   noCapture?: boolean;
+  /** false: receive only (the post-merge hook); nothing is committed or pushed. */
+  push?: boolean;
   maxPayloadBytes?: number;
   /** Called with progress for long syncs (the CLI shows it on a TTY). */
   onProgress?: (phase: string, done: number, total: number) => void;
@@ -215,6 +219,7 @@ export function cachedKey(ctx: LoreContext, state: RefState): Buffer {
  * merge and retry (bounded, jittered). Work is proportional to what changed.
  */
 export async function runSync(ctx: LoreContext, opts: SyncOptions = {}): Promise<SyncResult> {
+  const started = new Date();
   const capture = opts.noCapture ? null : await importSessions(ctx);
   const { git, info } = await openRepo(ctx);
   const remote = await pickRemote(git, opts.remote);
@@ -301,6 +306,11 @@ export async function runSync(ctx: LoreContext, opts: SyncOptions = {}): Promise
         result.pushed = rows.map((r) => r.id);
         return result;
       }
+      if (opts.push === false) {
+        if (base.commit !== localTip && (!localTip || (await git.isAncestor(localTip, base.commit)))) await git.updateRef(LORE_REF, base.commit, localTip);
+        touchStamp(info, started);
+        return result;
+      }
       const files: Array<{ path: string; data: Buffer }> = [];
       const written: string[] = [];
       const newMetas: Array<{ oid: string; sessionId: string; digest: string }> = [];
@@ -323,6 +333,7 @@ export async function runSync(ctx: LoreContext, opts: SyncOptions = {}): Promise
           continue;
         }
         ctx.db.setKv(`last-sync\0${info.mainRoot}\0${remote}`, ctx.env.now().toISOString());
+        touchStamp(info, started);
         return result;
       }
       files.sort((a, b) => (a.path < b.path ? -1 : 1));
@@ -343,6 +354,7 @@ export async function runSync(ctx: LoreContext, opts: SyncOptions = {}): Promise
       if (pushed.run.exitCode === 0 && ref && ref.flag !== '!') {
         await git.raw(['update-ref', trackingRef(remote), commit]);
         ctx.db.setKv(`last-sync\0${info.mainRoot}\0${remote}`, ctx.env.now().toISOString());
+        touchStamp(info, started);
         result.commit = commit;
         result.pushed = written.sort();
         return result;
@@ -362,6 +374,21 @@ export async function runSync(ctx: LoreContext, opts: SyncOptions = {}): Promise
     throw new LoreError(`the lore ref on ${remote} kept moving: gave up after ${MAX_ATTEMPTS} attempts`, { hint: 'Run `git lore sync` again.' });
   } finally {
     await cat.close();
+  }
+}
+
+/**
+ * Marks the time a successful sync started (`$GIT_DIR/lore/hook-stamp`): the pre-push shim
+ * skips starting git-lore when no agent file is newer and the lore ref matches the remote's.
+ */
+function touchStamp(info: RepoInfo, started: Date): void {
+  try {
+    const file = path.join(info.gitDir, 'lore', 'hook-stamp');
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, '');
+    fs.utimesSync(file, started, started);
+  } catch (err) {
+    log.sync('cannot touch the hook stamp: %s', (err as Error).message);
   }
 }
 

@@ -138,13 +138,13 @@ export class LoreDb {
   }
 
   /** Opens (and migrates) `$LORE_HOME/lore.db`. */
-  static open(loreHome: string): LoreDb {
+  static open(loreHome: string, busyTimeoutMs = 10000): LoreDb {
     ensureLoreHome(loreHome);
     const file = path.join(loreHome, 'lore.db');
     let db: Database.Database;
     try {
       db = new Database(file);
-      db.pragma('busy_timeout = 10000');
+      db.pragma(`busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
       db.pragma('journal_mode = WAL');
       db.pragma('journal_size_limit = 67108864');
       db.pragma('synchronous = NORMAL');

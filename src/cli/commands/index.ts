@@ -4,8 +4,9 @@ import { importCommand } from './import.js';
 import { sessionsCommand } from './sessions.js';
 import { showCommand } from './show.js';
 import { syncCommand } from './sync.js';
+import { hookCommand, hooksCommand } from './hooks.js';
 
 /** Every `git lore` command, in the order `--help` lists them. */
-export function commands(ctx: LoreContext): Array<CommandModule<any, any>> {
-  return [importCommand(ctx), sessionsCommand(ctx), showCommand(ctx), syncCommand(ctx)];
+export function commands(ctx: LoreContext, readStdin: () => Promise<string>): Array<CommandModule<any, any>> {
+  return [importCommand(ctx), sessionsCommand(ctx), showCommand(ctx), syncCommand(ctx), hooksCommand(ctx), hookCommand(ctx, readStdin)];
 }

@@ -1,7 +1,8 @@
 import type { Argv, CommandModule } from 'yargs';
 import type { LoreContext } from '../../core/context.js';
 import { runSync, setupStore, syncStatus, type SyncResult } from '../../core/sync.js';
-import { LoreError } from '../../errors.js';
+import { LoreError, toLoreError } from '../../errors.js';
+import { installHooks } from '../../core/hooks.js';
 import { progressLine } from '../output.js';
 
 interface SyncArgs {
@@ -74,9 +75,28 @@ function setupCommand(ctx: LoreContext): CommandModule<object, { remote?: string
       const r = await setupStore(ctx, argv.remote ? { remote: argv.remote } : {});
       const what = r.action === 'created' ? 'created a new lore store' : r.action === 'joined' ? 'joined the lore store' : 'the lore store is already set up';
       ctx.env.stdout.write(`lore: ${what} ${r.storeId} on ${r.remote}; the key is cached in LORE_HOME/keys\n`);
+      await offerHooks(ctx, argv.hooks);
       ctx.env.stdout.write('lore: run `git lore sync` to send and receive sessions\n');
     },
   };
+}
+
+/** After setup: install the hooks when the user agrees (default yes on a terminal; never without one). */
+async function offerHooks(ctx: LoreContext, wanted: boolean): Promise<void> {
+  if (!wanted) return;
+  if (!ctx.env.stdinIsTTY || !ctx.env.prompt) {
+    ctx.env.stdout.write('lore: to sync on every git push and pull, run `git lore hooks install`\n');
+    return;
+  }
+  const answer = (await ctx.env.prompt('Install git hooks so sessions sync on every push and pull? [Y/n] ', false)).trim().toLowerCase();
+  if (answer && !answer.startsWith('y')) return;
+  try {
+    const r = await installHooks(ctx);
+    ctx.env.stdout.write(`lore: hooks installed in ${r.dir}${r.chained.length ? ` (your ${r.chained.join(', ')} chained)` : ''}\n`);
+  } catch (err) {
+    const e = toLoreError(err);
+    ctx.env.stderr.write(`warning: hooks not installed: ${e.message}\n${e.hint ? `hint: ${e.hint}\n` : ''}`);
+  }
 }
 
 function statusCommand(ctx: LoreContext): CommandModule<object, { remote?: string; json: boolean }> {

@@ -1,0 +1,193 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { LoreError, toLoreError } from '../errors.js';
+import { log } from '../log.js';
+import type { LoreContext } from './context.js';
+import { openRepo, runSync, LORE_REF } from './sync.js';
+import { Keyring } from '../store/keyring.js';
+
+/** The hooks git-lore installs. */
+export const HOOK_NAMES = ['pre-push', 'post-merge', 'post-rewrite'] as const;
+export type HookName = (typeof HOOK_NAMES)[number];
+/** The line that marks a file as our shim. */
+export const SHIM_MARKER = '# git-lore hook shim v1.';
+/** A foreign hook we chain is kept beside ours under this suffix. */
+export const CHAINED_SUFFIX = '.lore-chained';
+
+/** The folder holding the shims shipped with this installation (hooks/ at the package root). */
+export function shimDir(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    if (fs.existsSync(path.join(dir, 'hooks', 'pre-push')) && fs.existsSync(path.join(dir, 'package.json'))) return path.join(dir, 'hooks');
+    dir = path.dirname(dir);
+  }
+  throw new LoreError('cannot find the hook shims (hooks/) of this git-lore installation', { hint: 'Re-run ./install.sh in the git-lore checkout.' });
+}
+
+export type HookState = 'absent' | 'installed' | 'chained' | 'foreign' | 'outdated';
+
+export interface HooksStatus {
+  dir: string;
+  managedBy: string | null;
+  enabled: boolean;
+  hooks: Array<{ name: HookName; state: HookState }>;
+}
+
+function isShim(text: string): boolean {
+  return text.split('\n', 3).some((l) => l.startsWith(SHIM_MARKER));
+}
+
+async function hooksDir(ctx: LoreContext): Promise<{ dir: string; managedBy: string | null }> {
+  const { git, info } = await openRepo(ctx);
+  const rel = (await git.text(['rev-parse', '--git-path', 'hooks'])).trim();
+  const dir = path.resolve(info.root, rel);
+  // A hooks folder inside the work tree that git tracks (husky's .husky/_, a committed hooks folder)
+  // belongs to another tool: writing there would be clobbered, or committed by accident.
+  let managedBy: string | null = null;
+  if (dir.split(path.sep).includes('.husky')) managedBy = 'husky';
+  else if (dir.startsWith(info.root + path.sep) && !dir.startsWith(info.gitDir) && !dir.startsWith(info.commonDir)) {
+    const tracked = (await git.raw(['ls-files', '--', path.relative(info.root, dir)])).stdout.toString('utf8').trim();
+    if (tracked) managedBy = `a tracked folder (${path.relative(info.root, dir)})`;
+  }
+  return { dir, managedBy };
+}
+
+/** `git lore hooks status`. */
+export async function hooksStatus(ctx: LoreContext): Promise<HooksStatus> {
+  const { dir, managedBy } = await hooksDir(ctx);
+  const shims = shimDir();
+  const hooks = HOOK_NAMES.map((name) => {
+    const file = path.join(dir, name);
+    if (!fs.existsSync(file)) return { name, state: 'absent' as HookState };
+    const text = fs.readFileSync(file, 'utf8');
+    if (!isShim(text)) return { name, state: 'foreign' as HookState };
+    if (text !== fs.readFileSync(path.join(shims, name), 'utf8')) return { name, state: 'outdated' as HookState };
+    return { name, state: (fs.existsSync(file + CHAINED_SUFFIX) ? 'chained' : 'installed') as HookState };
+  });
+  const enabled = (await ctx.git().configGet('lore.hooks')) !== 'false' && !['1', 'true', 'yes'].includes(ctx.env.vars.LORE_SKIP ?? '');
+  return { dir, managedBy, enabled, hooks };
+}
+
+export interface InstallResult {
+  dir: string;
+  installed: HookName[];
+  chained: HookName[];
+  unchanged: HookName[];
+}
+
+/**
+ * `git lore hooks install`: writes the shims into the effective hooks folder. A foreign hook is
+ * kept and chained (moved to <name>.lore-chained; it runs first, with the same arguments and
+ * stdin, and its exit status stays the hook's). Installing twice changes nothing. A folder managed
+ * by another tool is left alone unless `force`.
+ */
+export async function installHooks(ctx: LoreContext, opts: { force?: boolean } = {}): Promise<InstallResult> {
+  const { dir, managedBy } = await hooksDir(ctx);
+  if (managedBy && !opts.force) {
+    throw new LoreError(`the hooks folder ${dir} is managed by ${managedBy}; nothing was written`, {
+      hint: `Add this line to that tool's hooks (pre-push, post-merge, post-rewrite): git-lore hook <hook-name> "$@" || true\n      or run \`git lore hooks install --force\` to write into ${dir} anyway.`,
+    });
+  }
+  fs.mkdirSync(dir, { recursive: true });
+  const shims = shimDir();
+  const result: InstallResult = { dir, installed: [], chained: [], unchanged: [] };
+  for (const name of HOOK_NAMES) {
+    const file = path.join(dir, name);
+    const shim = fs.readFileSync(path.join(shims, name), 'utf8');
+    if (fs.existsSync(file)) {
+      const text = fs.readFileSync(file, 'utf8');
+      if (text === shim) {
+        result.unchanged.push(name);
+        continue;
+      }
+      if (!isShim(text)) {
+        if (fs.existsSync(file + CHAINED_SUFFIX)) {
+          throw new LoreError(`${file + CHAINED_SUFFIX} already exists next to a hook that is not git-lore's`, { hint: `Look at both files, keep one, and run \`git lore hooks install\` again.` });
+        }
+        fs.renameSync(file, file + CHAINED_SUFFIX);
+        result.chained.push(name);
+      }
+    }
+    const tmp = `${file}.lore-tmp`;
+    fs.writeFileSync(tmp, shim, { mode: 0o755 });
+    fs.chmodSync(tmp, 0o755);
+    fs.renameSync(tmp, file);
+    result.installed.push(name);
+  }
+  return result;
+}
+
+/** `git lore hooks uninstall`: removes our shims and puts chained hooks back exactly as they were. */
+export async function uninstallHooks(ctx: LoreContext): Promise<{ dir: string; removed: HookName[]; restored: HookName[]; left: HookName[] }> {
+  const { dir } = await hooksDir(ctx);
+  const out = { dir, removed: [] as HookName[], restored: [] as HookName[], left: [] as HookName[] };
+  for (const name of HOOK_NAMES) {
+    const file = path.join(dir, name);
+    if (!fs.existsSync(file)) continue;
+    if (!isShim(fs.readFileSync(file, 'utf8'))) {
+      out.left.push(name);
+      continue;
+    }
+    fs.rmSync(file);
+    out.removed.push(name);
+    if (fs.existsSync(file + CHAINED_SUFFIX)) {
+      fs.renameSync(file + CHAINED_SUFFIX, file);
+      out.restored.push(name);
+    }
+  }
+  return out;
+}
+
+/**
+ * The work of a hook (`git-lore hook <name> <args>`), best-effort: returns null, or the one
+ * warning line to print. Never throws, never prompts (the hook's Env has no prompt).
+ */
+export async function runHook(ctx: LoreContext, name: string, args: string[], stdin: string): Promise<string | null> {
+  try {
+    if (['1', 'true', 'yes'].includes(ctx.env.vars.LORE_SKIP ?? '')) return null;
+    const { git } = await openRepo(ctx);
+    if ((await git.configGet('lore.hooks')) === 'false') return null;
+    if (!(await git.resolve(LORE_REF))) return null;
+    if (name === 'pre-push') {
+      const [remote, url] = args;
+      if (!remote || !(await git.remotes()).includes(remote)) return null; // a push to a bare URL: no tracking ref to sync against
+      if (url?.startsWith('lore::') || (await git.configGet(`remote.${remote}.vcs`)) === 'lore') return null;
+      const refs = stdin.split('\n').filter(Boolean).map((l) => l.split(' ')[2] ?? '');
+      if (refs.length && refs.every((r) => r.startsWith('refs/lore/'))) return null;
+      if (!(await hasCachedKey(ctx))) return null;
+      await runSync(ctx, { remote });
+      return null;
+    }
+    if (name === 'post-merge' || (name === 'post-rewrite' && args[0] === 'rebase')) {
+      if (!(await hasCachedKey(ctx))) return null;
+      const branch = (await git.raw(['symbolic-ref', '-q', '--short', 'HEAD'])).stdout.toString('utf8').trim();
+      const upstream = branch ? await git.configGet(`branch.${branch}.remote`) : null;
+      if (!upstream || upstream === '.') return null;
+      await runSync(ctx, { remote: upstream, push: false });
+      return null;
+    }
+    return null;
+  } catch (err) {
+    const e = toLoreError(err);
+    log.hooks('%s failed: %O', name, err);
+    return `lore: sessions not synced by the ${name} hook (${e.message.split('\n')[0]}); run \`git lore sync\` to retry`;
+  }
+}
+
+async function hasCachedKey(ctx: LoreContext): Promise<boolean> {
+  const { git } = await openRepo(ctx);
+  const tip = await git.resolve(LORE_REF);
+  if (!tip) return false;
+  const desc = await git.raw(['cat-file', 'blob', `${tip}:lore.json`]);
+  if (desc.exitCode !== 0) return false;
+  try {
+    const storeId = (JSON.parse(desc.stdout.toString('utf8')) as { storeId: string }).storeId;
+    const { key, problem } = new Keyring(ctx.paths.loreHome).get(storeId);
+    if (problem) throw new LoreError(problem);
+    return Boolean(key);
+  } catch (err) {
+    if (err instanceof LoreError) throw err;
+    return false;
+  }
+}
