@@ -1,5 +1,6 @@
 import { benchImport } from './import.bench.js';
 import { benchSync } from './sync.bench.js';
+import { benchHooks } from './hooks.bench.js';
 
 /**
  * `npm run bench [-- <name>...]`: runs the named benchmarks (all by default) and prints Markdown
@@ -8,6 +9,7 @@ import { benchSync } from './sync.bench.js';
 const all: Record<string, () => Promise<string>> = {
   import: benchImport,
   sync: benchSync,
+  hooks: benchHooks,
 };
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const names = wanted.length ? wanted : Object.keys(all);
