@@ -240,6 +240,35 @@ export class Git {
     return { run: r, refs: parsePushPorcelain(r.stdout.toString('utf8')) };
   }
 
+  /**
+   * `git blame --line-porcelain` of a file, parsed. `flags` may hold -w, -M, -C (passed through);
+   * `range` is `-L` syntax. Throws GitError with git's message (no such path, bad revision).
+   */
+  async blame(file: string, opts: { rev?: string; range?: string; flags?: string[] } = {}): Promise<BlameLine[]> {
+    const args = ['blame', '--line-porcelain', ...(opts.flags ?? []), ...(opts.range ? ['-L', opts.range] : []), ...(opts.rev ? [opts.rev] : []), '--', file];
+    const text = (await this.exec(args)).toString('utf8');
+    const out: BlameLine[] = [];
+    let cur: Partial<BlameLine> | null = null;
+    for (const line of text.split('\n')) {
+      if (cur === null) {
+        const m = /^([0-9a-f]{40}) (\d+) (\d+)/.exec(line);
+        if (m) cur = { commit: m[1]!, origLine: Number(m[2]), line: Number(m[3]), boundary: false, author: '', authorTime: 0, committerTime: 0, filename: file, summary: '' };
+        continue;
+      }
+      if (line.startsWith('\t')) {
+        cur.text = line.slice(1);
+        out.push(cur as BlameLine);
+        cur = null;
+      } else if (line.startsWith('author ')) cur.author = line.slice(7);
+      else if (line.startsWith('author-time ')) cur.authorTime = Number(line.slice(12));
+      else if (line.startsWith('committer-time ')) cur.committerTime = Number(line.slice(15));
+      else if (line.startsWith('filename ')) cur.filename = line.slice(9);
+      else if (line.startsWith('summary ')) cur.summary = line.slice(8);
+      else if (line === 'boundary') cur.boundary = true;
+    }
+    return out;
+  }
+
   /** Starts a long-lived `git cat-file --batch` reader. Close it when done. */
   catFile(): CatFile {
     return new CatFile(this);
@@ -291,6 +320,21 @@ export class Git {
     if (!/^[0-9a-f]{40}$/.test(oid)) throw new GitError(['fast-import'], 0, `unexpected output: ${out.toString('utf8').slice(0, 200)}`);
     return oid;
   }
+}
+
+/** One line of `git blame --line-porcelain`. Times are Unix seconds. */
+export interface BlameLine {
+  commit: string;
+  origLine: number;
+  line: number;
+  author: string;
+  authorTime: number;
+  committerTime: number;
+  /** The path of the file in the commit that introduced the line (follows renames with -M/-C). */
+  filename: string;
+  summary: string;
+  boundary: boolean;
+  text: string;
 }
 
 /** One file to write (data), keep by id (oid) or delete (neither) in a fast-import commit. */

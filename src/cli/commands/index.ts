@@ -5,8 +5,9 @@ import { sessionsCommand } from './sessions.js';
 import { showCommand } from './show.js';
 import { syncCommand } from './sync.js';
 import { hookCommand, hooksCommand } from './hooks.js';
+import { blameCommand, logCommand } from './blame.js';
 
 /** Every `git lore` command, in the order `--help` lists them. */
 export function commands(ctx: LoreContext, readStdin: () => Promise<string>): Array<CommandModule<any, any>> {
-  return [importCommand(ctx), sessionsCommand(ctx), showCommand(ctx), syncCommand(ctx), hooksCommand(ctx), hookCommand(ctx, readStdin)];
+  return [importCommand(ctx), sessionsCommand(ctx), showCommand(ctx), blameCommand(ctx), logCommand(ctx), syncCommand(ctx), hooksCommand(ctx), hookCommand(ctx, readStdin)];
 }

@@ -1,0 +1,283 @@
+import path from 'node:path';
+import { UsageError } from '../errors.js';
+import { log } from '../log.js';
+import type { LoreContext } from './context.js';
+import type { BlameLine, Git } from '../git/git.js';
+import { normalizeLine, type EditRow, type SessionRow } from '../store/db.js';
+import type { NormalizedMessage } from '../sources/types.js';
+import { importSessions } from './import.js';
+import { openRepo } from './sync.js';
+import { loadSession } from './sessions.js';
+
+/** Default clock-skew tolerance: an edit up to 5 minutes after the commit's time may still claim its lines. */
+export const DEFAULT_TOLERANCE_SECONDS = 300;
+
+/** The session edit a line is attributed to. */
+export interface LineSession {
+  id: string;
+  tool: string;
+  /** ISO time of the edit. */
+  time: string;
+  /** The message (seq) that made the edit: `git lore show <id> --at <messageIndex>`. */
+  messageIndex: number;
+  title: string | null;
+}
+
+export interface BlamedLine {
+  line: number;
+  text: string;
+  commit: string;
+  author: string;
+  /** Path of the file in the commit that introduced the line. */
+  filename: string;
+  committerTime: number;
+  session: LineSession | null;
+}
+
+interface Candidate {
+  edit: EditRow;
+  session: SessionRow;
+  ms: number;
+}
+
+/**
+ * Matches line texts against the lines session edits added, per repository-relative file. Loads
+ * each file's edits once (one indexed query), then answers from memory.
+ */
+export class EditIndex {
+  private readonly byFile = new Map<string, Map<string, Candidate[]>>();
+  private readonly branchCache = new Map<string, Promise<Set<string>>>();
+
+  constructor(private readonly ctx: LoreContext, private readonly git: Git, private readonly repoRoot: string, private readonly toleranceMs: number) {}
+
+  private load(file: string): Map<string, Candidate[]> {
+    let idx = this.byFile.get(file);
+    if (idx) return idx;
+    idx = new Map();
+    const rows = this.ctx.db.db
+      .prepare(
+        `SELECT e.*, s.id AS s_id FROM edits e JOIN sessions s ON s.id = e.session_id
+         WHERE coalesce(e.move_path, e.file) = ? AND s.repo_root = ?`,
+      )
+      .all(file, this.repoRoot) as Array<EditRow & { s_id: string }>;
+    const sessions = new Map<string, SessionRow>();
+    for (const row of rows) {
+      let s = sessions.get(row.session_id);
+      if (!s) {
+        s = this.ctx.db.getSession(row.session_id)!;
+        sessions.set(row.session_id, s);
+      }
+      const when = row.ts ?? s.started_at;
+      const ms = when ? Date.parse(when) : NaN;
+      if (!Number.isFinite(ms)) continue;
+      const seen = new Set<string>();
+      for (const line of JSON.parse(row.added_json) as string[]) {
+        const norm = normalizeLine(line);
+        if (!norm || seen.has(norm)) continue;
+        seen.add(norm);
+        const list = idx.get(norm);
+        const c = { edit: row, session: s, ms };
+        if (list) list.push(c);
+        else idx.set(norm, [c]);
+      }
+    }
+    this.byFile.set(file, idx);
+    log.blame('indexed %d edits of %s', rows.length, file);
+    return idx;
+  }
+
+  private branchesContaining(commit: string): Promise<Set<string>> {
+    let p = this.branchCache.get(commit);
+    if (!p) {
+      p = this.git
+        .raw(['for-each-ref', '--format=%(refname:short)', '--contains', commit, 'refs/heads'])
+        .then((r) => new Set(r.stdout.toString('utf8').split('\n').filter(Boolean)));
+      this.branchCache.set(commit, p);
+    }
+    return p;
+  }
+
+  /**
+   * The edit that introduced a line: same text (whitespace-normalized) added to the same file, at
+   * or before the commit's time plus the tolerance; the latest such edit, preferring sessions on a
+   * branch that contains the commit. Null: written by a person.
+   */
+  async attribute(files: string[], text: string, commit: string, commitSeconds: number, nowMs: number): Promise<Candidate | null> {
+    const norm = normalizeLine(text);
+    if (!norm) return null;
+    const uncommitted = /^0+$/.test(commit);
+    const limit = uncommitted ? nowMs + this.toleranceMs : commitSeconds * 1000 + this.toleranceMs;
+    const eligible: Candidate[] = [];
+    for (const f of new Set(files)) for (const c of this.load(f).get(norm) ?? []) if (c.ms <= limit) eligible.push(c);
+    if (!eligible.length) return null;
+    let pool = eligible;
+    const branches = new Set(eligible.map((c) => c.session.branch));
+    if (branches.size > 1 && !uncommitted) {
+      const containing = await this.branchesContaining(commit);
+      const preferred = eligible.filter((c) => c.session.branch && containing.has(c.session.branch));
+      if (preferred.length) pool = preferred;
+    }
+    return pool.reduce((best, c) => (c.ms > best.ms || (c.ms === best.ms && c.edit.id > best.edit.id) ? c : best));
+  }
+}
+
+function toLineSession(c: Candidate): LineSession {
+  return { id: c.session.id, tool: c.session.tool, time: new Date(c.ms).toISOString(), messageIndex: c.edit.seq, title: c.session.title };
+}
+
+export function toleranceMs(ctx: LoreContext, opt?: number): number {
+  const s = opt ?? (ctx.env.vars.LORE_BLAME_TOLERANCE !== undefined ? Number(ctx.env.vars.LORE_BLAME_TOLERANCE) : DEFAULT_TOLERANCE_SECONDS);
+  if (!Number.isFinite(s) || s < 0) throw new UsageError(`invalid blame tolerance ${s}`, { hint: 'Give a number of seconds, e.g. LORE_BLAME_TOLERANCE=300.' });
+  return s * 1000;
+}
+
+export interface BlameOptions {
+  file: string;
+  rev?: string;
+  range?: string;
+  /** -w, -M, -C as given */
+  flags?: string[];
+  toleranceSeconds?: number;
+}
+
+async function repoPath(ctx: LoreContext, root: string, file: string): Promise<string> {
+  const abs = path.resolve(ctx.env.cwd, file);
+  const rel = path.relative(root, abs);
+  if (rel.startsWith('..') || path.isAbsolute(rel)) throw new UsageError(`${file} is outside the repository`, { hint: 'Give a path inside this repository.' });
+  return rel.split(path.sep).join('/');
+}
+
+/** `git lore blame <file>`: git blame, with each line attributed to the session edit that wrote it. */
+export async function blameFile(ctx: LoreContext, opts: BlameOptions): Promise<{ file: string; rev: string | null; lines: BlamedLine[] }> {
+  await importSessions(ctx);
+  const { git, info } = await openRepo(ctx);
+  const file = await repoPath(ctx, info.root, opts.file);
+  if (opts.rev?.startsWith('-')) throw new UsageError(`invalid revision ${opts.rev}`);
+  let raw: BlameLine[];
+  try {
+    raw = await git.blame(file, { ...(opts.rev ? { rev: opts.rev } : {}), ...(opts.range ? { range: opts.range } : {}), flags: opts.flags ?? [] });
+  } catch (err) {
+    const msg = (err as { stderr?: string }).stderr?.trim().split('\n').find((l) => l.startsWith('fatal:')) ?? String(err);
+    throw new UsageError(`git blame failed: ${msg.replace(/^fatal: /, '')}`, { cause: err, hint: 'Check the file name, the revision and the -L range.' });
+  }
+  const index = new EditIndex(ctx, git, info.mainRoot, toleranceMs(ctx, opts.toleranceSeconds));
+  const now = ctx.env.now().getTime();
+  const lines: BlamedLine[] = [];
+  for (const b of raw) {
+    const c = await index.attribute([b.filename, file], b.text, b.commit, b.committerTime, now);
+    lines.push({ line: b.line, text: b.text, commit: b.commit, author: b.author, filename: b.filename, committerTime: b.committerTime, session: c ? toLineSession(c) : null });
+  }
+  return { file, rev: opts.rev ?? null, lines };
+}
+
+export interface LineReasoning {
+  line: BlamedLine;
+  session: SessionRow | null;
+  prompt: NormalizedMessage | null;
+  /** Assistant text and thinking before the edit (since the prompt) and right after it. */
+  before: NormalizedMessage[];
+  edit: NormalizedMessage | null;
+  after: NormalizedMessage[];
+  showCommand: string | null;
+}
+
+/** `git lore blame <file>:<line>`: the reasoning behind one line. */
+export async function explainLine(ctx: LoreContext, opts: BlameOptions & { line: number }): Promise<LineReasoning> {
+  const r = await blameFile(ctx, { ...opts, range: `${opts.line},${opts.line}` });
+  const line = r.lines[0];
+  if (!line) throw new UsageError(`${opts.file} has no line ${opts.line}`);
+  if (!line.session) return { line, session: null, prompt: null, before: [], edit: null, after: [], showCommand: null };
+  const row = ctx.db.getSession(line.session.id)!;
+  const messages = (await loadSession(ctx, row)).messages;
+  const at = line.session.messageIndex;
+  const edit = messages[at] ?? null;
+  const scope = edit?.agentId;
+  const isPrompt = (m: NormalizedMessage) => m.role === 'user' && m.kind === 'text' && m.agentId === scope && !/^\s*<(command-|local-command|system-reminder)/.test(m.text);
+  let p = at - 1;
+  while (p >= 0 && !isPrompt(messages[p]!)) p--;
+  const prompt = p >= 0 ? messages[p]! : null;
+  const talk = (m: NormalizedMessage) => m.role === 'assistant' && (m.kind === 'text' || m.kind === 'thinking') && m.text.trim() !== '' && m.agentId === scope;
+  const before = messages.slice(p + 1, at).filter(talk).slice(-4);
+  const after: NormalizedMessage[] = [];
+  for (let i = at + 1; i < messages.length && after.length < 2; i++) {
+    if (isPrompt(messages[i]!)) break;
+    if (talk(messages[i]!)) after.push(messages[i]!);
+  }
+  return { line, session: row, prompt, before, edit, after, showCommand: `git lore show ${row.id.slice(0, 8)} --at ${at}` };
+}
+
+export interface CommitAttribution {
+  commit: string;
+  subject: string;
+  time: number;
+  added: number;
+  sessions: Array<{ id: string; tool: string; title: string | null; lines: number; share: number }>;
+  people: { lines: number; share: number };
+}
+
+/**
+ * `git lore log [<range>]`: per commit, the sessions whose edits wrote its added lines and their
+ * shares, and the share written by people. Blank lines are not counted.
+ */
+export async function loreLog(ctx: LoreContext, opts: { range?: string; toleranceSeconds?: number; maxCount?: number } = {}): Promise<CommitAttribution[]> {
+  await importSessions(ctx);
+  const { git, info } = await openRepo(ctx);
+  let range = opts.range;
+  if (range?.startsWith('-')) throw new UsageError(`invalid revision range ${range}`);
+  if (!range) {
+    const upstream = await git.raw(['rev-parse', '-q', '--verify', '@{upstream}']);
+    const ahead = upstream.exitCode === 0 ? (await git.text(['rev-list', '--count', '@{upstream}..HEAD'])).trim() : '0';
+    range = ahead !== '0' ? '@{upstream}..HEAD' : 'HEAD';
+  }
+  const max = opts.maxCount ?? (opts.range ? 0 : 20);
+  const r = await git.raw(['log', '--format=%x01%H%x00%ct%x00%s', '-p', '--unified=0', '--no-color', '--no-ext-diff', '-M', ...(max ? [`-n${max}`] : []), range, '--']);
+  if (r.exitCode !== 0) throw new UsageError(`git log failed: ${r.stderr.trim().split('\n')[0]}`, { hint: 'Give a revision range such as main..feature.' });
+  const index = new EditIndex(ctx, git, info.mainRoot, toleranceMs(ctx, opts.toleranceSeconds));
+  const out: CommitAttribution[] = [];
+  let cur: { commit: string; subject: string; time: number; lines: Array<{ file: string; text: string }> } | null = null;
+  let file: string | null = null;
+  let inHunk = false;
+  const flush = async () => {
+    if (!cur) return;
+    const counts = new Map<string, { id: string; tool: string; title: string | null; lines: number }>();
+    let people = 0;
+    let added = 0;
+    for (const l of cur.lines) {
+      if (!normalizeLine(l.text)) continue;
+      added += 1;
+      const c = await index.attribute([l.file], l.text, cur.commit, cur.time, ctx.env.now().getTime());
+      if (!c) people += 1;
+      else {
+        const e = counts.get(c.session.id) ?? { id: c.session.id, tool: c.session.tool, title: c.session.title, lines: 0 };
+        e.lines += 1;
+        counts.set(c.session.id, e);
+      }
+    }
+    const share = (n: number) => (added ? Math.round((n / added) * 1000) / 1000 : 0);
+    out.push({
+      commit: cur.commit, subject: cur.subject, time: cur.time, added,
+      sessions: [...counts.values()].sort((a, b) => b.lines - a.lines).map((s) => ({ ...s, share: share(s.lines) })),
+      people: { lines: people, share: share(people) },
+    });
+  };
+  for (const line of r.stdout.toString('utf8').split('\n')) {
+    if (line.startsWith('\x01')) {
+      await flush();
+      const [commit, time, subject] = line.slice(1).split('\0');
+      cur = { commit: commit!, time: Number(time), subject: subject ?? '', lines: [] };
+      file = null;
+      inHunk = false;
+    } else if (line.startsWith('diff --git ')) {
+      inHunk = false;
+      file = null;
+    } else if (!inHunk && line.startsWith('+++ ')) {
+      file = line === '+++ /dev/null' ? null : line.slice(4).replace(/^b\//, '');
+    } else if (line.startsWith('@@')) {
+      inHunk = true;
+    } else if (inHunk && line.startsWith('+') && file && cur) {
+      cur.lines.push({ file, text: line.slice(1) });
+    }
+  }
+  await flush();
+  return out;
+}
