@@ -114,11 +114,11 @@ export interface Corpus {
  * Writes `count` sessions (half Claude Code, half Codex) with sizes log-uniform between 5 KB and
  * 2 MB at their native locations, all in repository `cwd`.
  */
-export function generateCorpus(opts: { claudeDir: string; codexHome: string; cwd: string; count: number; seed?: number; minBytes?: number; maxBytes?: number }): Corpus {
+export function generateCorpus(opts: { claudeDir: string; codexHome: string; cwd: string; count: number; seed?: number; minBytes?: number; maxBytes?: number; files?: string[] }): Corpus {
   const r = rng(opts.seed ?? 42);
   const min = opts.minBytes ?? 5_000;
   const max = opts.maxBytes ?? 2_000_000;
-  const files = Array.from({ length: 40 }, (_, i) => `src/module${i}/file${i}.ts`);
+  const files = opts.files ?? Array.from({ length: 40 }, (_, i) => `src/module${i}/file${i}.ts`);
   const proj = path.join(opts.claudeDir, 'projects', opts.cwd.replace(/[^A-Za-z0-9]/g, '-'));
   fs.mkdirSync(proj, { recursive: true });
   let bytes = 0;

@@ -1,6 +1,7 @@
 import { benchImport } from './import.bench.js';
 import { benchSync } from './sync.bench.js';
 import { benchHooks } from './hooks.bench.js';
+import { benchBlame } from './blame.bench.js';
 
 /**
  * `npm run bench [-- <name>...]`: runs the named benchmarks (all by default) and prints Markdown
@@ -10,6 +11,7 @@ const all: Record<string, () => Promise<string>> = {
   import: benchImport,
   sync: benchSync,
   hooks: benchHooks,
+  blame: benchBlame,
 };
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const names = wanted.length ? wanted : Object.keys(all);
