@@ -65,26 +65,38 @@ function lastLine(text: string): string {
 }
 
 /**
+ * The address lore's own fetches and pushes use for a remote: for a remote that goes through
+ * git-remote-lore (`lore::<inner>` or `remote.<name>.vcs=lore`) the inner address, so lore's
+ * transfers do not re-enter the helper; otherwise the remote's name.
+ */
+export async function networkAddress(git: Git, remote: string): Promise<string> {
+  const url = await git.configGet(`remote.${remote}.url`);
+  if (url?.startsWith('lore::')) return url.slice('lore::'.length);
+  if (url && (await git.configGet(`remote.${remote}.vcs`)) === 'lore') return url;
+  return remote;
+}
+
+/**
  * Fetches the remote's lore ref. Normally into the tracking ref (one round trip); with
  * `updateRefs: false` it asks ls-remote and fetches only objects, so no ref changes.
  * Returns the remote tip, or null when the remote has no lore ref yet.
  */
-async function fetchLore(git: Git, remote: string, updateRefs: boolean): Promise<string | null> {
+async function fetchLore(git: Git, remote: string, updateRefs: boolean, url: string = remote): Promise<string | null> {
   const unreachable = (stderr: string, cause?: unknown) =>
     new LoreError(`cannot fetch the lore ref from ${remote}: ${lastLine(stderr)}`, { cause, hint: `Check that \`git fetch ${remote}\` works; nothing was changed.` });
   if (updateRefs) {
-    const r = await git.fetch(remote, [fetchRefspec(remote)], { quiet: true });
+    const r = await git.fetch(url, [fetchRefspec(remote)], { quiet: true });
     if (r.exitCode !== 0) throw unreachable(r.stderr);
     return git.resolve(trackingRef(remote));
   }
   let oid: string | null;
   try {
-    oid = await git.lsRemote(remote, LORE_REF);
+    oid = await git.lsRemote(url, LORE_REF);
   } catch (err) {
     throw unreachable((err as { stderr?: string }).stderr ?? String(err), err);
   }
   if (oid && !(await git.resolve(`${oid}^{commit}`))) {
-    const r = await git.fetch(remote, [LORE_REF], { quiet: true });
+    const r = await git.fetch(url, [LORE_REF], { quiet: true });
     if (r.exitCode !== 0) throw unreachable(r.stderr);
   }
   return oid;
@@ -97,6 +109,8 @@ async function ensureFetchRefspec(git: Git, remote: string): Promise<void> {
 
 export interface SetupOptions {
   remote?: string;
+  /** Talk to this address instead of the remote's URL (git-remote-lore passes the inner address). */
+  url?: string;
 }
 
 export interface SetupResult {
@@ -113,11 +127,12 @@ export interface SetupResult {
 export async function setupStore(ctx: LoreContext, opts: SetupOptions = {}): Promise<SetupResult> {
   const { git } = await openRepo(ctx);
   const remote = await pickRemote(git, opts.remote);
+  const url = opts.url ?? (await networkAddress(git, remote));
   const keyring = new Keyring(ctx.paths.loreHome);
   const cat = git.catFile();
   try {
     for (let attempt = 0; attempt < 2; attempt++) {
-      const remoteTip = await fetchLore(git, remote, false);
+      const remoteTip = await fetchLore(git, remote, false, url);
       const localTip = await git.resolve(LORE_REF);
       const tip = remoteTip ?? localTip;
       if (tip) {
@@ -151,7 +166,7 @@ export async function setupStore(ctx: LoreContext, opts: SetupOptions = {}): Pro
         message: 'lore: create store\n', committer: COMMITTER, time: ctx.env.now(),
       });
       if (!(await git.updateRef(LORE_REF, commit, null))) continue;
-      const pushed = await git.push(remote, [`${LORE_REF}:${LORE_REF}`]);
+      const pushed = await git.push(url, [`${LORE_REF}:${LORE_REF}`]);
       const ref = pushed.refs.find((r) => r.dst === LORE_REF);
       if (pushed.run.exitCode !== 0 || !ref || ref.flag === '!') {
         // Someone created a store on the remote in between: drop ours and join theirs.
@@ -172,6 +187,10 @@ export async function setupStore(ctx: LoreContext, opts: SetupOptions = {}): Pro
 
 export interface SyncOptions {
   remote?: string;
+  /** Talk to this address instead of the remote's URL (git-remote-lore passes the inner address). */
+  url?: string;
+  /** Commit and update refs/lore/sessions but leave the push to the caller (git-remote-lore pushes it with the code). */
+  deferPush?: boolean;
   dryRun?: boolean;
   /** Skip capture. */
   noCapture?: boolean;
@@ -223,6 +242,7 @@ export async function runSync(ctx: LoreContext, opts: SyncOptions = {}): Promise
   const capture = opts.noCapture ? null : await importSessions(ctx);
   const { git, info } = await openRepo(ctx);
   const remote = await pickRemote(git, opts.remote);
+  const url = opts.url ?? (await networkAddress(git, remote));
   const dryRun = Boolean(opts.dryRun);
   const maxPayload = opts.maxPayloadBytes ?? (Number(ctx.env.vars.LORE_MAX_PAYLOAD_BYTES) || DEFAULT_MAX_PAYLOAD_BYTES);
   const result: SyncResult = {
@@ -239,7 +259,7 @@ export async function runSync(ctx: LoreContext, opts: SyncOptions = {}): Promise
     return s;
   };
   try {
-    let remoteTip = await fetchLore(git, remote, !dryRun);
+    let remoteTip = await fetchLore(git, remote, !dryRun, url);
     let localTip = await git.resolve(LORE_REF);
     if (!remoteTip && !localTip) {
       throw new UsageError('this repository has no lore store yet', { hint: `Run \`git lore sync setup${opts.remote ? ` --remote ${remote}` : ''}\` first.` });
@@ -349,7 +369,12 @@ export async function runSync(ctx: LoreContext, opts: SyncOptions = {}): Promise
       localTip = commit;
       ctx.db.putMetaDigests(newMetas);
       maybeCrash(ctx, 'after-update-ref');
-      const pushed = await git.push(remote, [`${LORE_REF}:${LORE_REF}`]);
+      if (opts.deferPush) {
+        result.commit = commit;
+        result.pushed = written.sort();
+        return result;
+      }
+      const pushed = await git.push(url, [`${LORE_REF}:${LORE_REF}`]);
       const ref = pushed.refs.find((r) => r.dst === LORE_REF);
       if (pushed.run.exitCode === 0 && ref && ref.flag !== '!') {
         await git.raw(['update-ref', trackingRef(remote), commit]);
@@ -364,7 +389,7 @@ export async function runSync(ctx: LoreContext, opts: SyncOptions = {}): Promise
         result.retries += 1;
         log.sync('push rejected (%s); fetching and retrying', ref.reason);
         await sleep(40 * 2 ** Math.min(attempt, 5) * (0.5 + Math.random()));
-        remoteTip = await fetchLore(git, remote, true);
+        remoteTip = await fetchLore(git, remote, true, url);
         continue;
       }
       throw new LoreError(`cannot push the lore ref to ${remote}: ${lastLine(pushed.run.stderr) || ref?.reason || 'unknown error'}`, {
