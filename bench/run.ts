@@ -2,6 +2,7 @@ import { benchImport } from './import.bench.js';
 import { benchSync } from './sync.bench.js';
 import { benchHooks } from './hooks.bench.js';
 import { benchBlame } from './blame.bench.js';
+import { benchRemote } from './remote.bench.js';
 
 /**
  * `npm run bench [-- <name>...]`: runs the named benchmarks (all by default) and prints Markdown
@@ -12,6 +13,7 @@ const all: Record<string, () => Promise<string>> = {
   sync: benchSync,
   hooks: benchHooks,
   blame: benchBlame,
+  remote: benchRemote,
 };
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const names = wanted.length ? wanted : Object.keys(all);

@@ -1,4 +1,4 @@
-import { processEnv } from './main.js';
+import { processEnv } from './process-env.js';
 import { runHelper, streamReader } from '../remote/helper.js';
 import { toLoreError } from '../errors.js';
 import { log } from '../log.js';

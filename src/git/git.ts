@@ -377,11 +377,11 @@ export class CatFile {
 
   constructor(git: Git) {
     this.proc = spawnLong('git', ['-C', git.dir, 'cat-file', '--batch'], { cwd: git.dir, env: git.childEnv() });
-    this.proc.stdout!.on('data', (chunk: Buffer) => {
+    this.proc.stdout.on('data', (chunk: Buffer) => {
       this.buf = this.buf.length ? Buffer.concat([this.buf, chunk]) : chunk;
       this.drain();
     });
-    this.proc.then(() => this.failAll(new GitError(['cat-file', '--batch'], undefined, 'cat-file exited'))).catch(() => undefined);
+    void this.proc.done.then(() => this.failAll(new GitError(['cat-file', '--batch'], undefined, 'cat-file exited')));
   }
 
   private failAll(err: unknown): void {
@@ -413,15 +413,15 @@ export class CatFile {
     if (this.closed) return Promise.reject(new GitError(['cat-file', '--batch'], undefined, 'reader closed'));
     return new Promise((resolve, reject) => {
       this.waiting.push({ resolve, reject });
-      this.proc.stdin!.write(`${rev}\n`);
+      this.proc.stdin.write(`${rev}\n`);
     });
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.proc.stdin!.end();
-    await this.proc.catch(() => undefined);
+    this.proc.stdin.end();
+    await this.proc.done;
     log.git('cat-file closed');
   }
 }

@@ -1,5 +1,11 @@
-import { execa, type ResultPromise } from 'execa';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { log } from '../log.js';
+
+/**
+ * The one spawner: every child process of git-lore starts here. Built on node:child_process
+ * rather than execa: loading execa cost about 60 ms of every command's start-up (bundled), which
+ * hooks and the remote helper pay on each git operation (docs/architecture.md).
+ */
 
 /** Variables never passed to a child: secrets, and git's per-invocation context that would misdirect it. */
 const SCRUBBED = [
@@ -48,45 +54,50 @@ export interface RunResult {
   failed: boolean;
 }
 
-/**
- * The one spawner: every child process of git-lore is started here. Never rejects on a non-zero
- * exit; callers turn failures into typed errors.
- */
-export async function run(file: string, args: readonly string[], opts: RunOptions): Promise<RunResult> {
+/** Runs a command to completion. Never rejects on a non-zero exit or a spawn failure; callers type the failure. */
+export function run(file: string, args: readonly string[], opts: RunOptions): Promise<RunResult> {
   const started = Date.now();
-  const r = await execa(file, args, {
-    cwd: opts.cwd,
-    env: opts.env,
-    extendEnv: false,
-    reject: false,
-    encoding: 'buffer',
-    stripFinalNewline: false,
-    maxBuffer: 1024 * 1024 * 1024,
-    ...(opts.input !== undefined ? { input: opts.input } : { stdin: 'ignore' as const }),
-    stderr: opts.inheritStderr ? 'inherit' : 'pipe',
+  return new Promise((resolve) => {
+    let child: ChildProcess;
+    try {
+      child = spawn(file, args, { cwd: opts.cwd, env: opts.env, stdio: [opts.input !== undefined ? 'pipe' : 'ignore', 'pipe', opts.inheritStderr ? 'inherit' : 'pipe'] });
+    } catch (err) {
+      resolve({ exitCode: undefined, stdout: Buffer.alloc(0), stderr: String(err), failed: true });
+      return;
+    }
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout!.on('data', (d: Buffer) => out.push(d));
+    child.stderr?.on('data', (d: Buffer) => err.push(d));
+    let spawnError: Error | null = null;
+    child.on('error', (e) => (spawnError = e));
+    if (opts.input !== undefined) {
+      child.stdin!.on('error', () => undefined); // the child may exit before reading everything
+      child.stdin!.end(opts.input);
+    }
+    child.on('close', (code) => {
+      const exitCode = code ?? undefined;
+      log.git('%s %o -> %s (%dms)', file, args.slice(0, 6), exitCode, Date.now() - started);
+      const stderr = Buffer.concat(err).toString('utf8') + (spawnError ? String(spawnError) : '');
+      resolve({ exitCode, stdout: Buffer.concat(out), stderr, failed: exitCode !== 0 });
+    });
   });
-  log.git('%s %o -> %s (%dms)', file, args.slice(0, 6), r.exitCode, Date.now() - started);
-  const stderr = r.stderr instanceof Uint8Array ? Buffer.from(r.stderr).toString('utf8') : '';
-  return {
-    exitCode: r.exitCode,
-    stdout: Buffer.from(r.stdout as Uint8Array),
-    stderr,
-    failed: r.failed,
-  };
 }
 
-/** Starts a long-lived child with piped stdin/stdout (for `git cat-file --batch` and the like). */
-export function spawnLong(file: string, args: readonly string[], opts: { cwd: string; env: Record<string, string> }): ResultPromise {
+/** A long-lived child with piped stdin/stdout (for `git cat-file --batch`); `done` settles when it exits. */
+export interface LongChild {
+  stdin: NodeJS.WritableStream;
+  stdout: NodeJS.ReadableStream;
+  done: Promise<number | null>;
+}
+
+export function spawnLong(file: string, args: readonly string[], opts: { cwd: string; env: Record<string, string> }): LongChild {
   log.git('%s %o (long-lived)', file, args);
-  return execa(file, args, {
-    cwd: opts.cwd,
-    env: opts.env,
-    extendEnv: false,
-    reject: false,
-    encoding: 'buffer',
-    buffer: false,
-    stdin: 'pipe',
-    stdout: 'pipe',
-    stderr: 'pipe',
+  const child = spawn(file, args, { cwd: opts.cwd, env: opts.env, stdio: ['pipe', 'pipe', 'ignore'] });
+  const done = new Promise<number | null>((resolve) => {
+    child.on('error', () => resolve(null));
+    child.on('close', (code) => resolve(code));
   });
+  child.stdin.on('error', () => undefined);
+  return { stdin: child.stdin, stdout: child.stdout, done };
 }

@@ -4,8 +4,14 @@ import { LoreError, UsageError, toLoreError } from '../errors.js';
 import { log } from '../log.js';
 import { Git, parsePushPorcelain } from '../git/git.js';
 import { run } from '../process/spawn.js';
-import { LoreContext } from '../core/context.js';
-import { fetchRefspec, LORE_REF, runSync, setupStore, trackingRef } from '../core/sync.js';
+import type { LoreContext } from '../core/context.js';
+
+// Lore's own machinery (SQLite, crypto, sync) is loaded only when a lore ref is involved: most
+// fetches and pushes through the helper must cost no more than a plain remote's.
+const LORE_REF = 'refs/lore/sessions';
+const trackingRef = (remote: string) => `refs/lore/remotes/${remote}/sessions`;
+const fetchRefspec = (remote: string) => `+refs/lore/sessions*:refs/lore/remotes/${remote}/sessions*`;
+const loreSync = () => import('../core/sync.js');
 
 /**
  * git-remote-lore: git's remote-helper protocol over an inner address of any transport git
@@ -191,7 +197,8 @@ async function loreAfterFetch(io: HelperIo, git: Git, address: string, remote: s
     }
     const tip = await git.resolve(trackingRef(remote));
     if (!tip) return;
-    const ctx = helperContext(io, git);
+    const { runSync, setupStore } = await loreSync();
+    const ctx = await helperContext(io, git);
     try {
       const local = await git.resolve(LORE_REF);
       const hasPassphrase = Boolean(io.env.vars.LORE_PASSPHRASE || io.env.vars.LORE_PASSPHRASE_FILE);
@@ -220,7 +227,8 @@ async function loreAfterFetch(io: HelperIo, git: Git, address: string, remote: s
   }
 }
 
-function helperContext(io: HelperIo, git: Git): LoreContext {
+async function helperContext(io: HelperIo, git: Git): Promise<LoreContext> {
+  const { LoreContext } = await import('../core/context.js');
   return new LoreContext({ ...io.env, cwd: git.dir, stdinIsTTY: false, prompt: undefined as never });
 }
 
@@ -238,10 +246,11 @@ async function pushBatch(io: HelperIo, git: Git, address: string, remote: string
   const dsts = refspecs.map((r) => r.replace(/^\+/, '').split(':')[1] ?? '');
   let loreCommit: string | null = null;
   // A push that names lore refs itself is left as asked.
-  if (remote && !state.dryRun && !dsts.some((d) => d.startsWith('refs/lore/'))) {
-    const ctx = helperContext(io, git);
+  if (remote && !state.dryRun && !dsts.some((d) => d.startsWith('refs/lore/')) && (await git.resolve(LORE_REF))) {
+    const { runSync } = await loreSync();
+    const ctx = await helperContext(io, git);
     try {
-      if (await git.resolve(LORE_REF)) {
+      {
         const r = await runSync(ctx, { remote, url: address, deferPush: true });
         loreCommit = r.commit ?? null;
         if (!loreCommit) {

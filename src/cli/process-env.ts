@@ -1,0 +1,70 @@
+import type { Env, Sink } from '../env.js';
+import { LoreError } from '../errors.js';
+
+/** Builds the Env from the real process: the only place that reads `process`. */
+export function processEnv(): Env {
+  const sink = (s: NodeJS.WriteStream): Sink => ({ write: (t: string) => void s.write(t), isTTY: Boolean(s.isTTY) });
+  return {
+    cwd: process.cwd(),
+    vars: { ...process.env },
+    stdout: sink(process.stdout),
+    stderr: sink(process.stderr),
+    stdinIsTTY: Boolean(process.stdin.isTTY),
+    now: () => new Date(),
+    prompt: askTerminal,
+    readStdin: async () => {
+      const chunks: Buffer[] = [];
+      for await (const c of process.stdin) chunks.push(c as Buffer);
+      return Buffer.concat(chunks).toString('utf8');
+    },
+  };
+}
+
+/** Reads one line from the terminal; hidden input echoes nothing (passphrases). */
+function askTerminal(question: string, hidden: boolean): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const stdin = process.stdin;
+    process.stderr.write(question);
+    if (!hidden || !stdin.isTTY) {
+      let buf = '';
+      const onData = (d: Buffer) => {
+        buf += d.toString('utf8');
+        const nl = buf.indexOf('\n');
+        if (nl >= 0) {
+          stdin.off('data', onData);
+          stdin.pause();
+          resolve(buf.slice(0, nl).replace(/\r$/, ''));
+        }
+      };
+      stdin.on('data', onData);
+      stdin.resume();
+      return;
+    }
+    stdin.setRawMode(true);
+    stdin.resume();
+    let value = '';
+    const onData = (d: Buffer) => {
+      for (const ch of d.toString('utf8')) {
+        if (ch === '\r' || ch === '\n') {
+          stdin.setRawMode(false);
+          stdin.off('data', onData);
+          stdin.pause();
+          process.stderr.write('\n');
+          resolve(value);
+          return;
+        }
+        if (ch === '\u0003') {
+          stdin.setRawMode(false);
+          stdin.pause();
+          process.stderr.write('\n');
+          reject(new LoreError('interrupted', { hint: 'Nothing was written.' }));
+          return;
+        }
+        if (ch === '\u007f' || ch === '\b') value = value.slice(0, -1);
+        else value += ch;
+      }
+    };
+    stdin.on('data', onData);
+  });
+}
+
