@@ -36,7 +36,7 @@ export async function runCli(argv: string[], env: Env): Promise<number> {
   } catch (raw) {
     const err = toLoreError(raw);
     log.main('failed: %O', raw);
-    env.stderr.write(`git-lore: ${err.message}\n`);
+    if (err.message) env.stderr.write(`git-lore: ${err.message}\n`);
     if (err.hint) env.stderr.write(`hint: ${err.hint}\n`);
     return err.exitCode;
   } finally {

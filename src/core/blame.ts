@@ -8,6 +8,7 @@ import type { NormalizedMessage } from '../sources/types.js';
 import { importSessions } from './import.js';
 import { openRepo } from './sync.js';
 import { loadSession } from './sessions.js';
+import { getSetting } from './config.js';
 
 /** Default clock-skew tolerance: an edit up to 5 minutes after the commit's time may still claim its lines. */
 export const DEFAULT_TOLERANCE_SECONDS = 300;
@@ -125,8 +126,9 @@ function toLineSession(c: Candidate): LineSession {
   return { id: c.session.id, tool: c.session.tool, time: new Date(c.ms).toISOString(), messageIndex: c.edit.seq, title: c.session.title };
 }
 
-export function toleranceMs(ctx: LoreContext, opt?: number): number {
-  const s = opt ?? (ctx.env.vars.LORE_BLAME_TOLERANCE !== undefined ? Number(ctx.env.vars.LORE_BLAME_TOLERANCE) : DEFAULT_TOLERANCE_SECONDS);
+export async function toleranceMs(ctx: LoreContext, opt?: number): Promise<number> {
+  const setting = await getSetting(ctx, 'blame_tolerance');
+  const s = opt ?? (setting !== null ? Number(setting) : DEFAULT_TOLERANCE_SECONDS);
   if (!Number.isFinite(s) || s < 0) throw new UsageError(`invalid blame tolerance ${s}`, { hint: 'Give a number of seconds, e.g. LORE_BLAME_TOLERANCE=300.' });
   return s * 1000;
 }
@@ -160,7 +162,7 @@ export async function blameFile(ctx: LoreContext, opts: BlameOptions): Promise<{
     const msg = (err as { stderr?: string }).stderr?.trim().split('\n').find((l) => l.startsWith('fatal:')) ?? String(err);
     throw new UsageError(`git blame failed: ${msg.replace(/^fatal: /, '')}`, { cause: err, hint: 'Check the file name, the revision and the -L range.' });
   }
-  const index = new EditIndex(ctx, git, info.mainRoot, toleranceMs(ctx, opts.toleranceSeconds));
+  const index = new EditIndex(ctx, git, info.mainRoot, await toleranceMs(ctx, opts.toleranceSeconds));
   const now = ctx.env.now().getTime();
   const lines: BlamedLine[] = [];
   for (const b of raw) {
@@ -232,7 +234,7 @@ export async function loreLog(ctx: LoreContext, opts: { range?: string; toleranc
   const max = opts.maxCount ?? (opts.range ? 0 : 20);
   const r = await git.raw(['log', '--format=%x01%H%x00%ct%x00%s', '-p', '--unified=0', '--no-color', '--no-ext-diff', '-M', ...(max ? [`-n${max}`] : []), range, '--']);
   if (r.exitCode !== 0) throw new UsageError(`git log failed: ${r.stderr.trim().split('\n')[0]}`, { hint: 'Give a revision range such as main..feature.' });
-  const index = new EditIndex(ctx, git, info.mainRoot, toleranceMs(ctx, opts.toleranceSeconds));
+  const index = new EditIndex(ctx, git, info.mainRoot, await toleranceMs(ctx, opts.toleranceSeconds));
   const out: CommitAttribution[] = [];
   let cur: { commit: string; subject: string; time: number; lines: Array<{ file: string; text: string }> } | null = null;
   let file: string | null = null;

@@ -4,6 +4,7 @@ import type { LoreContext } from './context.js';
 import { unpackBundle, type NativeFile } from '../store/bundle.js';
 import { persistSession } from './persist.js';
 import { mergeBundles } from './merge.js';
+import { getSetting } from './config.js';
 import type { SourceFileRow } from '../store/db.js';
 import { ClaudeCodeSource } from '../sources/claude-code.js';
 import { CodexSource } from '../sources/codex.js';
@@ -43,7 +44,7 @@ export function sources(ctx: LoreContext, report: Reporter): Source[] {
  * aborts the import: malformed lines are counted, unreadable and oversized files are reported.
  */
 export async function importSessions(ctx: LoreContext, opts: ImportOptions = {}): Promise<ImportSummary> {
-  const maxFileBytes = opts.maxFileBytes ?? (Number(ctx.env.vars.LORE_MAX_FILE_BYTES) || DEFAULT_MAX_FILE_BYTES);
+  const maxFileBytes = opts.maxFileBytes ?? (Number(await getSetting(ctx, 'max_file_bytes')) || DEFAULT_MAX_FILE_BYTES);
   const summary: ImportSummary = {
     filesSeen: 0, filesRead: 0, sessionsNew: 0, sessionsUpdated: 0, sessionsUnchanged: 0, bytesRead: 0,
     malformedLines: 0, unknownLines: 0, unreadableFiles: [], tooLargeFiles: [], warnings: [],

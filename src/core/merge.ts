@@ -51,15 +51,28 @@ function linesOf(buf: Buffer): { lines: string[]; finalNewline: boolean } {
   return { lines, finalNewline };
 }
 
+/**
+ * The identity of a line: its `uuid` (Claude Code); else, for lines with a timestamp (Codex), the
+ * timestamp, line type and payload type with an occurrence number, so that one line with its paths
+ * rewritten by a restore on another machine is still the same line; else its text.
+ */
 function describe(lines: string[]): Line[] {
   let lastTs = '';
+  const seen = new Map<string, number>();
   return lines.map((text) => {
     let key = `text:${text}`;
     let ts = lastTs;
     try {
       const o = JSON.parse(text) as Record<string, unknown>;
-      if (typeof o.uuid === 'string') key = `uuid:${o.uuid}`;
       if (typeof o.timestamp === 'string') ts = o.timestamp;
+      if (typeof o.uuid === 'string') key = `uuid:${o.uuid}`;
+      else if (typeof o.timestamp === 'string') {
+        const p = o.payload && typeof o.payload === 'object' ? (o.payload as Record<string, unknown>) : {};
+        const base = `at:${o.timestamp}|${String(o.type)}|${String(p.type ?? '')}|${String(p.call_id ?? p.role ?? '')}`;
+        const n = (seen.get(base) ?? 0) + 1;
+        seen.set(base, n);
+        key = `${base}#${n}`;
+      }
     } catch {
       /* a truncated line keeps its text as key */
     }

@@ -17,6 +17,7 @@ import { sameHex, subkey } from '../crypto/primitives.js';
 import { readPassphrase } from './passphrase.js';
 import { importSessions, sources, type ImportSummary } from './import.js';
 import { mergeBundles } from './merge.js';
+import { getSetting } from './config.js';
 import { persistSession } from './persist.js';
 
 const gzip = promisify(zlib.gzip);
@@ -37,6 +38,49 @@ const MANIFEST = 'manifest.json';
 interface RepoHandle {
   git: Git;
   info: RepoInfo;
+}
+
+/**
+ * What a store syncs: a repository's sessions through its own lore ref, or (global) every session
+ * of this machine through the standalone repository `$LORE_HOME/sync`.
+ */
+export interface SyncTarget {
+  git: Git;
+  gitDir: string;
+  /** The repository whose sessions this store carries; null for the global store (all sessions). */
+  repoRoot: string | null;
+  global: boolean;
+}
+
+/** The folder of the global store's repository. */
+export const globalDir = (ctx: LoreContext) => path.join(ctx.paths.loreHome, 'sync');
+
+/**
+ * The target of a sync command. The global store's repository is created by setup (`create`);
+ * its `origin` follows the `sync_global_remote` setting.
+ */
+export async function syncTarget(ctx: LoreContext, opts: { global?: boolean; create?: boolean } = {}): Promise<SyncTarget> {
+  if (!opts.global) {
+    const { git, info } = await openRepo(ctx);
+    return { git, gitDir: info.gitDir, repoRoot: info.mainRoot, global: false };
+  }
+  const dir = globalDir(ctx);
+  const remoteUrl = await getSetting(ctx, 'sync_global_remote');
+  if (!remoteUrl) {
+    throw new UsageError('no remote is configured for the global store', { hint: 'Run `git lore config set sync_global_remote <url of a private repository>`, then `git lore sync --global setup`.' });
+  }
+  if (!fs.existsSync(path.join(dir, 'HEAD'))) {
+    if (!opts.create) throw new UsageError('the global store is not set up on this machine', { hint: 'Run `git lore sync --global setup`.' });
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const r = await ctx.git(dir).raw(['init', '-q', '--bare', dir]);
+    if (r.exitCode !== 0) throw new LoreError(`cannot create the global store repository in ${dir}: ${r.stderr.trim()}`);
+  }
+  const git = ctx.git(dir);
+  if ((await git.configGet('remote.origin.url')) !== remoteUrl) {
+    if ((await git.remotes()).includes('origin')) await git.configSet('remote.origin.url', remoteUrl);
+    else await git.exec(['remote', 'add', 'origin', remoteUrl]);
+  }
+  return { git, gitDir: dir, repoRoot: null, global: true };
 }
 
 /** The repository of the current folder; a usage error outside one. */
@@ -109,6 +153,8 @@ async function ensureFetchRefspec(git: Git, remote: string): Promise<void> {
 
 export interface SetupOptions {
   remote?: string;
+  /** The global personal store instead of this repository's. */
+  global?: boolean;
   /** Talk to this address instead of the remote's URL (git-remote-lore passes the inner address). */
   url?: string;
 }
@@ -125,7 +171,7 @@ export interface SetupResult {
  * nothing. The data key is cached in LORE_HOME/keys/<store-id>.
  */
 export async function setupStore(ctx: LoreContext, opts: SetupOptions = {}): Promise<SetupResult> {
-  const { git } = await openRepo(ctx);
+  const { git } = await syncTarget(ctx, { ...(opts.global ? { global: true } : {}), create: true });
   const remote = await pickRemote(git, opts.remote);
   const url = opts.url ?? (await networkAddress(git, remote));
   const keyring = new Keyring(ctx.paths.loreHome);
@@ -187,6 +233,8 @@ export async function setupStore(ctx: LoreContext, opts: SetupOptions = {}): Pro
 
 export interface SyncOptions {
   remote?: string;
+  /** The global personal store instead of this repository's. */
+  global?: boolean;
   /** Talk to this address instead of the remote's URL (git-remote-lore passes the inner address). */
   url?: string;
   /** Commit and update refs/lore/sessions but leave the push to the caller (git-remote-lore pushes it with the code). */
@@ -240,11 +288,12 @@ export function cachedKey(ctx: LoreContext, state: RefState): Buffer {
 export async function runSync(ctx: LoreContext, opts: SyncOptions = {}): Promise<SyncResult> {
   const started = new Date();
   const capture = opts.noCapture ? null : await importSessions(ctx);
-  const { git, info } = await openRepo(ctx);
+  const target = await syncTarget(ctx, opts.global ? { global: true } : {});
+  const git = target.git;
   const remote = await pickRemote(git, opts.remote);
   const url = opts.url ?? (await networkAddress(git, remote));
   const dryRun = Boolean(opts.dryRun);
-  const maxPayload = opts.maxPayloadBytes ?? (Number(ctx.env.vars.LORE_MAX_PAYLOAD_BYTES) || DEFAULT_MAX_PAYLOAD_BYTES);
+  const maxPayload = opts.maxPayloadBytes ?? (Number(await getSetting(ctx, 'max_payload_bytes')) || DEFAULT_MAX_PAYLOAD_BYTES);
   const result: SyncResult = {
     remote, storeId: '', pulled: [], pushed: [], oversized: [], failed: [], commit: null, retries: 0, dryRun, capture, warnings: [...(capture?.warnings ?? [])],
   };
@@ -283,7 +332,7 @@ export async function runSync(ctx: LoreContext, opts: SyncOptions = {}): Promise
       verifyKey(base.descriptor, key);
       const known = localTip ? await stateOf(localTip) : null;
       const digests = await metaDigests(ctx, cat, base);
-      const mine = new Map(ctx.db.listSessions(info.mainRoot).map((r) => [r.id, r]));
+      const mine = new Map(ctx.db.listSessions(target.global ? undefined : target.repoRoot ?? '').map((r) => [r.id, r]));
       const anyLocal = (id: string) => mine.get(id) ?? ctx.db.getSession(id);
 
       // Pull: sessions whose metadata changed since our last view and whose content we lack.
@@ -303,7 +352,7 @@ export async function runSync(ctx: LoreContext, opts: SyncOptions = {}): Promise
           result.pulled.push(e.id);
           continue;
         }
-        const outcome = await pullOne(ctx, cat, key, storeId, e, info, maxPayload);
+        const outcome = await pullOne(ctx, cat, key, storeId, e, target, maxPayload);
         pulledOrSame.add(`${e.id}\0${e.metaOid}`);
         if (outcome.kind === 'failed') {
           if (!result.failed.some((f) => f.id === e.id)) result.failed.push({ id: e.id, reason: outcome.reason });
@@ -315,7 +364,7 @@ export async function runSync(ctx: LoreContext, opts: SyncOptions = {}): Promise
 
       // Push: this repository's sessions whose content differs from the ref's.
       const failedIds = new Set(result.failed.map((f) => f.id));
-      const rows = (pulledOrSame.size ? ctx.db.listSessions(info.mainRoot) : [...mine.values()]).filter((row) => {
+      const rows = (pulledOrSame.size ? ctx.db.listSessions(target.global ? undefined : target.repoRoot ?? '') : [...mine.values()]).filter((row) => {
         // A good local copy of a session whose remote blob failed is written again: that repairs the ref.
         if (failedIds.has(row.id)) return true;
         const e = base.sessions.get(row.id);
@@ -328,7 +377,7 @@ export async function runSync(ctx: LoreContext, opts: SyncOptions = {}): Promise
       }
       if (opts.push === false) {
         if (base.commit !== localTip && (!localTip || (await git.isAncestor(localTip, base.commit)))) await git.updateRef(LORE_REF, base.commit, localTip);
-        touchStamp(info, started);
+        touchStamp(target, started);
         return result;
       }
       const files: Array<{ path: string; data: Buffer }> = [];
@@ -352,8 +401,8 @@ export async function runSync(ctx: LoreContext, opts: SyncOptions = {}): Promise
           localTip = await git.resolve(LORE_REF);
           continue;
         }
-        ctx.db.setKv(`last-sync\0${info.mainRoot}\0${remote}`, ctx.env.now().toISOString());
-        touchStamp(info, started);
+        ctx.db.setKv(`last-sync\0${target.gitDir}\0${remote}`, ctx.env.now().toISOString());
+        touchStamp(target, started);
         return result;
       }
       files.sort((a, b) => (a.path < b.path ? -1 : 1));
@@ -378,8 +427,8 @@ export async function runSync(ctx: LoreContext, opts: SyncOptions = {}): Promise
       const ref = pushed.refs.find((r) => r.dst === LORE_REF);
       if (pushed.run.exitCode === 0 && ref && ref.flag !== '!') {
         await git.raw(['update-ref', trackingRef(remote), commit]);
-        ctx.db.setKv(`last-sync\0${info.mainRoot}\0${remote}`, ctx.env.now().toISOString());
-        touchStamp(info, started);
+        ctx.db.setKv(`last-sync\0${target.gitDir}\0${remote}`, ctx.env.now().toISOString());
+        touchStamp(target, started);
         result.commit = commit;
         result.pushed = written.sort();
         return result;
@@ -406,9 +455,10 @@ export async function runSync(ctx: LoreContext, opts: SyncOptions = {}): Promise
  * Marks the time a successful sync started (`$GIT_DIR/lore/hook-stamp`): the pre-push shim
  * skips starting git-lore when no agent file is newer and the lore ref matches the remote's.
  */
-function touchStamp(info: RepoInfo, started: Date): void {
+function touchStamp(target: SyncTarget, started: Date): void {
+  if (target.global) return;
   try {
-    const file = path.join(info.gitDir, 'lore', 'hook-stamp');
+    const file = path.join(target.gitDir, 'lore', 'hook-stamp');
     fs.mkdirSync(path.dirname(file), { recursive: true });
     fs.writeFileSync(file, '');
     fs.utimesSync(file, started, started);
@@ -447,7 +497,7 @@ async function metaDigests(ctx: LoreContext, cat: CatFile, base: RefState): Prom
 type PullOutcome = { kind: 'merged' } | { kind: 'same' } | { kind: 'oversized' } | { kind: 'failed'; reason: string };
 
 /** Decrypts one remote session and merges it into the local store. Never applies data that failed authentication. */
-async function pullOne(ctx: LoreContext, cat: CatFile, key: Buffer, storeId: string, e: RefSession, info: RepoInfo, maxPayload: number): Promise<PullOutcome> {
+async function pullOne(ctx: LoreContext, cat: CatFile, key: Buffer, storeId: string, e: RefSession, target: SyncTarget, maxPayload: number): Promise<PullOutcome> {
   if (!e.payloadOid || !e.metaOid) return { kind: 'failed', reason: 'metadata or payload missing from the ref' };
   if ((e.payloadSize ?? 0) > maxPayload) return { kind: 'oversized' };
   try {
@@ -474,7 +524,7 @@ async function pullOne(ctx: LoreContext, cat: CatFile, key: Buffer, storeId: str
     const r = await persistSession(ctx, source, e.id, merged, {
       origin: 'sync',
       originMachine: meta.originMachine,
-      placement: { repoRoot: local?.repo_root ?? info.mainRoot, agentRoots: manifest?.agentRoots ?? [], realRoot: null },
+      placement: { repoRoot: local?.repo_root ?? target.repoRoot, agentRoots: manifest?.agentRoots ?? [], realRoot: null },
       repoCache: new Map(),
     });
     return r.status === 'unchanged' ? { kind: 'same' } : { kind: 'merged' };
@@ -548,9 +598,11 @@ export interface SyncStatus {
 }
 
 /** `git lore sync status`: reads local state only (no network), so it is instant and works offline. */
-export async function syncStatus(ctx: LoreContext, opts: { remote?: string } = {}): Promise<SyncStatus> {
+export async function syncStatus(ctx: LoreContext, opts: { remote?: string; global?: boolean } = {}): Promise<SyncStatus> {
   await importSessions(ctx);
-  const { git, info } = await openRepo(ctx);
+  const target = await syncTarget(ctx, opts.global ? { global: true } : {});
+  const git = target.git;
+  const scope = target.global ? undefined : target.repoRoot ?? '';
   const remote = await pickRemote(git, opts.remote);
   const localTip = await git.resolve(LORE_REF);
   const remoteTip = await git.resolve(trackingRef(remote));
@@ -558,7 +610,7 @@ export async function syncStatus(ctx: LoreContext, opts: { remote?: string } = {
   const tip = localTip ?? remoteTip;
   if (!tip) {
     status.relation = 'no-local-ref';
-    status.pending = ctx.db.listSessions(info.mainRoot).length;
+    status.pending = ctx.db.listSessions(scope).length;
     return status;
   }
   const cat = git.catFile();
@@ -571,13 +623,13 @@ export async function syncStatus(ctx: LoreContext, opts: { remote?: string } = {
     if (key) {
       const digestKey = subkey(key, 'digest');
       const digests = await metaDigests(ctx, cat, state);
-      status.pending = ctx.db.listSessions(info.mainRoot).filter((row) => {
+      status.pending = ctx.db.listSessions(scope).filter((row) => {
         const e = state.sessions.get(row.id);
         const d = e?.metaOid ? digests.get(e.metaOid) : undefined;
         return !(d && sameHex(contentDigest(digestKey, row.id, row.bundle_sha256), d));
       }).length;
     }
-    status.lastSync = ctx.db.getKv(`last-sync\0${info.mainRoot}\0${remote}`);
+    status.lastSync = ctx.db.getKv(`last-sync\0${target.gitDir}\0${remote}`);
   } finally {
     await cat.close();
   }

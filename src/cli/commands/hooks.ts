@@ -1,5 +1,6 @@
 import type { Argv, CommandModule } from 'yargs';
 import type { LoreContext } from '../../core/context.js';
+import { getSetting } from '../../core/config.js';
 import { hooksStatus, installHooks, runHook, uninstallHooks, CHAINED_SUFFIX } from '../../core/hooks.js';
 
 export function hooksCommand(ctx: LoreContext): CommandModule<object, object> {
@@ -56,7 +57,7 @@ export function hookCommand(ctx: LoreContext, readStdin: () => Promise<string>):
     handler: async (argv) => {
       const stdin = argv.name === 'pre-push' ? await readStdin() : '';
       ctx.busyTimeoutMs = 2000;
-      const timeoutMs = (Number(ctx.env.vars.LORE_HOOK_TIMEOUT) || 60) * 1000;
+      const timeoutMs = (Number(await getSetting(ctx, 'hook_timeout')) || 60) * 1000;
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<string>((resolve) => {
         timer = setTimeout(() => resolve(`lore: the ${argv.name} hook gave up after ${timeoutMs / 1000} s; run \`git lore sync\``), timeoutMs);

@@ -7,8 +7,10 @@ import { syncCommand } from './sync.js';
 import { hookCommand, hooksCommand } from './hooks.js';
 import { blameCommand, logCommand } from './blame.js';
 import { remoteCommand } from './remote.js';
+import { configCommand } from './config.js';
+import { restoreCommand } from './restore.js';
 
 /** Every `git lore` command, in the order `--help` lists them. */
 export function commands(ctx: LoreContext, readStdin: () => Promise<string>): Array<CommandModule<any, any>> {
-  return [importCommand(ctx), sessionsCommand(ctx), showCommand(ctx), blameCommand(ctx), logCommand(ctx), syncCommand(ctx), hooksCommand(ctx), remoteCommand(ctx), hookCommand(ctx, readStdin)];
+  return [importCommand(ctx), sessionsCommand(ctx), showCommand(ctx), blameCommand(ctx), logCommand(ctx), syncCommand(ctx), restoreCommand(ctx), hooksCommand(ctx), remoteCommand(ctx), configCommand(ctx), hookCommand(ctx, readStdin)];
 }

@@ -3,10 +3,12 @@ import type { LoreContext } from '../../core/context.js';
 import { runSync, setupStore, syncStatus, type SyncResult } from '../../core/sync.js';
 import { LoreError, toLoreError } from '../../errors.js';
 import { installHooks } from '../../core/hooks.js';
+import { getSetting, setSetting } from '../../core/config.js';
 import { progressLine } from '../output.js';
 
 interface SyncArgs {
   remote?: string;
+  global: boolean;
   'dry-run': boolean;
   quiet: boolean;
   verbose: boolean;
@@ -45,6 +47,7 @@ export function syncCommand(ctx: LoreContext): CommandModule<object, SyncArgs> {
         .command(setupCommand(ctx))
         .command(statusCommand(ctx))
         .option('remote', { type: 'string', describe: 'Remote to sync with (default: lore.remote, the only remote, or origin)' })
+        .option('global', { alias: 'g', type: 'boolean', default: false, describe: 'The global personal store: every session of this machine, to sync_global_remote' })
         .option('dry-run', { alias: 'n', type: 'boolean', default: false, describe: 'Show what would be received and sent; change nothing' })
         .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'Print nothing but warnings and errors' })
         .option('verbose', { alias: 'v', type: 'boolean', default: false, describe: 'List the sessions received and sent' })
@@ -54,6 +57,7 @@ export function syncCommand(ctx: LoreContext): CommandModule<object, SyncArgs> {
       const showProgress = ctx.env.stderr.isTTY && !argv.quiet;
       const r = await runSync(ctx, {
         ...(argv.remote ? { remote: argv.remote } : {}),
+        ...(argv.global ? { global: true } : {}),
         dryRun: argv['dry-run'],
         ...(showProgress ? { onProgress: (phase: string, done: number, total: number) => ctx.env.stderr.write(progressLine(phase, done, total)) } : {}),
       });
@@ -62,7 +66,7 @@ export function syncCommand(ctx: LoreContext): CommandModule<object, SyncArgs> {
   };
 }
 
-function setupCommand(ctx: LoreContext): CommandModule<object, { remote?: string; hooks: boolean }> {
+function setupCommand(ctx: LoreContext): CommandModule<object, { remote?: string; hooks: boolean; global?: boolean }> {
   return {
     command: 'setup',
     describe: 'Create the encrypted store on the remote, or join the one there (asks for the passphrase)',
@@ -72,10 +76,14 @@ function setupCommand(ctx: LoreContext): CommandModule<object, { remote?: string
         .option('hooks', { type: 'boolean', default: true, describe: 'Offer to install the git hooks (--no-hooks to skip)' })
         .example('LORE_PASSPHRASE_FILE=~/.lore-pass git lore sync setup', 'without a terminal'),
     handler: async (argv) => {
-      const r = await setupStore(ctx, argv.remote ? { remote: argv.remote } : {});
+      if (argv.global && !(await getSetting(ctx, 'sync_global_remote')) && ctx.env.stdinIsTTY && ctx.env.prompt) {
+        const url = (await ctx.env.prompt('URL of a private repository for your global store: ', false)).trim();
+        if (url) await setSetting(ctx, 'sync_global_remote', url);
+      }
+      const r = await setupStore(ctx, { ...(argv.remote ? { remote: argv.remote } : {}), ...(argv.global ? { global: true } : {}) });
       const what = r.action === 'created' ? 'created a new lore store' : r.action === 'joined' ? 'joined the lore store' : 'the lore store is already set up';
       ctx.env.stdout.write(`lore: ${what} ${r.storeId} on ${r.remote}; the key is cached in LORE_HOME/keys\n`);
-      await offerHooks(ctx, argv.hooks);
+      if (!argv.global) await offerHooks(ctx, argv.hooks);
       ctx.env.stdout.write('lore: run `git lore sync` to send and receive sessions\n');
     },
   };
@@ -99,14 +107,14 @@ async function offerHooks(ctx: LoreContext, wanted: boolean): Promise<void> {
   }
 }
 
-function statusCommand(ctx: LoreContext): CommandModule<object, { remote?: string; json: boolean }> {
+function statusCommand(ctx: LoreContext): CommandModule<object, { remote?: string; json: boolean; global?: boolean }> {
   return {
     command: 'status',
     describe: 'Is the store set up, is the key cached, how many sessions are pending, in sync or not',
     builder: (y) =>
       y.option('remote', { type: 'string' }).option('json', { type: 'boolean', default: false, describe: 'Stable JSON output (docs/json.md)' }),
     handler: async (argv) => {
-      const s = await syncStatus(ctx, argv.remote ? { remote: argv.remote } : {});
+      const s = await syncStatus(ctx, { ...(argv.remote ? { remote: argv.remote } : {}), ...(argv.global ? { global: true } : {}) });
       if (argv.json) {
         ctx.env.stdout.write(`${JSON.stringify({ version: 1, ...s }, null, 2)}\n`);
         return;

@@ -1,0 +1,95 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { LoreError, UsageError } from '../errors.js';
+import type { LoreContext } from './context.js';
+import { resolveSession } from './sessions.js';
+import { unpackBundle } from '../store/bundle.js';
+import type { SourceFileRow } from '../store/db.js';
+
+export interface RestoreOptions {
+  id: string;
+  /** The local folder the session's repository root maps to (default: its repository here). */
+  to?: string;
+  force?: boolean;
+}
+
+export interface RestoreResult {
+  id: string;
+  tool: string;
+  localRoot: string;
+  written: string[];
+  unchanged: string[];
+  resume: string;
+}
+
+/** JSON-escaped form of a path, as it appears inside JSONL. */
+const jsonText = (s: string) => JSON.stringify(s).slice(1, -1);
+
+/**
+ * `git lore restore <id>`: writes a session back to its agent's native location so the agent can
+ * resume it here. Claude Code files go under the folder encoded from the local path; Codex files
+ * to `$CODEX_HOME/sessions/YYYY/MM/DD/` with their original name. The recorded repository root is
+ * rewritten to the local one inside the files (cwd, file paths). A native file that exists and
+ * differs is not overwritten without `force`.
+ */
+export async function restoreSession(ctx: LoreContext, opts: RestoreOptions): Promise<RestoreResult> {
+  const row = resolveSession(ctx, opts.id);
+  const localRoot = opts.to ? path.resolve(ctx.env.cwd, opts.to) : row.repo_root;
+  if (!localRoot) {
+    throw new UsageError(`session ${row.id} belongs to no repository on this machine`, { hint: `Say where it should live: git lore restore ${row.id.slice(0, 8)} --to <folder of your clone>` });
+  }
+  if (!fs.existsSync(localRoot)) throw new UsageError(`${localRoot} does not exist`, { hint: 'Clone the repository there first, or give --to <folder>.' });
+  const realRoot = fs.realpathSync(localRoot);
+  const bundle = ctx.db.getBundle(row.id);
+  if (!bundle) throw new LoreError(`the stored copy of session ${row.id} is missing`, { hint: 'Run `git lore sync` (or `git lore sync --global`) to fetch it again.' });
+  const roots = (row.agent_root ? row.agent_root.split('\n') : []).filter((r) => r && r !== realRoot).sort((a, b) => b.length - a.length);
+  const cwd = row.cwd ?? realRoot;
+  const agentRoot = roots.find((r) => cwd === r || cwd.startsWith(`${r}/`));
+  const localCwd = agentRoot ? path.join(realRoot, path.relative(agentRoot, cwd)) : realRoot;
+  const rewrite = (data: Buffer): Buffer => {
+    if (!roots.length) return data;
+    let text = data.toString('utf8');
+    for (const r of roots) {
+      // Only whole paths: the root not followed by more of a file name (so /a/app never matches /a/app2).
+      const from = jsonText(r);
+      const to = jsonText(realRoot);
+      text = text.replace(new RegExp(`${from.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![A-Za-z0-9._-])`, 'g'), to);
+    }
+    return Buffer.from(text, 'utf8');
+  };
+  const plan: Array<{ dest: string; data: Buffer }> = [];
+  for (const f of await unpackBundle(bundle)) {
+    const parts = f.path.split('/');
+    if (parts.some((p) => p === '..' || p === '' || p === '.')) throw new LoreError(`session ${row.id}: refusing the unsafe path ${f.path}`);
+    if (parts[0] === 'claude') {
+      const project = path.join(ctx.paths.claudeDir, 'projects', localCwd.replace(/[^A-Za-z0-9]/g, '-'));
+      plan.push({ dest: path.join(project, ...parts.slice(1)), data: rewrite(f.data) });
+    } else if (parts[0] === 'codex') {
+      plan.push({ dest: path.join(ctx.paths.codexHome, ...parts.slice(1)), data: rewrite(f.data) });
+    }
+  }
+  const conflicts = plan.filter((p) => fs.existsSync(p.dest) && !fs.readFileSync(p.dest).equals(p.data));
+  if (conflicts.length && !opts.force) {
+    throw new UsageError(`${conflicts.length} native file${conflicts.length === 1 ? '' : 's'} already exist${conflicts.length === 1 ? 's' : ''} with other content: ${conflicts.map((c) => c.dest).join(', ')}; nothing was written`, {
+      hint: 'Run `git lore import` first if the agent wrote to them since, or pass --force to overwrite.',
+    });
+  }
+  const result: RestoreResult = { id: row.id, tool: row.tool, localRoot: realRoot, written: [], unchanged: [], resume: row.tool === 'codex' ? `codex resume ${row.id}` : `cd ${localCwd} && claude --resume ${row.id}` };
+  const stamps: SourceFileRow[] = [];
+  for (const p of plan) {
+    if (fs.existsSync(p.dest) && fs.readFileSync(p.dest).equals(p.data)) {
+      result.unchanged.push(p.dest);
+    } else {
+      fs.mkdirSync(path.dirname(p.dest), { recursive: true });
+      const tmp = `${p.dest}.lore-restore-${process.pid}`;
+      fs.writeFileSync(tmp, p.data, { mode: 0o600 });
+      fs.renameSync(tmp, p.dest);
+      result.written.push(p.dest);
+    }
+    const st = fs.statSync(p.dest);
+    stamps.push({ path: p.dest, tool: row.tool, session_id: row.id, size: st.size, mtime_ms: Math.floor(st.mtimeMs) });
+  }
+  // The restored files hold what the store holds: capture need not read them again until they change.
+  ctx.db.putSourceFiles(stamps);
+  return result;
+}
