@@ -103,6 +103,7 @@ export async function importSessions(ctx: LoreContext, opts: ImportOptions = {})
   for (const [key, { source, files }] of affected) {
     const sessionId = key.split('\0')[1]!;
     await importOne(ctx, source, sessionId, files, repoCache, summary, timing);
+    if (summary.sessionsNew + summary.sessionsUpdated === 1 && ctx.env.vars.LORE_TEST_CRASH === 'during-import') process.kill(process.pid, 'SIGKILL');
   }
   log.import('time spent (ms): %o', Object.fromEntries(Object.entries(timing).map(([k, v]) => [k, Math.round(v)])));
   return summary;

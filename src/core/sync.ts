@@ -13,7 +13,7 @@ import type { SessionRow } from '../store/db.js';
 import { createDescriptor, unlock, verifyKey, serializeDescriptor, DESCRIPTOR_PATH, FORMAT_VERSION } from '../format/descriptor.js';
 import { contentDigest, openPayload, parseMeta, sealPayload, serializeMeta, sessionPaths, type SessionMeta } from '../format/session-entry.js';
 import { readRefState, type RefSession, type RefState } from '../format/ref-store.js';
-import { sameHex, subkey } from '../crypto/primitives.js';
+import { checkKdfParams, sameHex, subkey } from '../crypto/primitives.js';
 import { readPassphrase } from './passphrase.js';
 import { importSessions, sources, type ImportSummary } from './import.js';
 import { mergeBundles } from './merge.js';
@@ -288,6 +288,7 @@ export function cachedKey(ctx: LoreContext, state: RefState): Buffer {
 export async function runSync(ctx: LoreContext, opts: SyncOptions = {}): Promise<SyncResult> {
   const started = new Date();
   const capture = opts.noCapture ? null : await importSessions(ctx);
+  maybeCrash(ctx, 'after-capture');
   const target = await syncTarget(ctx, opts.global ? { global: true } : {});
   const git = target.git;
   const remote = await pickRemote(git, opts.remote);
@@ -318,6 +319,13 @@ export async function runSync(ctx: LoreContext, opts: SyncOptions = {}): Promise
     result.storeId = storeId;
     const key = cachedKey(ctx, first);
     const digestKey = subkey(key, 'digest');
+    for (const slot of first.descriptor.slots) {
+      try {
+        checkKdfParams(slot.kdf);
+      } catch {
+        result.warnings.push(`the store descriptor on ${remote} names weak or malformed key-derivation parameters in key slot ${slot.id}: someone without the passphrase may have edited it (docs/SECURITY.md); joins will refuse it`);
+      }
+    }
     if (remoteTip && localTip) {
       const other = await stateOf(localTip);
       if (other.descriptor.storeId !== storeId) {
@@ -342,8 +350,9 @@ export async function runSync(ctx: LoreContext, opts: SyncOptions = {}): Promise
         const local = anyLocal(e.id);
         if (seen?.metaOid === e.metaOid && seen.payloadOid === e.payloadOid && local) return false;
         const d = digests.get(e.metaOid);
-        // A changed payload under unchanged metadata is opened too: that is how tampering shows.
-        return !(local && d && sameHex(contentDigest(digestKey, e.id, local.bundle_sha256), d) && seen?.payloadOid === e.payloadOid);
+        // A changed payload or metadata blob is opened even when the digest matches ours: that is
+        // how tampering shows (and a holder's sync then repairs it).
+        return !(local && d && sameHex(contentDigest(digestKey, e.id, local.bundle_sha256), d) && seen?.payloadOid === e.payloadOid && seen?.metaOid === e.metaOid);
       });
       let done = 0;
       for (const e of toPull) {
@@ -360,6 +369,7 @@ export async function runSync(ctx: LoreContext, opts: SyncOptions = {}): Promise
           if (!result.oversized.includes(e.id)) result.oversized.push(e.id);
           result.warnings.push(`skipped session ${e.id} from ${remote}: its payload (${e.payloadSize} bytes) is over the ${maxPayload}-byte limit (LORE_MAX_PAYLOAD_BYTES)`);
         } else if (outcome.kind === 'merged' && !result.pulled.includes(e.id)) result.pulled.push(e.id);
+        if (done === 1) maybeCrash(ctx, 'during-pull');
       }
 
       // Push: this repository's sessions whose content differs from the ref's.
@@ -386,6 +396,7 @@ export async function runSync(ctx: LoreContext, opts: SyncOptions = {}): Promise
       await pool(rows, 2, async (row, i) => {
         opts.onProgress?.('Encrypting sessions', i + 1, rows.length);
         const sealed = await sealSession(ctx, key, digestKey, storeId, row, maxPayload);
+        if (i === 0) maybeCrash(ctx, 'during-encrypt');
         if (!sealed) {
           if (!result.oversized.includes(row.id)) result.oversized.push(row.id);
           result.warnings.push(`skipped session ${row.id}: its compressed payload is over the ${maxPayload}-byte limit (LORE_MAX_PAYLOAD_BYTES)`);
@@ -409,6 +420,7 @@ export async function runSync(ctx: LoreContext, opts: SyncOptions = {}): Promise
       const commit = await git.fastImportCommit({
         parents: [base.commit], files, message: `lore: ${written.length} session${written.length === 1 ? '' : 's'}\n`, committer: COMMITTER, time: ctx.env.now(),
       });
+      maybeCrash(ctx, 'after-objects');
       if (!(await git.updateRef(LORE_REF, commit, localTip))) {
         // Another sync on this machine moved the ref: start over from its result.
         localTip = await git.resolve(LORE_REF);
@@ -426,6 +438,7 @@ export async function runSync(ctx: LoreContext, opts: SyncOptions = {}): Promise
       const pushed = await git.push(url, [`${LORE_REF}:${LORE_REF}`]);
       const ref = pushed.refs.find((r) => r.dst === LORE_REF);
       if (pushed.run.exitCode === 0 && ref && ref.flag !== '!') {
+        maybeCrash(ctx, 'after-push');
         await git.raw(['update-ref', trackingRef(remote), commit]);
         ctx.db.setKv(`last-sync\0${target.gitDir}\0${remote}`, ctx.env.now().toISOString());
         touchStamp(target, started);
@@ -467,8 +480,12 @@ function touchStamp(target: SyncTarget, started: Date): void {
   }
 }
 
-/** Test-only fault injection: LORE_TEST_CRASH=<point> kills the process there (docs/RELIABILITY.md). */
-function maybeCrash(ctx: LoreContext, point: string): void {
+/**
+ * Test-only fault injection: LORE_TEST_CRASH=<point> kills the process there with SIGKILL
+ * (points: after-capture, during-pull, during-encrypt, after-objects, after-update-ref, after-push;
+ * docs/RELIABILITY.md).
+ */
+export function maybeCrash(ctx: LoreContext, point: string): void {
   if (ctx.env.vars.LORE_TEST_CRASH === point) process.kill(process.pid, 'SIGKILL');
 }
 
