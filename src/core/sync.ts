@@ -523,16 +523,7 @@ async function pullOne(ctx: LoreContext, cat: CatFile, key: Buffer, storeId: str
     if (!metaBlob || !payloadBlob) return { kind: 'failed', reason: 'objects missing from the local object store' };
     const meta = parseMeta(metaBlob.data, e.id);
     const gz = openPayload(key, storeId, e.id, metaBlob.data, payloadBlob.data);
-    const tar = await gunzip(gz, { maxOutputLength: 4 * maxPayload + 64 * 1024 * 1024 });
-    const entries = await unpackBundle(tar);
-    const manifestFile = entries.find((f) => f.path === MANIFEST);
-    const manifest = manifestFile ? (JSON.parse(manifestFile.data.toString('utf8')) as Manifest) : null;
-    const files = entries.filter((f) => f.path !== MANIFEST);
-    for (const f of files) {
-      if (!/^(claude|codex)\/[^\0]+$/.test(f.path) || f.path.split('/').some((part) => part === '..' || part === '.' || part === '')) {
-        throw new CryptoError(`session ${e.id}: payload holds an unexpected path ${JSON.stringify(f.path)}`);
-      }
-    }
+    const { files, manifest } = await decodePayload(gz, e.id, maxPayload);
     const source = sources(ctx, { unreadable: () => undefined }).find((s) => s.tool === meta.tool);
     if (!source) return { kind: 'failed', reason: `unknown tool ${meta.tool}` };
     const local = ctx.db.getSession(e.id);
@@ -550,6 +541,39 @@ async function pullOne(ctx: LoreContext, cat: CatFile, key: Buffer, storeId: str
     log.sync('session %s failed: %s', e.id, le.message);
     return { kind: 'failed', reason: le.message };
   }
+}
+
+/**
+ * The plaintext of a payload (after authentication): gzip of a tar of native files plus
+ * manifest.json. Bounded (decompressed size), validated (paths), and every failure is a
+ * CryptoError naming the session: a member holding the key could still send garbage.
+ */
+export async function decodePayload(gz: Buffer, sessionId: string, maxPayload: number): Promise<{ files: NativeFile[]; manifest: Manifest | null }> {
+  let entries: NativeFile[];
+  try {
+    const tar = await gunzip(gz, { maxOutputLength: 4 * maxPayload + 64 * 1024 * 1024 });
+    entries = await unpackBundle(tar);
+  } catch (err) {
+    throw new CryptoError(`session ${sessionId}: the payload does not decode (${(err as Error).message})`, { cause: err });
+  }
+  const manifestFile = entries.find((f) => f.path === MANIFEST);
+  let manifest: Manifest | null = null;
+  if (manifestFile) {
+    try {
+      const m = JSON.parse(manifestFile.data.toString('utf8')) as Manifest;
+      manifest = m && typeof m === 'object' ? { ...m, agentRoots: Array.isArray(m.agentRoots) ? m.agentRoots.filter((r) => typeof r === 'string') : [] } : null;
+    } catch (err) {
+      throw new CryptoError(`session ${sessionId}: the payload's manifest is not valid JSON`, { cause: err });
+    }
+  }
+  const files = entries.filter((f) => f.path !== MANIFEST);
+  for (const f of files) {
+    if (!/^(claude|codex)\/[^\0]+$/.test(f.path) || f.path.split('/').some((part) => part === '..' || part === '.' || part === '')) {
+      throw new CryptoError(`session ${sessionId}: payload holds an unexpected path ${JSON.stringify(f.path)}`);
+    }
+  }
+  if (!files.some((f) => f.path.endsWith('.jsonl'))) throw new CryptoError(`session ${sessionId}: the payload holds no transcript`);
+  return { files, manifest };
 }
 
 /** What the payload's manifest.json holds besides the native files (docs/FORMAT.md). */
