@@ -15,14 +15,19 @@ async function pushCode(m: Machine, repo: string, tag: string): Promise<void> {
   fs.writeFileSync(path.join(repo, `${tag}.txt`), `${tag}\n`);
   m.git(repo, 'add', '.');
   m.git(repo, 'commit', '-qm', tag);
-  for (let attempt = 0; attempt < 12; attempt++) {
+  // Several clones push code to one branch at once: a rejected push is pulled and retried, with a
+  // growing random back-off, as a person would.
+  let last = '';
+  for (let attempt = 0; attempt < 60; attempt++) {
     const pull = await m.run('git', ['pull', '-q', '--rebase', 'origin', 'main'], { cwd: repo });
-    if (pull.code !== 0) continue;
-    const push = await m.run('git', ['push', '-q', 'origin', 'main'], { cwd: repo });
-    if (push.code === 0) return;
-    await new Promise((r) => setTimeout(r, 50 + Math.random() * 200));
+    if (pull.code === 0) {
+      const push = await m.run('git', ['push', '-q', 'origin', 'main'], { cwd: repo });
+      if (push.code === 0) return;
+      last = push.stderr;
+    } else last = pull.stderr;
+    await new Promise((r) => setTimeout(r, Math.random() * Math.min(2000, 100 * (attempt + 1))));
   }
-  throw new Error(`${tag}: could not push code after 12 attempts`);
+  throw new Error(`${tag}: could not push code after 60 attempts: ${last}`);
 }
 
 test(`concurrency soak: ${PROFILE.clones} clones x ${PROFILE.rounds} rounds through sync, the pre-push hook and lore:: pushes`, async () => {
