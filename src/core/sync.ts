@@ -340,7 +340,8 @@ export async function runSync(ctx: LoreContext, opts: SyncOptions = {}): Promise
       verifyKey(base.descriptor, key);
       const known = localTip ? await stateOf(localTip) : null;
       const digests = await metaDigests(ctx, cat, base);
-      const mine = new Map(ctx.db.listSessions(target.global ? undefined : target.repoRoot ?? '').map((r) => [r.id, r]));
+      const scope = target.global ? undefined : target.repoRoot ?? '';
+      const mine = new Map(ctx.db.sessionDigests(scope).map((r) => [r.id, r]));
       const anyLocal = (id: string) => mine.get(id) ?? ctx.db.getSession(id);
 
       // Pull: sessions whose metadata changed since our last view and whose content we lack.
@@ -374,13 +375,14 @@ export async function runSync(ctx: LoreContext, opts: SyncOptions = {}): Promise
 
       // Push: this repository's sessions whose content differs from the ref's.
       const failedIds = new Set(result.failed.map((f) => f.id));
-      const rows = (pulledOrSame.size ? ctx.db.listSessions(target.global ? undefined : target.repoRoot ?? '') : [...mine.values()]).filter((row) => {
+      const candidates = (pulledOrSame.size ? ctx.db.sessionDigests(scope) : [...mine.values()]).filter((row) => {
         // A good local copy of a session whose remote blob failed is written again: that repairs the ref.
         if (failedIds.has(row.id)) return true;
         const e = base.sessions.get(row.id);
         const d = e?.metaOid ? digests.get(e.metaOid) : undefined;
         return !(d && e?.payloadOid && sameHex(contentDigest(digestKey, row.id, row.bundle_sha256), d));
       });
+      const rows = candidates.map((c) => ctx.db.getSession(c.id)!).filter(Boolean);
       if (dryRun) {
         result.pushed = rows.map((r) => r.id);
         return result;
@@ -651,7 +653,7 @@ export async function syncStatus(ctx: LoreContext, opts: { remote?: string; glob
   const tip = localTip ?? remoteTip;
   if (!tip) {
     status.relation = 'no-local-ref';
-    status.pending = ctx.db.listSessions(scope).length;
+    status.pending = ctx.db.sessionDigests(scope).length;
     return status;
   }
   const cat = git.catFile();
@@ -664,7 +666,7 @@ export async function syncStatus(ctx: LoreContext, opts: { remote?: string; glob
     if (key) {
       const digestKey = subkey(key, 'digest');
       const digests = await metaDigests(ctx, cat, state);
-      status.pending = ctx.db.listSessions(scope).filter((row) => {
+      status.pending = ctx.db.sessionDigests(scope).filter((row) => {
         const e = state.sessions.get(row.id);
         const d = e?.metaOid ? digests.get(e.metaOid) : undefined;
         return !(d && sameHex(contentDigest(digestKey, row.id, row.bundle_sha256), d));

