@@ -1,18 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
+import { rng } from '../test/helpers/rng.js';
 
-/** Deterministic pseudo-random numbers (mulberry32), so every run generates the same corpus. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { rng };
+
 
 const WORDS = 'the a function value return const let if else for while state board piece move render update check test error file line code branch commit merge push fetch sync key cipher nonce session prompt reason edit because should would'.split(' ');
 function words(r: () => number, n: number): string {

@@ -11,13 +11,8 @@ function copyTree(src: string, dst: string): void {
   fs.cpSync(src, dst, { recursive: true });
 }
 
-/** Issue 3: sync against plain git commit + push of the same files, in the same run, same kind of remote. */
-export async function benchSync(): Promise<string> {
-  const m = new Machine('bench-sync');
-  const env = { ...m.vars } as Record<string, string>;
-  const lines: string[] = ['### Sync (issue 3)', ''];
-
-  // (a) first sync of ~200 MB vs plain git add/commit/push of the same files.
+/** A machine's repository whose origin is one bare remote (lore), beside a second bare remote (plain git). */
+function remotesFor(m: Machine): { bareLore: string; barePlain: string; repo: string } {
   const bareLore = path.join(m.home, 'lore.git');
   const barePlain = path.join(m.home, 'plain.git');
   m.git(m.home, 'init', '-q', '--bare', bareLore);
@@ -25,6 +20,17 @@ export async function benchSync(): Promise<string> {
   const repo = m.initRepo(path.join(m.home, 'repo'));
   m.git(repo, 'remote', 'add', 'origin', bareLore);
   m.git(repo, 'push', '-q', 'origin', 'main');
+  return { bareLore, barePlain, repo };
+}
+
+/** Issue 3: sync against plain git commit + push of the same files, in the same run, same kind of remote. */
+export async function benchSync(): Promise<string> {
+  const m = new Machine('bench-sync');
+  const env = { ...m.vars } as Record<string, string>;
+  const lines: string[] = ['### Sync (issue 3)', ''];
+
+  // (a) first sync of ~200 MB vs plain git add/commit/push of the same files.
+  const { barePlain, repo } = remotesFor(m);
   const count = Number(process.env.BENCH_SESSIONS) || 1000;
   const corpus = generateCorpus({ claudeDir: m.claudeDir, codexHome: m.codexHome, cwd: repo, count, maxBytes: 1_200_000 });
   const mb = corpus.bytes / 1e6;
@@ -52,13 +58,7 @@ export async function benchSync(): Promise<string> {
   // (b) one new session in a 10,000-session store, and (c) a sync with nothing to do.
   const m2 = new Machine('bench-sync-big');
   const env2 = { ...m2.vars } as Record<string, string>;
-  const bare2 = path.join(m2.home, 'lore.git');
-  const bare2p = path.join(m2.home, 'plain.git');
-  m2.git(m2.home, 'init', '-q', '--bare', bare2);
-  m2.git(m2.home, 'init', '-q', '--bare', bare2p);
-  const repo2 = m2.initRepo(path.join(m2.home, 'repo'));
-  m2.git(repo2, 'remote', 'add', 'origin', bare2);
-  m2.git(repo2, 'push', '-q', 'origin', 'main');
+  const { barePlain: bare2p, repo: repo2 } = remotesFor(m2);
   const big = Number(process.env.BENCH_BIG_SESSIONS) || 10000;
   generateCorpus({ claudeDir: m2.claudeDir, codexHome: m2.codexHome, cwd: repo2, count: big, minBytes: 2_000, maxBytes: 20_000, seed: 7 });
   await timed('git', ['lore', 'sync', 'setup'], { cwd: repo2, env: { ...env2, ...PASS } });

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { spawn } from 'node:child_process';
 import Database from 'better-sqlite3';
 import { BIN, Machine } from '../helpers/machine.js';
-import { PASS, ok, userLine } from '../helpers/repos.js';
+import { PASS, bareRemote, cloneOn, ok, userLine } from '../helpers/repos.js';
 import { LORE_REF } from '../../src/core/sync.js';
 import { readRefState } from '../../src/format/ref-store.js';
 import { parseMeta } from '../../src/format/session-entry.js';
@@ -59,14 +59,9 @@ test(`crash injection: ${PROFILE.kills} SIGKILL attempts during capture, pull, e
   const random = rng(PROFILE.seed);
   const a = new Machine('crasha');
   const b = new Machine('crashb');
-  const bare = path.join(a.home, 'team.git');
-  a.git(a.home, 'init', '-q', '--bare', bare);
-  const seed = a.initRepo(path.join(a.home, 'seed'));
-  a.git(seed, 'push', '-q', bare, 'main');
-  const repoA = path.join(a.home, 'team');
-  const repoB = path.join(b.home, 'team');
-  a.git(a.home, 'clone', '-q', bare, repoA);
-  b.git(b.home, 'clone', '-q', bare, repoB);
+  const bare = bareRemote(a);
+  const repoA = cloneOn(a, bare, 'team');
+  const repoB = cloneOn(b, bare, 'team');
   await ok(a.lore(['sync', 'setup'], { cwd: repoA, env: PASS }));
   await ok(b.lore(['sync', 'setup'], { cwd: repoB, env: PASS }));
   const write = (m: Machine, repo: string, id: string, line: string) => {

@@ -12,14 +12,5 @@ export function summary(name: string, fields: Record<string, number | string>): 
   process.stdout.write(`${name}: ${Object.entries(fields).map(([k, v]) => `${k}: ${v}`).join(', ')}\n`);
 }
 
-/** Deterministic pseudo-random numbers (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+
+export { rng } from '../helpers/rng.js';

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { Machine } from '../helpers/machine.js';
-import { PASS, ok, userLine } from '../helpers/repos.js';
+import { PASS, bareRemote, cloneOn, ok, userLine } from '../helpers/repos.js';
 import { summary } from './profile.js';
 
 /** A repository writer without the passphrase: rewrites blobs of the remote's lore ref and pushes (no force needed). */
@@ -26,12 +26,8 @@ const paths = (id: string) => ({ meta: `sessions/${id.slice(-2)}/${id}.meta`, pa
 
 test('tampering by a repository writer without the passphrase: each attack detected or without effect, reported by session id', async () => {
   const a = new Machine('ta');
-  const bare = path.join(a.home, 'team.git');
-  a.git(a.home, 'init', '-q', '--bare', bare);
-  const seed = a.initRepo(path.join(a.home, 'seed'));
-  a.git(seed, 'push', '-q', bare, 'main');
-  const repoA = path.join(a.home, 'team');
-  a.git(a.home, 'clone', '-q', bare, repoA);
+  const bare = bareRemote(a);
+  const repoA = cloneOn(a, bare, 'team');
   const proj = path.join(a.claudeDir, 'projects', repoA.replace(/[^A-Za-z0-9]/g, '-'));
   fs.mkdirSync(proj, { recursive: true });
   const ids = ['11111111', '22222222', '33333333', '44444444'].map((p) => `${p}-7000-4000-8000-000000000001`);
