@@ -1,7 +1,7 @@
 import yargs, { type Argv } from 'yargs';
 import type { Env } from '../env.js';
 import { processEnv } from './process-env.js';
-import { LoreError, UsageError, toLoreError } from '../errors.js';
+import { UsageError, toLoreError } from '../errors.js';
 import { LoreContext } from '../core/context.js';
 import { log } from '../log.js';
 import { commands } from './commands/index.js';
@@ -51,4 +51,3 @@ export async function main(argv: string[]): Promise<void> {
   process.exitCode = code;
 }
 
-export { LoreError };
