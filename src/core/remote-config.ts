@@ -1,6 +1,7 @@
 import { UsageError } from '../errors.js';
 import type { LoreContext } from './context.js';
-import { fetchRefspec, openRepo, pickRemote } from './sync.js';
+import { openRepo, pickRemote } from './sync.js';
+import { ensureFetchRefspec } from '../format/refs.js';
 
 /**
  * `git lore remote enable|disable [<remote>]`: routes an existing remote through git-remote-lore
@@ -20,8 +21,7 @@ export async function setRemoteHelper(ctx: LoreContext, opts: { remote?: string;
     if (current === 'lore') return { remote, changed: false };
     if (current) throw new UsageError(`remote ${remote} already goes through the ${current} helper`, { hint: `Unset it first: git config --unset remote.${remote}.vcs` });
     await git.configSet(`remote.${remote}.vcs`, 'lore');
-    const key = `remote.${remote}.fetch`;
-    if (!(await git.configGetAll(key)).includes(fetchRefspec(remote))) await git.configAdd(key, fetchRefspec(remote));
+    await ensureFetchRefspec(git, remote);
     return { remote, changed: true };
   }
   if (current !== 'lore') return { remote, changed: false };

@@ -17,18 +17,14 @@ import { checkKdfParams, sameHex, subkey } from '../crypto/primitives.js';
 import { readPassphrase } from './passphrase.js';
 import { importSessions, sources, type ImportSummary } from './import.js';
 import { mergeBundles } from './merge.js';
+import { LORE_REF, ensureFetchRefspec, fetchRefspec, trackingRef } from '../format/refs.js';
 import { getSetting } from './config.js';
 import { persistSession } from './persist.js';
 
 const gzip = promisify(zlib.gzip);
 const gunzip = promisify(zlib.gunzip);
 
-/** The ref that holds a repository's encrypted sessions. */
-export const LORE_REF = 'refs/lore/sessions';
-/** Where a remote's lore ref is fetched to. */
-export const trackingRef = (remote: string) => `refs/lore/remotes/${remote}/sessions`;
-/** The glob fetch refspec setup adds: a plain `git fetch` brings the ref, and does not fail while the remote lacks it. */
-export const fetchRefspec = (remote: string) => `+refs/lore/sessions*:refs/lore/remotes/${remote}/sessions*`;
+export { LORE_REF, trackingRef, fetchRefspec };
 /** Default limit of one session's compressed payload: 100 MiB (LORE_MAX_PAYLOAD_BYTES). */
 export const DEFAULT_MAX_PAYLOAD_BYTES = 100 * 1024 * 1024;
 const COMMITTER = 'git-lore <git-lore@invalid>';
@@ -144,11 +140,6 @@ async function fetchLore(git: Git, remote: string, updateRefs: boolean, url: str
     if (r.exitCode !== 0) throw unreachable(r.stderr);
   }
   return oid;
-}
-
-async function ensureFetchRefspec(git: Git, remote: string): Promise<void> {
-  const key = `remote.${remote}.fetch`;
-  if (!(await git.configGetAll(key)).includes(fetchRefspec(remote))) await git.configAdd(key, fetchRefspec(remote));
 }
 
 export interface SetupOptions {

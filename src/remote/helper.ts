@@ -5,12 +5,10 @@ import { log } from '../log.js';
 import { Git, parsePushPorcelain } from '../git/git.js';
 import { run } from '../process/spawn.js';
 import type { LoreContext } from '../core/context.js';
+import { LORE_REF, ensureFetchRefspec, fetchRefspec, trackingRef } from '../format/refs.js';
 
 // Lore's own machinery (SQLite, crypto, sync) is loaded only when a lore ref is involved: most
 // fetches and pushes through the helper must cost no more than a plain remote's.
-const LORE_REF = 'refs/lore/sessions';
-const trackingRef = (remote: string) => `refs/lore/remotes/${remote}/sessions`;
-const fetchRefspec = (remote: string) => `+refs/lore/sessions*:refs/lore/remotes/${remote}/sessions*`;
 const loreSync = () => import('../core/sync.js');
 
 /**
@@ -191,10 +189,7 @@ async function loreAfterFetch(io: HelperIo, git: Git, address: string, remote: s
   try {
     const fetched = await git.raw(['fetch', '-q', '--no-write-fetch-head', '--no-auto-gc', address, fetchRefspec(remote)], { env: innerEnv() });
     if (fetched.exitCode !== 0) throw new LoreError(`cannot fetch the lore ref: ${fetched.stderr.trim().split('\n')[0]}`);
-    if (state.cloning) {
-      const key = `remote.${remote}.fetch`;
-      if (!(await git.configGetAll(key)).includes(fetchRefspec(remote))) await git.configAdd(key, fetchRefspec(remote));
-    }
+    if (state.cloning) await ensureFetchRefspec(git, remote);
     const tip = await git.resolve(trackingRef(remote));
     if (!tip) return;
     const { runSync, setupStore } = await loreSync();
