@@ -2,7 +2,7 @@ import path from 'node:path';
 import { UsageError } from '../errors.js';
 import { log } from '../log.js';
 import type { LoreContext } from './context.js';
-import type { BlameLine, Git } from '../git/git.js';
+import { gitReason, type BlameLine, type Git } from '../git/git.js';
 import { normalizeLine, type EditRow, type SessionRow } from '../store/db.js';
 import type { NormalizedMessage } from '../sources/types.js';
 import { importSessions } from './import.js';
@@ -159,8 +159,8 @@ export async function blameFile(ctx: LoreContext, opts: BlameOptions): Promise<{
   try {
     raw = await git.blame(file, { ...(opts.rev ? { rev: opts.rev } : {}), ...(opts.range ? { range: opts.range } : {}), flags: opts.flags ?? [] });
   } catch (err) {
-    const msg = (err as { stderr?: string }).stderr?.trim().split('\n').find((l) => l.startsWith('fatal:')) ?? String(err);
-    throw new UsageError(`git blame failed: ${msg.replace(/^fatal: /, '')}`, { cause: err, hint: 'Check the file name, the revision and the -L range.' });
+    const stderr = (err as { stderr?: string }).stderr;
+    throw new UsageError(`git blame failed: ${stderr ? gitReason(stderr, { stripPrefix: true }) : String(err)}`, { cause: err, hint: 'Check the file name, the revision and the -L range.' });
   }
   const index = new EditIndex(ctx, git, info.mainRoot, await toleranceMs(ctx, opts.toleranceSeconds));
   const now = ctx.env.now().getTime();

@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { LoreError, UsageError, CryptoError, toLoreError } from '../errors.js';
 import { log } from '../log.js';
 import type { LoreContext } from './context.js';
-import { assertSafeName, type CatFile, type Git, type RepoInfo } from '../git/git.js';
+import { assertSafeName, gitReason, type CatFile, type Git, type RepoInfo } from '../git/git.js';
 import { Keyring } from '../store/keyring.js';
 import { packBundle, unpackBundle, type NativeFile } from '../store/bundle.js';
 import type { SessionRow } from '../store/db.js';
@@ -98,11 +98,6 @@ export async function pickRemote(git: Git, name?: string): Promise<string> {
   return chosen;
 }
 
-/** git's own reason from its stderr: the first fatal/error line, else the last line. */
-function lastLine(text: string): string {
-  const lines = text.trim().split('\n').filter(Boolean);
-  return lines.find((l) => /^(fatal|error): /.test(l)) ?? lines.slice(-1)[0] ?? '';
-}
 
 /**
  * The address lore's own fetches and pushes use for a remote: for a remote that goes through
@@ -123,7 +118,7 @@ export async function networkAddress(git: Git, remote: string): Promise<string> 
  */
 async function fetchLore(git: Git, remote: string, updateRefs: boolean, url: string = remote): Promise<string | null> {
   const unreachable = (stderr: string, cause?: unknown) =>
-    new LoreError(`cannot fetch the lore ref from ${remote}: ${lastLine(stderr)}`, { cause, hint: `Check that \`git fetch ${remote}\` works; nothing was changed.` });
+    new LoreError(`cannot fetch the lore ref from ${remote}: ${gitReason(stderr)}`, { cause, hint: `Check that \`git fetch ${remote}\` works; nothing was changed.` });
   if (updateRefs) {
     const r = await git.fetch(url, [fetchRefspec(remote)], { quiet: true });
     if (r.exitCode !== 0) throw unreachable(r.stderr);
@@ -209,7 +204,7 @@ export async function setupStore(ctx: LoreContext, opts: SetupOptions = {}): Pro
         // Someone created a store on the remote in between: drop ours and join theirs.
         await git.raw(['update-ref', '-d', LORE_REF, commit]);
         if (ref?.flag === '!') continue;
-        throw new LoreError(`cannot push the new lore store to ${remote}: ${lastLine(pushed.run.stderr)}`, { hint: `Check that you can push to ${remote}, then run \`git lore sync setup\` again.` });
+        throw new LoreError(`cannot push the new lore store to ${remote}: ${gitReason(pushed.run.stderr)}`, { hint: `Check that you can push to ${remote}, then run \`git lore sync setup\` again.` });
       }
       keyring.put(descriptor.storeId, dataKey);
       await ensureFetchRefspec(git, remote);
@@ -447,7 +442,7 @@ export async function runSync(ctx: LoreContext, opts: SyncOptions = {}): Promise
         remoteTip = await fetchLore(git, remote, true, url);
         continue;
       }
-      throw new LoreError(`cannot push the lore ref to ${remote}: ${lastLine(pushed.run.stderr) || ref?.reason || 'unknown error'}`, {
+      throw new LoreError(`cannot push the lore ref to ${remote}: ${gitReason(pushed.run.stderr) || ref?.reason || 'unknown error'}`, {
         hint: `Your sessions are committed locally in ${LORE_REF}; run \`git lore sync\` again when ${remote} accepts pushes.`,
       });
     }

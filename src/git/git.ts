@@ -42,6 +42,13 @@ export interface PushRefResult {
   reason: string;
 }
 
+/** git's own reason from its stderr: the first `fatal:`/`error:` line, else the last line ('' for none). */
+export function gitReason(stderr: string, opts: { stripPrefix?: boolean } = {}): string {
+  const lines = stderr.trim().split('\n').filter(Boolean);
+  const line = lines.find((l) => /^(fatal|error): /.test(l)) ?? lines.slice(-1)[0] ?? '';
+  return opts.stripPrefix ? line.replace(/^(fatal|error): /, '') : line;
+}
+
 /** Refuses user-typed names that git would take for options. */
 export function assertSafeName(kind: string, value: string): void {
   if (!value || value.startsWith('-') || /[\0\n]/.test(value)) {

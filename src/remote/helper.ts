@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { Env } from '../env.js';
 import { LoreError, UsageError, toLoreError } from '../errors.js';
 import { log } from '../log.js';
-import { Git, parsePushPorcelain } from '../git/git.js';
+import { Git, gitReason, parsePushPorcelain } from '../git/git.js';
 import { run } from '../process/spawn.js';
 import type { LoreContext } from '../core/context.js';
 import { LORE_REF, ensureFetchRefspec, fetchRefspec, trackingRef } from '../format/refs.js';
@@ -278,7 +278,7 @@ async function pushBatch(io: HelperIo, git: Git, address: string, remote: string
   for (const dst of dsts) {
     const res = results.find((x) => x.dst === dst);
     if (!res) {
-      lines.push(`error ${dst} ${r.code === 0 ? 'no match' : (r.stderr.trim().split('\n').find((l) => /^(fatal|error):/.test(l)) ?? 'push failed').replace(/^(fatal|error): /, '')}`);
+      lines.push(`error ${dst} ${r.code === 0 ? 'no match' : gitReason(r.stderr, { stripPrefix: true }) || 'push failed'}`);
       continue;
     }
     if (res.flag === '=') lines.push(`error ${dst} up to date`);
