@@ -6,6 +6,8 @@ import { log } from '../log.js';
 import type { LoreContext } from './context.js';
 import { openRepo, runSync, LORE_REF } from './sync.js';
 import { Keyring } from '../store/keyring.js';
+import { parseDescriptor } from '../format/descriptor.js';
+import type { Git } from '../git/git.js';
 
 /** The hooks git-lore installs. */
 export const HOOK_NAMES = ['pre-push', 'post-merge', 'post-rewrite'] as const;
@@ -148,19 +150,20 @@ export async function runHook(ctx: LoreContext, name: string, args: string[], st
     if (['1', 'true', 'yes'].includes(ctx.env.vars.LORE_SKIP ?? '')) return null;
     const { git } = await openRepo(ctx);
     if ((await git.configGet('lore.hooks')) === 'false') return null;
-    if (!(await git.resolve(LORE_REF))) return null;
+    const tip = await git.resolve(LORE_REF);
+    if (!tip) return null;
     if (name === 'pre-push') {
       const [remote, url] = args;
       if (!remote || !(await git.remotes()).includes(remote)) return null; // a push to a bare URL: no tracking ref to sync against
       if (url?.startsWith('lore::') || (await git.configGet(`remote.${remote}.vcs`)) === 'lore') return null;
       const refs = stdin.split('\n').filter(Boolean).map((l) => l.split(' ')[2] ?? '');
       if (refs.length && refs.every((r) => r.startsWith('refs/lore/'))) return null;
-      if (!(await hasCachedKey(ctx))) return null;
+      if (!(await hasCachedKey(ctx, git, tip))) return null;
       await runSync(ctx, { remote });
       return null;
     }
     if (name === 'post-merge' || (name === 'post-rewrite' && args[0] === 'rebase')) {
-      if (!(await hasCachedKey(ctx))) return null;
+      if (!(await hasCachedKey(ctx, git, tip))) return null;
       const branch = (await git.raw(['symbolic-ref', '-q', '--short', 'HEAD'])).stdout.toString('utf8').trim();
       const upstream = branch ? await git.configGet(`branch.${branch}.remote`) : null;
       if (!upstream || upstream === '.') return null;
@@ -175,19 +178,17 @@ export async function runHook(ctx: LoreContext, name: string, args: string[], st
   }
 }
 
-async function hasCachedKey(ctx: LoreContext): Promise<boolean> {
-  const { git } = await openRepo(ctx);
-  const tip = await git.resolve(LORE_REF);
-  if (!tip) return false;
+/** Whether this machine holds the key of the store at `tip`; throws when the cached key file is unusable. */
+async function hasCachedKey(ctx: LoreContext, git: Git, tip: string): Promise<boolean> {
   const desc = await git.raw(['cat-file', 'blob', `${tip}:lore.json`]);
   if (desc.exitCode !== 0) return false;
+  let storeId: string;
   try {
-    const storeId = (JSON.parse(desc.stdout.toString('utf8')) as { storeId: string }).storeId;
-    const { key, problem } = new Keyring(ctx.paths.loreHome).get(storeId);
-    if (problem) throw new LoreError(problem);
-    return Boolean(key);
-  } catch (err) {
-    if (err instanceof LoreError) throw err;
-    return false;
+    storeId = parseDescriptor(desc.stdout).storeId;
+  } catch {
+    return false; // not a store this version reads: the hook stays silent, `git lore sync` explains
   }
+  const { key, problem } = new Keyring(ctx.paths.loreHome).get(storeId);
+  if (problem) throw new LoreError(problem);
+  return Boolean(key);
 }

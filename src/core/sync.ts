@@ -320,6 +320,11 @@ export async function runSync(ctx: LoreContext, opts: SyncOptions = {}): Promise
         });
       }
     }
+    /** A successful sync: remembered for `sync status`, and the stamp the pre-push shim compares with. */
+    const markSynced = () => {
+      ctx.db.setKv(`last-sync\0${target.gitDir}\0${remote}`, ctx.env.now().toISOString());
+      touchStamp(target, started);
+    };
     const pulledOrSame = new Set<string>();
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const base = await stateOf((remoteTip ?? localTip)!);
@@ -400,8 +405,7 @@ export async function runSync(ctx: LoreContext, opts: SyncOptions = {}): Promise
           localTip = await git.resolve(LORE_REF);
           continue;
         }
-        ctx.db.setKv(`last-sync\0${target.gitDir}\0${remote}`, ctx.env.now().toISOString());
-        touchStamp(target, started);
+        markSynced();
         return result;
       }
       files.sort((a, b) => (a.path < b.path ? -1 : 1));
@@ -428,8 +432,7 @@ export async function runSync(ctx: LoreContext, opts: SyncOptions = {}): Promise
       if (pushed.run.exitCode === 0 && ref && ref.flag !== '!') {
         maybeCrash(ctx, 'after-push');
         await git.raw(['update-ref', trackingRef(remote), commit]);
-        ctx.db.setKv(`last-sync\0${target.gitDir}\0${remote}`, ctx.env.now().toISOString());
-        touchStamp(target, started);
+        markSynced();
         result.commit = commit;
         result.pushed = written.sort();
         return result;
