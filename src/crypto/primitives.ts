@@ -1,5 +1,5 @@
 import crypto from 'node:crypto';
-import { CryptoError, LoreError } from '../errors.js';
+import { CryptoError } from '../errors.js';
 
 /** Argon2id parameters as stored in the store descriptor. */
 export interface KdfParams {
@@ -88,4 +88,3 @@ export function sameHex(a: string, b: string): boolean {
   return x.length === y.length && x.length > 0 && crypto.timingSafeEqual(x, y);
 }
 
-export { LoreError };
