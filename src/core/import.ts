@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { createHash } from 'node:crypto';
 import { log } from '../log.js';
 import type { LoreContext } from './context.js';
 import { unpackBundle, type NativeFile } from '../store/bundle.js';
@@ -9,8 +10,12 @@ import type { SourceFileRow } from '../store/db.js';
 import { ClaudeCodeSource } from '../sources/claude-code.js';
 import { CodexSource } from '../sources/codex.js';
 import type { Reporter } from '../sources/discover.js';
-import type { DiscoveredFile, Source, ToolName } from '../sources/types.js';
+import { ROOT_DEPTH, type DiscoveredFile, type Source, type ToolName } from '../sources/types.js';
+import { listRoots } from '../sources/listing.js';
 import type { RepoInfo } from '../git/git.js';
+
+/** kv key: the listing digest of the last complete capture, and how many files it saw. */
+const FINGERPRINT_KEY = 'capture_fingerprint';
 
 /** Default size limit for one native file (256 MiB); LORE_MAX_FILE_BYTES overrides it. */
 export const DEFAULT_MAX_FILE_BYTES = 256 * 1024 * 1024;
@@ -51,21 +56,32 @@ export async function importSessions(ctx: LoreContext, opts: ImportOptions = {})
   };
   const warn = (m: string) => summary.warnings.push(m);
   const db = ctx.db;
-  const known = db.sourceFiles();
-  const bySource = new Map<ToolName, Source>();
-  const affected = new Map<string, { source: Source; files: DiscoveredFile[] }>();
-  const allFiles: Array<{ source: Source; file: DiscoveredFile; sessionId: string | null; changed: boolean }> = [];
-  const seenOnly: SourceFileRow[] = [];
-
   const report: Reporter = {
     unreadable: (p, reason) => {
       summary.unreadableFiles.push(p);
       warn(`cannot read ${p} (${reason}); skipped`);
     },
   };
-  for (const source of sources(ctx, report)) {
+  const all = sources(ctx, report);
+  // One `find` lists every native file; when the listing (paths, sizes, mtimes, modes) is the one
+  // the last complete capture saw, no file can differ from its stamp, so there is nothing to do.
+  const listing = await listRoots(all.flatMap((s) => s.roots), ROOT_DEPTH + 1, ctx.env.vars);
+  const fingerprint = listing ? createHash('sha256').update(`capture v1\0${maxFileBytes}\0${listing.digest}`).digest('hex') : null;
+  const last = db.getKv(FINGERPRINT_KEY)?.split(' ');
+  if (fingerprint && last?.[0] === fingerprint) {
+    summary.filesSeen = Number(last[1]) || 0;
+    log.import('nothing changed since the last capture (%d files)', summary.filesSeen);
+    return summary;
+  }
+  const known = db.sourceFiles();
+  const bySource = new Map<ToolName, Source>();
+  const affected = new Map<string, { source: Source; files: DiscoveredFile[] }>();
+  const allFiles: Array<{ source: Source; file: DiscoveredFile; sessionId: string | null; changed: boolean }> = [];
+  const seenOnly: SourceFileRow[] = [];
+
+  for (const source of all) {
     bySource.set(source.tool, source);
-    for (const file of source.discover()) {
+    for (const file of source.discover(listing)) {
       summary.filesSeen += 1;
       const prev = known.get(file.absPath);
       const changed = !prev || prev.size !== file.size || prev.mtime_ms !== file.mtimeMs;
@@ -106,6 +122,8 @@ export async function importSessions(ctx: LoreContext, opts: ImportOptions = {})
     if (summary.sessionsNew + summary.sessionsUpdated === 1 && ctx.env.vars.LORE_TEST_CRASH === 'during-import') process.kill(process.pid, 'SIGKILL');
   }
   log.import('time spent (ms): %o', Object.fromEntries(Object.entries(timing).map(([k, v]) => [k, Math.round(v)])));
+  // Files that could not be read are retried next time, so such a capture is not complete.
+  if (fingerprint && !summary.unreadableFiles.length) db.setKv(FINGERPRINT_KEY, `${fingerprint} ${summary.filesSeen}`);
   return summary;
 }
 

@@ -1,8 +1,9 @@
 import path from 'node:path';
 import type { NativeFile } from '../store/bundle.js';
 import { readHead, walk, type Reporter } from './discover.js';
+import type { Listing } from './listing.js';
 import {
-  addedLines, clip, jsonLines, splitLines,
+  ROOT_DEPTH, addedLines, clip, jsonLines, splitLines,
   type DiscoveredFile, type EditOp, type FileEdit, type NormalizedMessage, type NormalizedSession, type ParseOptions, type Source,
 } from './types.js';
 
@@ -25,15 +26,18 @@ const obj = (v: unknown): Json | undefined => (v && typeof v === 'object' && !Ar
  */
 export class ClaudeCodeSource implements Source {
   readonly tool = 'claude-code' as const;
-  constructor(private readonly claudeDir: string, private readonly report: Reporter) {}
+  readonly roots: readonly string[];
+  constructor(claudeDir: string, private readonly report: Reporter) {
+    this.roots = [path.join(claudeDir, 'projects')];
+  }
 
-  discover(): DiscoveredFile[] {
-    const root = path.join(this.claudeDir, 'projects');
-    const files = walk(root, 3, this.report, (rel, isDir) => {
+  discover(listing?: Listing | null): DiscoveredFile[] {
+    const root = this.roots[0]!;
+    const files = walk(root, ROOT_DEPTH, this.report, (rel, isDir) => {
       const parts = rel.split('/');
       if (isDir) return parts.length === 1 || (parts.length === 2 && UUID.test(parts[1]!)) || (parts.length === 3 && (parts[2] === 'subagents' || parts[2] === 'tool-results'));
       return parts.length !== 1;
-    });
+    }, listing);
     const out: DiscoveredFile[] = [];
     for (const f of files) {
       const parts = f.rel.split('/');

@@ -2,7 +2,8 @@ import path from 'node:path';
 import type { NativeFile } from '../store/bundle.js';
 import { walk, type Reporter } from './discover.js';
 import { extractPatchFromCommand, parseApplyPatch } from './apply-patch.js';
-import { clip, jsonLines, type DiscoveredFile, type NormalizedMessage, type NormalizedSession, type ParseOptions, type Role, type Source } from './types.js';
+import type { Listing } from './listing.js';
+import { ROOT_DEPTH, clip, jsonLines, type DiscoveredFile, type NormalizedMessage, type NormalizedSession, type ParseOptions, type Role, type Source } from './types.js';
 
 const ROLLOUT = /^rollout-.*?([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.jsonl$/i;
 const TEXT_MAX = 64 * 1024;
@@ -20,12 +21,15 @@ const obj = (v: unknown): Json | undefined => (v && typeof v === 'object' && !Ar
 /** Codex CLI: `$CODEX_HOME/sessions/YYYY/MM/DD/rollout-*.jsonl` (and `archived_sessions/`). */
 export class CodexSource implements Source {
   readonly tool = 'codex' as const;
-  constructor(private readonly codexHome: string, private readonly report: Reporter) {}
+  readonly roots: readonly string[];
+  constructor(private readonly codexHome: string, private readonly report: Reporter) {
+    this.roots = ['sessions', 'archived_sessions'].map((sub) => path.join(codexHome, sub));
+  }
 
-  discover(): DiscoveredFile[] {
+  discover(listing?: Listing | null): DiscoveredFile[] {
     const out: DiscoveredFile[] = [];
     for (const sub of ['sessions', 'archived_sessions']) {
-      for (const f of walk(path.join(this.codexHome, sub), 3, this.report)) {
+      for (const f of walk(path.join(this.codexHome, sub), ROOT_DEPTH, this.report, undefined, listing)) {
         const m = ROLLOUT.exec(path.basename(f.rel));
         if (!m) continue;
         out.push({ tool: this.tool, absPath: f.abs, bundlePath: `codex/${sub}/${f.rel}`, size: f.size, mtimeMs: f.mtimeMs, sessionId: m[1]!.toLowerCase() });

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { log } from '../log.js';
+import type { ListedFile, Listing } from './listing.js';
 
 /** Where discovery reports what it could not read. */
 export interface Reporter {
@@ -20,7 +21,9 @@ export interface FoundFile {
  * symlinked folders are not (no cycles). A missing root yields nothing; unreadable folders are
  * reported and skipped.
  */
-export function walk(root: string, maxDepth: number, report: Reporter, filter?: (rel: string, isDir: boolean) => boolean): FoundFile[] {
+export function walk(root: string, maxDepth: number, report: Reporter, filter?: (rel: string, isDir: boolean) => boolean, listing?: Listing | null): FoundFile[] {
+  const listed = listing?.byRoot.get(root);
+  if (listed) return fromListing(root, listed, maxDepth, report, filter);
   const out: FoundFile[] = [];
   const visit = (dir: string, rel: string, depth: number) => {
     let entries: fs.Dirent[];
@@ -51,6 +54,39 @@ export function walk(root: string, maxDepth: number, report: Reporter, filter?: 
   };
   visit(root, '', 0);
   log.import('walked %s: %d files', root, out.length);
+  return out;
+}
+
+/** The same walk answered from a `find` listing: same depth limit, same filter, symlinked files followed. */
+function fromListing(root: string, listed: ListedFile[], maxDepth: number, report: Reporter, filter?: (rel: string, isDir: boolean) => boolean): FoundFile[] {
+  const out: FoundFile[] = [];
+  const dirOk = new Map<string, boolean>();
+  const folderPasses = (rel: string): boolean => {
+    let ok = dirOk.get(rel);
+    if (ok === undefined) {
+      const slash = rel.lastIndexOf('/');
+      ok = (slash < 0 || folderPasses(rel.slice(0, slash))) && filter!(rel, true);
+      dirOk.set(rel, ok);
+    }
+    return ok;
+  };
+  for (const f of listed) {
+    const slash = f.rel.lastIndexOf('/');
+    if (f.rel.split('/').length > maxDepth + 1) continue;
+    if (filter && ((slash >= 0 && !folderPasses(f.rel.slice(0, slash))) || !filter(f.rel, false))) continue;
+    const abs = `${root}/${f.rel}`;
+    if (f.type === 'f') {
+      out.push({ abs, rel: f.rel, size: f.size, mtimeMs: f.mtimeMs });
+      continue;
+    }
+    try {
+      const st = fs.statSync(abs);
+      if (st.isFile()) out.push({ abs, rel: f.rel, size: st.size, mtimeMs: Math.floor(st.mtimeMs) });
+    } catch (err) {
+      report.unreadable(abs, String((err as NodeJS.ErrnoException).code ?? err));
+    }
+  }
+  log.import('listed %s: %d files', root, out.length);
   return out;
 }
 

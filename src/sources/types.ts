@@ -1,3 +1,4 @@
+import type { Listing } from './listing.js';
 import type { NativeFile } from '../store/bundle.js';
 
 export type ToolName = 'claude-code' | 'codex';
@@ -81,8 +82,13 @@ export interface DiscoveredFile {
  */
 export interface Source {
   readonly tool: ToolName;
-  /** Lists native files with stat data; reads nothing but directory entries and stats. */
-  discover(): DiscoveredFile[];
+  /** The folders discover walks (at most ROOT_DEPTH levels below each). */
+  readonly roots: readonly string[];
+  /**
+   * Lists native files with stat data; reads nothing but directory entries and stats, or only
+   * the listing when one is given (it covers `roots`).
+   */
+  discover(listing?: Listing | null): DiscoveredFile[];
   /** Reads the session id from a file whose name does not say it. Returns null if none found. */
   sessionIdOf(file: DiscoveredFile): string | null;
   /**
@@ -92,6 +98,9 @@ export interface Source {
    */
   parse(sessionId: string, files: NativeFile[], opts?: ParseOptions): NormalizedSession;
 }
+
+/** How deep below its roots a source looks for files (levels of folders). */
+export const ROOT_DEPTH = 3;
 
 /** Lines that a text splits into, without the trailing empty line a final newline makes. */
 export function splitLines(text: string): string[] {

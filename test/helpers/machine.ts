@@ -28,7 +28,9 @@ process.on('exit', () => {
 /** A temporary folder removed when the test process exits. */
 export function tmpdir(prefix = 'lore-test-'): string {
   const dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), prefix)));
-  cleanups.push(() => fs.rmSync(dir, { recursive: true, force: true }));
+  // LORE_TEST_KEEP=1 leaves the folders behind for a post-mortem (benchmarks' stores, failed tests).
+  if (process.env.LORE_TEST_KEEP === '1') process.stderr.write(`kept: ${dir}\n`);
+  else cleanups.push(() => fs.rmSync(dir, { recursive: true, force: true }));
   return dir;
 }
 
