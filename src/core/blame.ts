@@ -3,7 +3,7 @@ import { UsageError } from '../errors.js';
 import { log } from '../log.js';
 import type { LoreContext } from './context.js';
 import { gitReason, type BlameLine, type Git } from '../git/git.js';
-import { normalizeLine, type EditRow, type SessionRow } from '../store/db.js';
+import { normalizeLine, type SessionRow } from '../store/db.js';
 import type { NormalizedMessage } from '../sources/types.js';
 import { importSessions } from './import.js';
 import { openRepo } from './sync.js';
@@ -36,8 +36,13 @@ export interface BlamedLine {
 }
 
 interface Candidate {
-  edit: EditRow;
-  session: SessionRow;
+  editId: number;
+  /** The message (seq) of the edit. */
+  seq: number;
+  sessionId: string;
+  tool: string;
+  title: string | null;
+  branch: string | null;
   ms: number;
 }
 
@@ -57,27 +62,22 @@ export class EditIndex {
     idx = new Map();
     const rows = this.ctx.db.db
       .prepare(
-        `SELECT e.*, s.id AS s_id FROM edits e JOIN sessions s ON s.id = e.session_id
+        `SELECT e.id, e.seq, e.ts, e.added_json, s.id AS session_id, s.tool, s.title, s.branch, s.started_at
+         FROM edits e JOIN sessions s ON s.id = e.session_id
          WHERE coalesce(e.move_path, e.file) = ? AND s.repo_root = ?`,
       )
-      .all(file, this.repoRoot) as Array<EditRow & { s_id: string }>;
-    const sessions = new Map<string, SessionRow>();
+      .all(file, this.repoRoot) as Array<{ id: number; seq: number; ts: string | null; added_json: string; session_id: string; tool: string; title: string | null; branch: string | null; started_at: string | null }>;
     for (const row of rows) {
-      let s = sessions.get(row.session_id);
-      if (!s) {
-        s = this.ctx.db.getSession(row.session_id)!;
-        sessions.set(row.session_id, s);
-      }
-      const when = row.ts ?? s.started_at;
+      const when = row.ts ?? row.started_at;
       const ms = when ? Date.parse(when) : NaN;
       if (!Number.isFinite(ms)) continue;
+      const c: Candidate = { editId: row.id, seq: row.seq, sessionId: row.session_id, tool: row.tool, title: row.title, branch: row.branch, ms };
       const seen = new Set<string>();
       for (const line of JSON.parse(row.added_json) as string[]) {
         const norm = normalizeLine(line);
         if (!norm || seen.has(norm)) continue;
         seen.add(norm);
         const list = idx.get(norm);
-        const c = { edit: row, session: s, ms };
         if (list) list.push(c);
         else idx.set(norm, [c]);
       }
@@ -85,6 +85,11 @@ export class EditIndex {
     this.byFile.set(file, idx);
     log.blame('indexed %d edits of %s', rows.length, file);
     return idx;
+  }
+
+  /** Loads a file's edits now (while git is still working), rather than at its first line. */
+  prepare(file: string): void {
+    this.load(file);
   }
 
   private branchesContaining(commit: string): Promise<Set<string>> {
@@ -101,29 +106,32 @@ export class EditIndex {
   /**
    * The edit that introduced a line: same text (whitespace-normalized) added to the same file, at
    * or before the commit's time plus the tolerance; the latest such edit, preferring sessions on a
-   * branch that contains the commit. Null: written by a person.
+   * branch that contains the commit. Null: written by a person. Answers without a promise unless
+   * the eligible edits come from several branches (then git says which contain the commit).
    */
-  async attribute(files: string[], text: string, commit: string, commitSeconds: number, nowMs: number): Promise<Candidate | null> {
+  attribute(files: string[], text: string, commit: string, commitSeconds: number, nowMs: number): Candidate | null | Promise<Candidate | null> {
     const norm = normalizeLine(text);
     if (!norm) return null;
     const uncommitted = /^0+$/.test(commit);
     const limit = uncommitted ? nowMs + this.toleranceMs : commitSeconds * 1000 + this.toleranceMs;
     const eligible: Candidate[] = [];
-    for (const f of new Set(files)) for (const c of this.load(f).get(norm) ?? []) if (c.ms <= limit) eligible.push(c);
-    if (!eligible.length) return null;
-    let pool = eligible;
-    const branches = new Set(eligible.map((c) => c.session.branch));
-    if (branches.size > 1 && !uncommitted) {
-      const containing = await this.branchesContaining(commit);
-      const preferred = eligible.filter((c) => c.session.branch && containing.has(c.session.branch));
-      if (preferred.length) pool = preferred;
+    for (let i = 0; i < files.length; i++) {
+      if (files.indexOf(files[i]!) !== i) continue;
+      for (const c of this.load(files[i]!).get(norm) ?? []) if (c.ms <= limit) eligible.push(c);
     }
-    return pool.reduce((best, c) => (c.ms > best.ms || (c.ms === best.ms && c.edit.id > best.edit.id) ? c : best));
+    if (!eligible.length) return null;
+    const latest = (pool: Candidate[]) => pool.reduce((best, c) => (c.ms > best.ms || (c.ms === best.ms && c.editId > best.editId) ? c : best));
+    const branch = eligible[0]!.branch;
+    if (uncommitted || eligible.every((c) => c.branch === branch)) return latest(eligible);
+    return this.branchesContaining(commit).then((containing) => {
+      const preferred = eligible.filter((c) => c.branch && containing.has(c.branch));
+      return latest(preferred.length ? preferred : eligible);
+    });
   }
 }
 
 function toLineSession(c: Candidate): LineSession {
-  return { id: c.session.id, tool: c.session.tool, time: new Date(c.ms).toISOString(), messageIndex: c.edit.seq, title: c.session.title };
+  return { id: c.sessionId, tool: c.tool, time: new Date(c.ms).toISOString(), messageIndex: c.seq, title: c.title };
 }
 
 export async function toleranceMs(ctx: LoreContext, opt?: number): Promise<number> {
@@ -151,22 +159,30 @@ async function repoPath(ctx: LoreContext, root: string, file: string): Promise<s
 
 /** `git lore blame <file>`: git blame, with each line attributed to the session edit that wrote it. */
 export async function blameFile(ctx: LoreContext, opts: BlameOptions): Promise<{ file: string; rev: string | null; lines: BlamedLine[] }> {
-  await importSessions(ctx);
+  if (opts.rev?.startsWith('-')) throw new UsageError(`invalid revision ${opts.rev}`);
+  // git blame runs (from the current folder, where the path is valid as given) while capture
+  // and the repository lookup run here: on two cores its time then hides most of ours.
+  const blamed = ctx
+    .git()
+    .blame(opts.file, { ...(opts.rev ? { rev: opts.rev } : {}), ...(opts.range ? { range: opts.range } : {}), flags: opts.flags ?? [] })
+    .then((lines) => ({ lines }), (error: unknown) => ({ error }));
   const { git, info } = await openRepo(ctx);
   const file = await repoPath(ctx, info.root, opts.file);
-  if (opts.rev?.startsWith('-')) throw new UsageError(`invalid revision ${opts.rev}`);
-  let raw: BlameLine[];
-  try {
-    raw = await git.blame(file, { ...(opts.rev ? { rev: opts.rev } : {}), ...(opts.range ? { range: opts.range } : {}), flags: opts.flags ?? [] });
-  } catch (err) {
+  await importSessions(ctx);
+  const index = new EditIndex(ctx, git, info.mainRoot, await toleranceMs(ctx, opts.toleranceSeconds));
+  index.prepare(file);
+  const result = await blamed;
+  if ('error' in result) {
+    const err = result.error;
     const stderr = (err as { stderr?: string }).stderr;
     throw new UsageError(`git blame failed: ${stderr ? gitReason(stderr, { stripPrefix: true }) : String(err)}`, { cause: err, hint: 'Check the file name, the revision and the -L range.' });
   }
-  const index = new EditIndex(ctx, git, info.mainRoot, await toleranceMs(ctx, opts.toleranceSeconds));
+  const raw: BlameLine[] = result.lines;
   const now = ctx.env.now().getTime();
   const lines: BlamedLine[] = [];
   for (const b of raw) {
-    const c = await index.attribute([b.filename, file], b.text, b.commit, b.committerTime, now);
+    let c = index.attribute([b.filename, file], b.text, b.commit, b.committerTime, now);
+    if (c instanceof Promise) c = await c;
     lines.push({ line: b.line, text: b.text, commit: b.commit, author: b.author, filename: b.filename, committerTime: b.committerTime, session: c ? toLineSession(c) : null });
   }
   return { file, rev: opts.rev ?? null, lines };
@@ -247,12 +263,13 @@ export async function loreLog(ctx: LoreContext, opts: { range?: string; toleranc
     for (const l of cur.lines) {
       if (!normalizeLine(l.text)) continue;
       added += 1;
-      const c = await index.attribute([l.file], l.text, cur.commit, cur.time, ctx.env.now().getTime());
+      let c = index.attribute([l.file], l.text, cur.commit, cur.time, ctx.env.now().getTime());
+      if (c instanceof Promise) c = await c;
       if (!c) people += 1;
       else {
-        const e = counts.get(c.session.id) ?? { id: c.session.id, tool: c.session.tool, title: c.session.title, lines: 0 };
+        const e = counts.get(c.sessionId) ?? { id: c.sessionId, tool: c.tool, title: c.title, lines: 0 };
         e.lines += 1;
-        counts.set(c.session.id, e);
+        counts.set(c.sessionId, e);
       }
     }
     const share = (n: number) => (added ? Math.round((n / added) * 1000) / 1000 : 0);

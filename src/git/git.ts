@@ -248,30 +248,45 @@ export class Git {
   }
 
   /**
-   * `git blame --line-porcelain` of a file, parsed. `flags` may hold -w, -M, -C (passed through);
+   * `git blame --porcelain` of a file, parsed (commit headers are sent once per commit, so the
+   * output is a fraction of --line-porcelain's). `flags` may hold -w, -M, -C (passed through);
    * `range` is `-L` syntax. Throws GitError with git's message (no such path, bad revision).
    */
   async blame(file: string, opts: { rev?: string; range?: string; flags?: string[] } = {}): Promise<BlameLine[]> {
-    const args = ['blame', '--line-porcelain', ...(opts.flags ?? []), ...(opts.range ? ['-L', opts.range] : []), ...(opts.rev ? [opts.rev] : []), '--', file];
+    const args = ['blame', '--porcelain', ...(opts.flags ?? []), ...(opts.range ? ['-L', opts.range] : []), ...(opts.rev ? [opts.rev] : []), '--', file];
     const text = (await this.exec(args)).toString('utf8');
+    type CommitInfo = Pick<BlameLine, 'author' | 'authorTime' | 'committerTime' | 'filename' | 'summary' | 'boundary'>;
+    const commits = new Map<string, CommitInfo>();
     const out: BlameLine[] = [];
-    let cur: Partial<BlameLine> | null = null;
-    for (const line of text.split('\n')) {
+    let cur: { commit: string; origLine: number; line: number; info: CommitInfo } | null = null;
+    let pos = 0;
+    while (pos < text.length) {
+      let nl = text.indexOf('\n', pos);
+      if (nl < 0) nl = text.length;
+      const line = text.slice(pos, nl);
+      pos = nl + 1;
       if (cur === null) {
         const m = /^([0-9a-f]{40}) (\d+) (\d+)/.exec(line);
-        if (m) cur = { commit: m[1]!, origLine: Number(m[2]), line: Number(m[3]), boundary: false, author: '', authorTime: 0, committerTime: 0, filename: file, summary: '' };
+        if (!m) continue;
+        let info = commits.get(m[1]!);
+        if (!info) {
+          info = { author: '', authorTime: 0, committerTime: 0, filename: file, summary: '', boundary: false };
+          commits.set(m[1]!, info);
+        }
+        cur = { commit: m[1]!, origLine: Number(m[2]), line: Number(m[3]), info };
         continue;
       }
+      const info = cur.info;
       if (line.startsWith('\t')) {
-        cur.text = line.slice(1);
-        out.push(cur as BlameLine);
+        // "filename" comes with every group whose commit or path differs from the previous one.
+        out.push({ commit: cur.commit, origLine: cur.origLine, line: cur.line, ...info, text: line.slice(1) });
         cur = null;
-      } else if (line.startsWith('author ')) cur.author = line.slice(7);
-      else if (line.startsWith('author-time ')) cur.authorTime = Number(line.slice(12));
-      else if (line.startsWith('committer-time ')) cur.committerTime = Number(line.slice(15));
-      else if (line.startsWith('filename ')) cur.filename = line.slice(9);
-      else if (line.startsWith('summary ')) cur.summary = line.slice(8);
-      else if (line === 'boundary') cur.boundary = true;
+      } else if (line.startsWith('author ')) info.author = line.slice(7);
+      else if (line.startsWith('author-time ')) info.authorTime = Number(line.slice(12));
+      else if (line.startsWith('committer-time ')) info.committerTime = Number(line.slice(15));
+      else if (line.startsWith('filename ')) info.filename = line.slice(9);
+      else if (line.startsWith('summary ')) info.summary = line.slice(8);
+      else if (line === 'boundary') info.boundary = true;
     }
     return out;
   }
@@ -329,7 +344,7 @@ export class Git {
   }
 }
 
-/** One line of `git blame --line-porcelain`. Times are Unix seconds. */
+/** One line of `git blame`, with its commit's headers. Times are Unix seconds. */
 export interface BlameLine {
   commit: string;
   origLine: number;

@@ -116,7 +116,9 @@ export interface SourceFileRow {
 
 /** Whitespace-normalized text of a line, as used by the blame index. */
 export function normalizeLine(line: string): string {
-  return line.trim().replace(/\s+/g, ' ');
+  const t = line.trim();
+  // Most lines hold no run of spaces and no other whitespace: skip the replace (blame calls this per line).
+  return t.includes('  ') || /[^\S ]/.test(t) ? t.replace(/\s+/g, ' ') : t;
 }
 
 /** A session write: the row, its bundle, its edits, and the source files it came from. */
