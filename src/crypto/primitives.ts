@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import { createRequire } from 'node:module';
 import { CryptoError } from '../errors.js';
 
 /** Argon2id parameters as stored in the store descriptor. */
@@ -40,7 +41,8 @@ export function checkKdfParams(p: KdfParams): void {
 export async function deriveKey(passphrase: string, p: KdfParams): Promise<Buffer> {
   checkKdfParams(p);
   // Loaded on first use: only setup and joins derive keys, and the native module costs start-up time.
-  const argon2 = (await import('argon2')).default;
+  // (required, not imported: the bundles run as CommonJS, where a dynamic import has no loader)
+  const argon2 = createRequire(import.meta.url)('argon2') as typeof import('argon2');
   const out = await argon2.hash(passphrase, {
     type: argon2.argon2id, raw: true, salt: Buffer.from(p.salt, 'base64'), memoryCost: p.memory, timeCost: p.iterations,
     parallelism: p.parallelism, hashLength: 32,
