@@ -30,6 +30,8 @@ export const DEFAULT_MAX_PAYLOAD_BYTES = 100 * 1024 * 1024;
 const COMMITTER = 'git-lore <git-lore@invalid>';
 const MAX_ATTEMPTS = 8;
 const MANIFEST = 'manifest.json';
+/** A quick sync reads the tree entries of at most this many changed sessions by path; more, and it lists the whole tree. */
+const QUICK_MAX_SESSIONS = 200;
 
 interface RepoHandle {
   git: Git;
@@ -273,17 +275,45 @@ export function cachedKey(ctx: LoreContext, state: RefState): Buffer {
  */
 export async function runSync(ctx: LoreContext, opts: SyncOptions = {}): Promise<SyncResult> {
   const started = new Date();
+  const dryRun = Boolean(opts.dryRun);
+  // The remote's lore ref is fetched while capture runs (git works on the other core); a failure
+  // is reported once capture is done, as before.
+  const reached = (async () => {
+    const target = await syncTarget(ctx, opts.global ? { global: true } : {});
+    const remote = await pickRemote(target.git, opts.remote);
+    const url = opts.url ?? (await networkAddress(target.git, remote));
+    return { target, remote, url, remoteTip: await fetchLore(target.git, remote, !dryRun, url) };
+  })();
+  reached.catch(() => undefined);
   const capture = opts.noCapture ? null : await importSessions(ctx);
   maybeCrash(ctx, 'after-capture');
-  const target = await syncTarget(ctx, opts.global ? { global: true } : {});
+  const { target, remote, url, remoteTip: fetchedTip } = await reached;
   const git = target.git;
-  const remote = await pickRemote(git, opts.remote);
-  const url = opts.url ?? (await networkAddress(git, remote));
-  const dryRun = Boolean(opts.dryRun);
   const maxPayload = opts.maxPayloadBytes ?? (Number(await getSetting(ctx, 'max_payload_bytes')) || DEFAULT_MAX_PAYLOAD_BYTES);
   const result: SyncResult = {
     remote, storeId: '', pulled: [], pushed: [], oversized: [], failed: [], commit: null, retries: 0, dryRun, capture, warnings: [...(capture?.warnings ?? [])],
   };
+  const stateKey = `sync-state\0${target.gitDir}\0${remote}`;
+  /**
+   * A successful sync: the time (for `sync status`), the stamp the pre-push shim compares with,
+   * and, when nothing failed or was skipped, the ref it left and the session counter it started
+   * from: a later sync that finds both unchanged has nothing to do.
+   */
+  const markSynced = (tip: string | null, rev: string | null) => {
+    ctx.db.setKv(`last-sync\0${target.gitDir}\0${remote}`, ctx.env.now().toISOString());
+    if (tip && rev && !result.failed.length && !result.oversized.length) ctx.db.setKv(stateKey, `${tip} ${rev} ${result.storeId}`);
+    else ctx.db.deleteKv(stateKey);
+    touchStamp(target, started);
+  };
+  let remoteTip = fetchedTip;
+  let localTip = await git.resolve(LORE_REF);
+  const last = ctx.db.getKv(stateKey)?.split(' ');
+  if (remoteTip && remoteTip === localTip && last?.[0] === localTip && last[1] === ctx.db.sessionsRev()) {
+    log.sync('nothing new here or on %s since the last sync (%s)', remote, localTip.slice(0, 12));
+    result.storeId = last[2] ?? '';
+    if (!dryRun) markSynced(localTip, last[1]);
+    return result;
+  }
   const cat = git.catFile();
   const states = new Map<string, RefState>();
   const stateOf = async (commit: string) => {
@@ -295,12 +325,18 @@ export async function runSync(ctx: LoreContext, opts: SyncOptions = {}): Promise
     return s;
   };
   try {
-    let remoteTip = await fetchLore(git, remote, !dryRun, url);
-    let localTip = await git.resolve(LORE_REF);
     if (!remoteTip && !localTip) {
       throw new UsageError('this repository has no lore store yet', { hint: `Run \`git lore sync setup${opts.remote ? ` --remote ${remote}` : ''}\` first.` });
     }
-    const first = await stateOf((remoteTip ?? localTip)!);
+    const scope = target.global ? undefined : target.repoRoot ?? '';
+    // Quick: both refs are where our last complete sync left them, so every session in the ref
+    // was pulled or sent then, and only the sessions written here since need a look: no pull, no
+    // digest work for the thousands that did not change, and only their entries of the tree.
+    const tip = (remoteTip ?? localTip)!;
+    const unchangedRefs = last?.[0] === tip && localTip === tip && last[1] !== undefined;
+    const changedIds = unchangedRefs ? ctx.db.sessionDigests(scope, last[1]).map((r) => r.id) : null;
+    const partial = changedIds && changedIds.length <= QUICK_MAX_SESSIONS ? await readRefState(git, cat, tip, changedIds) : null;
+    const first = partial ?? (await stateOf(tip));
     const storeId = first.descriptor.storeId;
     result.storeId = storeId;
     const key = cachedKey(ctx, first);
@@ -312,7 +348,7 @@ export async function runSync(ctx: LoreContext, opts: SyncOptions = {}): Promise
         result.warnings.push(`the store descriptor on ${remote} names weak or malformed key-derivation parameters in key slot ${slot.id}: someone without the passphrase may have edited it (docs/SECURITY.md); joins will refuse it`);
       }
     }
-    if (remoteTip && localTip) {
+    if (remoteTip && localTip && remoteTip !== localTip) {
       const other = await stateOf(localTip);
       if (other.descriptor.storeId !== storeId) {
         throw new LoreError(`the local lore ref belongs to store ${other.descriptor.storeId}, the remote's to ${storeId}`, {
@@ -320,23 +356,21 @@ export async function runSync(ctx: LoreContext, opts: SyncOptions = {}): Promise
         });
       }
     }
-    /** A successful sync: remembered for `sync status`, and the stamp the pre-push shim compares with. */
-    const markSynced = () => {
-      ctx.db.setKv(`last-sync\0${target.gitDir}\0${remote}`, ctx.env.now().toISOString());
-      touchStamp(target, started);
-    };
     const pulledOrSame = new Set<string>();
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      const base = await stateOf((remoteTip ?? localTip)!);
+      const quick = attempt === 0 && partial !== null && last?.[2] === storeId;
+      const base = quick ? partial : await stateOf((remoteTip ?? localTip)!);
       verifyKey(base.descriptor, key);
-      const known = localTip ? await stateOf(localTip) : null;
-      const digests = await metaDigests(ctx, cat, base);
-      const scope = target.global ? undefined : target.repoRoot ?? '';
-      const mine = new Map(ctx.db.sessionDigests(scope).map((r) => [r.id, r]));
+      const known = quick ? base : localTip ? await stateOf(localTip) : null;
+      // Read before the session digests: a session written after this moves the counter on.
+      let rev = ctx.db.sessionsRev();
+      const mine = new Map(ctx.db.sessionDigests(scope, quick ? last[1] : undefined).map((r) => [r.id, r]));
+      const digests = quick ? await someMetaDigests(ctx, cat, base, [...mine.keys()]) : await metaDigests(ctx, cat, base);
       const anyLocal = (id: string) => mine.get(id) ?? ctx.db.getSession(id);
+      if (quick) log.sync('quick sync: %d sessions written since the last one', mine.size);
 
       // Pull: sessions whose metadata changed since our last view and whose content we lack.
-      const toPull = [...base.sessions.values()].filter((e) => {
+      const toPull = quick ? [] : [...base.sessions.values()].filter((e) => {
         if (!e.metaOid || pulledOrSame.has(`${e.id}\0${e.metaOid}`)) return false;
         const seen = known?.sessions.get(e.id);
         const local = anyLocal(e.id);
@@ -366,7 +400,8 @@ export async function runSync(ctx: LoreContext, opts: SyncOptions = {}): Promise
 
       // Push: this repository's sessions whose content differs from the ref's.
       const failedIds = new Set(result.failed.map((f) => f.id));
-      const candidates = (pulledOrSame.size ? ctx.db.sessionDigests(scope) : [...mine.values()]).filter((row) => {
+      if (pulledOrSame.size) rev = ctx.db.sessionsRev();
+      const candidates = (pulledOrSame.size ? ctx.db.sessionDigests(scope, quick ? last[1] : undefined) : [...mine.values()]).filter((row) => {
         // A good local copy of a session whose remote blob failed is written again: that repairs the ref.
         if (failedIds.has(row.id)) return true;
         const e = base.sessions.get(row.id);
@@ -405,7 +440,7 @@ export async function runSync(ctx: LoreContext, opts: SyncOptions = {}): Promise
           localTip = await git.resolve(LORE_REF);
           continue;
         }
-        markSynced();
+        markSynced(base.commit, remoteTip === base.commit ? rev : null);
         return result;
       }
       files.sort((a, b) => (a.path < b.path ? -1 : 1));
@@ -432,7 +467,7 @@ export async function runSync(ctx: LoreContext, opts: SyncOptions = {}): Promise
       if (pushed.run.exitCode === 0 && ref && ref.flag !== '!') {
         maybeCrash(ctx, 'after-push');
         await git.raw(['update-ref', trackingRef(remote), commit]);
-        markSynced();
+        markSynced(commit, rev);
         result.commit = commit;
         result.pushed = written.sort();
         return result;
@@ -500,6 +535,26 @@ async function metaDigests(ctx: LoreContext, cat: CatFile, base: RefState): Prom
   }
   if (fresh.length) ctx.db.putMetaDigests(fresh);
   return have;
+}
+
+/** Digests of the ref's metadata blobs for a few sessions: from the cache, else read through cat-file. */
+async function someMetaDigests(ctx: LoreContext, cat: CatFile, base: RefState, ids: string[]): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (const id of ids) {
+    const e = base.sessions.get(id);
+    if (!e?.metaOid) continue;
+    let d = ctx.db.metaDigest(id, e.metaOid);
+    if (!d) {
+      const blob = await cat.get(e.metaOid);
+      try {
+        d = blob ? parseMeta(blob.data, id).digest : null;
+      } catch (err) {
+        log.sync('unreadable metadata for %s: %s', id, (err as Error).message);
+      }
+    }
+    if (d) out.set(e.metaOid, d);
+  }
+  return out;
 }
 
 type PullOutcome = { kind: 'merged' } | { kind: 'same' } | { kind: 'oversized' } | { kind: 'failed'; reason: string };

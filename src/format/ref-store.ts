@@ -1,7 +1,7 @@
 import type { CatFile, Git, TreeEntry } from '../git/git.js';
 import { LoreError } from '../errors.js';
 import { DESCRIPTOR_PATH, parseDescriptor, type Descriptor } from './descriptor.js';
-import { parseSessionPath } from './session-entry.js';
+import { parseSessionPath, sessionPaths } from './session-entry.js';
 
 /** One session's two files in a lore ref's tree. */
 export interface RefSession {
@@ -21,9 +21,10 @@ export interface RefState {
   unknownPaths: string[];
 }
 
-/** Reads the state of a lore commit. Throws a clear error when it is not a lore store. */
-export async function readRefState(git: Git, cat: CatFile, commit: string): Promise<RefState> {
-  const entries: TreeEntry[] = await git.lsTree(commit);
+/** Reads the state of a lore commit (all of it, or only some sessions). Throws a clear error when it is not a lore store. */
+export async function readRefState(git: Git, cat: CatFile, commit: string, only?: readonly string[]): Promise<RefState> {
+  // `only`: the descriptor and these sessions' entries, not the whole tree (a partial state).
+  const entries: TreeEntry[] = await git.lsTree(commit, only ? [DESCRIPTOR_PATH, ...only.flatMap((id) => { const p = sessionPaths(id); return [p.meta, p.payload]; })] : undefined);
   const sessions = new Map<string, RefSession>();
   let descriptorOid: string | undefined;
   const unknownPaths: string[] = [];

@@ -119,9 +119,12 @@ export class Git {
     return r.stdout.toString('utf8').trim() || null;
   }
 
-  /** Lists a tree recursively (blobs only, with sizes). Returns [] for the empty tree. */
-  async lsTree(treeish: string): Promise<TreeEntry[]> {
-    const out = await this.exec(['ls-tree', '-r', '-z', '-l', '--full-tree', treeish]);
+  /**
+   * Lists a tree recursively (blobs only, with sizes). Returns [] for the empty tree. With
+   * `paths`, only those (git reads just the subtrees on their way).
+   */
+  async lsTree(treeish: string, paths?: readonly string[]): Promise<TreeEntry[]> {
+    const out = await this.exec(['ls-tree', '-r', '-z', '-l', '--full-tree', treeish, ...(paths ? ['--', ...paths] : [])]);
     const entries: TreeEntry[] = [];
     for (const rec of out.toString('utf8').split('\0')) {
       if (!rec) continue;

@@ -56,6 +56,13 @@ const MIGRATIONS: string[] = [
   -- reads only metadata that changed (blob ids are content-addressed: a hit is never stale).
   CREATE TABLE meta_cache (session_id TEXT PRIMARY KEY, oid TEXT NOT NULL, digest TEXT NOT NULL);
   `,
+  // v2: the session-write counter's value at each session's last write, so a sync can ask only
+  // for the sessions written since its previous one.
+  `
+  ALTER TABLE sessions ADD COLUMN rev INTEGER NOT NULL DEFAULT 0;
+  CREATE INDEX sessions_rev ON sessions(rev);
+  CREATE INDEX sessions_repo_rev ON sessions(repo_root, rev);
+  `,
 ];
 
 export interface SessionRow {
@@ -113,6 +120,9 @@ export interface SourceFileRow {
   size: number;
   mtime_ms: number;
 }
+
+/** kv key of the session-write counter. */
+const SESSIONS_REV = 'sessions_rev';
 
 /** Whitespace-normalized text of a line, as used by the blame index. */
 export function normalizeLine(line: string): string {
@@ -212,6 +222,8 @@ export class LoreDb {
         stmts.putEdit.run(w.row.id, e.seq, e.file, e.movePath ?? null, e.op, e.toolName, e.ts ?? null, e.added.length, JSON.stringify(e.added));
       }
       for (const f of w.files) stmts.putFile.run(f);
+      stmts.bumpRev.run();
+      stmts.stampRev.run(w.row.id);
     })();
     if (previous && previous !== w.row.bundle_sha256 && !db.prepare('SELECT 1 FROM sessions WHERE bundle_sha256 = ?').get(previous)) {
       this.bundles.remove(previous);
@@ -234,6 +246,8 @@ export class LoreDb {
         @origin, @origin_machine, @bundle_sha256, @bundle_size, @malformed_lines, @unknown_lines, @imported_at)`),
       putEdit: db.prepare('INSERT INTO edits (session_id, seq, file, move_path, op, tool_name, ts, added_count, added_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)'),
       putFile: db.prepare('INSERT OR REPLACE INTO source_files (path, tool, session_id, size, mtime_ms) VALUES (@path, @tool, @session_id, @size, @mtime_ms)'),
+      stampRev: db.prepare(`UPDATE sessions SET rev = (SELECT CAST(value AS INTEGER) FROM kv WHERE key = '${SESSIONS_REV}') WHERE id = ?`),
+      bumpRev: db.prepare(`INSERT INTO kv (key, value) VALUES ('${SESSIONS_REV}', '1') ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1`),
     };
   }
 
@@ -258,9 +272,17 @@ export class LoreDb {
    * Id and bundle digest of the sessions of one repository (all with undefined): the narrow read
    * a sync needs; full rows for 10,000 sessions cost 175 ms.
    */
-  sessionDigests(repoRoot?: string): Array<{ id: string; bundle_sha256: string }> {
-    if (repoRoot === undefined) return this.db.prepare('SELECT id, bundle_sha256 FROM sessions').all() as Array<{ id: string; bundle_sha256: string }>;
-    return this.db.prepare('SELECT id, bundle_sha256 FROM sessions WHERE repo_root = ?').all(repoRoot) as Array<{ id: string; bundle_sha256: string }>;
+  /** Ids and content hashes of a repository's sessions (all with undefined); only those written after `sinceRev` if given. */
+  sessionDigests(repoRoot?: string, sinceRev?: string): Array<{ id: string; bundle_sha256: string }> {
+    const since = sinceRev === undefined ? '' : ` ${repoRoot === undefined ? 'WHERE' : 'AND'} rev > ${Number(sinceRev) || 0}`;
+    if (repoRoot === undefined) return this.db.prepare(`SELECT id, bundle_sha256 FROM sessions${since}`).all() as Array<{ id: string; bundle_sha256: string }>;
+    return this.db.prepare(`SELECT id, bundle_sha256 FROM sessions WHERE repo_root = ?${since}`).all(repoRoot) as Array<{ id: string; bundle_sha256: string }>;
+  }
+
+  /** The cached digest of one metadata blob, if it was ever read. */
+  metaDigest(sessionId: string, oid: string): string | null {
+    const r = this.db.prepare('SELECT digest FROM meta_cache WHERE session_id = ? AND oid = ?').get(sessionId, oid) as { digest: string } | undefined;
+    return r?.digest ?? null;
   }
 
   getBundle(id: string): Buffer | null {
@@ -288,6 +310,15 @@ export class LoreDb {
     this.db.transaction(() => {
       for (const e of entries) stmt.run(e.oid, e.sessionId, e.digest);
     })();
+  }
+
+  /** A counter that every session write moves on (in the same transaction): equal values, no session changed in between. */
+  sessionsRev(): string {
+    return this.getKv(SESSIONS_REV) ?? '0';
+  }
+
+  deleteKv(key: string): void {
+    this.db.prepare('DELETE FROM kv WHERE key = ?').run(key);
   }
 
   getKv(key: string): string | null {

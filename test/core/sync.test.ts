@@ -194,6 +194,9 @@ test('a tampered blob is reported by session id, the rest syncs, exit 1, local d
   const have = await sessionsOf(b, repoB);
   assert.ok(have.has(good), 'the good session synced');
   assert.ok(!have.has(bad), 'nothing applied from the tampered blob');
+  const again = await b.lore(['sync'], { cwd: repoB });
+  assert.equal(again.code, 1, 'reported again: a sync with a failure is not remembered as complete');
+  assert.match(again.stderr, new RegExp(`session ${bad}: .*authentication failed`));
 
   // On A, which holds the session, the tampered blob never overwrites local data; A's next sync repairs the ref.
   const ra = await a.lore(['sync'], { cwd: repoA });
@@ -202,6 +205,45 @@ test('a tampered blob is reported by session id, the rest syncs, exit 1, local d
   const rb = await b.lore(['sync'], { cwd: repoB });
   assert.equal(rb.code, 0, rb.stderr);
   assert.deepEqual(await texts(b, repoB, bad), ['will be tampered']);
+});
+
+test('after a complete sync only sessions written since are looked at; what others push is still pulled', async () => {
+  const a = new Machine('qa');
+  const b = new Machine('qb');
+  const bare = bareRemote(a);
+  const repoA = cloneOn(a, bare);
+  const ids = [1, 2, 3, 4, 5, 6].map((n) => uuid(n, 'b'));
+  for (const id of ids.slice(0, 3)) writeSession(a, repoA, id, [userLine(id, repoA, `${id}-1`, `prompt of ${id}`, 1)]);
+  await ok(a.lore(['sync', 'setup'], { cwd: repoA, env: PASS }));
+  await ok(a.lore(['sync'], { cwd: repoA }));
+  const repoB = cloneOn(b, bare);
+  await ok(b.lore(['sync', 'setup'], { cwd: repoB, env: PASS }));
+  await ok(b.lore(['sync'], { cwd: repoB }));
+  const debug = { DEBUG: 'lore:sync' };
+
+  writeSession(a, repoA, ids[3]!, [userLine(ids[3]!, repoA, 'n1', 'new on A', 1)]);
+  const quick = await ok(a.lore(['sync'], { cwd: repoA, env: debug }));
+  assert.match(quick.stderr, /quick sync: 1 sessions written since the last one/);
+  assert.match(quick.stdout, /send 1/);
+  const noop = await ok(a.lore(['sync'], { cwd: repoA, env: debug }));
+  assert.match(noop.stderr, /nothing new here or on origin since the last sync/);
+
+  // B pushes in between: A's refs are no longer where its last sync left them, so A pulls.
+  writeSession(b, repoB, ids[4]!, [userLine(ids[4]!, repoB, 'm1', 'new on B', 1)]);
+  await ok(b.lore(['sync'], { cwd: repoB }));
+  writeSession(a, repoA, ids[5]!, [userLine(ids[5]!, repoA, 'k1', 'another on A', 1)]);
+  const full = await ok(a.lore(['sync'], { cwd: repoA, env: debug }));
+  assert.doesNotMatch(full.stderr, /quick sync/);
+  assert.match(full.stdout, /receive 1 session from origin, send 1/);
+
+  // A session that is already in the ref grows: the quick path sends the new version.
+  writeSession(a, repoA, ids[0]!, [userLine(ids[0]!, repoA, `${ids[0]}-2`, 'a later prompt', 2)], true);
+  const grown = await ok(a.lore(['sync'], { cwd: repoA, env: debug }));
+  assert.match(grown.stderr, /quick sync: 1 sessions/);
+  assert.match(grown.stdout, /send 1/);
+  await ok(b.lore(['sync'], { cwd: repoB }));
+  assert.deepEqual([...(await sessionsOf(b, repoB)).keys()].sort(), [...ids].sort());
+  assert.deepEqual(await texts(b, repoB, ids[0]!), [`prompt of ${ids[0]}`, 'a later prompt']);
 });
 
 test('unreachable remote fails clearly and changes nothing; a sync killed after its commit completes on re-run', async () => {
