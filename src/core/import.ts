@@ -66,7 +66,7 @@ export async function importSessions(ctx: LoreContext, opts: ImportOptions = {})
   // One `find` lists every native file; when the listing (paths, sizes, mtimes, modes) is the one
   // the last complete capture saw, no file can differ from its stamp, so there is nothing to do.
   const listing = await listRoots(all.flatMap((s) => s.roots), ROOT_DEPTH + 1, ctx.env.vars);
-  const fingerprint = listing ? createHash('sha256').update(`capture v1\0${maxFileBytes}\0${listing.digest}`).digest('hex') : null;
+  const fingerprint = listing?.digest ? createHash('sha256').update(`capture v1\0${maxFileBytes}\0${listing.digest}`).digest('hex') : null;
   const last = db.getKv(FINGERPRINT_KEY)?.split(' ');
   if (fingerprint && last?.[0] === fingerprint) {
     summary.filesSeen = Number(last[1]) || 0;

@@ -15,8 +15,11 @@ export interface ListedFile {
 /** Every file under the capture roots, from one `find` process. */
 export interface Listing {
   readonly byRoot: ReadonlyMap<string, ListedFile[]>;
-  /** sha256 of the whole listing: path, type, size, mtime (ns) and mode of every file. */
-  readonly digest: string;
+  /**
+   * sha256 of the whole listing: path, type, size, mtime (ns) and mode of every file; null when
+   * it holds a symbolic link, whose target can change while the link's own data stays the same.
+   */
+  readonly digest: string | null;
 }
 
 /**
@@ -39,8 +42,9 @@ export async function listRoots(roots: readonly string[], maxDepth: number, vars
     log.import('find listing unavailable (%s); walking with node', r.stderr.trim().split('\n')[0] ?? r.exitCode);
     return null;
   }
-  const digest = createHash('sha256').update(existing.join('\0')).update('\0').update(r.stdout).digest('hex');
   const text = r.stdout.toString('utf8');
+  const hasLinks = text.startsWith('l ') || text.includes('\0l ');
+  const digest = hasLinks ? null : createHash('sha256').update(existing.join('\0')).update('\0').update(r.stdout).digest('hex');
   let parsed: Map<string, ListedFile[]> | undefined;
   // Parsed on first use: when the digest says nothing changed, nobody asks. Output of another
   // shape lists no root, so the walk falls back to Node for each.

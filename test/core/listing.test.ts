@@ -1,0 +1,113 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { Machine } from '../helpers/machine.js';
+import { userLine, uuid, writeSession } from '../helpers/repos.js';
+import { importSessions, sources } from '../../src/core/import.js';
+import { listRoots } from '../../src/sources/listing.js';
+import { ROOT_DEPTH } from '../../src/sources/types.js';
+import type { LoreContext } from '../../src/core/context.js';
+
+const HAVE_GNU_FIND = (() => {
+  try {
+    execFileSync('find', ['.', '-maxdepth', '0', '-printf', '%y'], { stdio: 'pipe' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+async function capture(ctx: LoreContext) {
+  const s = await importSessions(ctx);
+  return { changed: s.sessionsNew + s.sessionsUpdated, seen: s.filesSeen, unreadable: s.unreadableFiles };
+}
+
+test('capture from the find listing: the same files as the Node walk, and every kind of change seen', { skip: HAVE_GNU_FIND ? false : 'GNU find is absent (capture then walks with Node)' }, async () => {
+  const m = new Machine('ls');
+  const repo = m.initRepo(path.join(m.home, 'proj'));
+  const ids = [1, 2, 3].map((n) => uuid(n, 'd'));
+  const files = ids.map((id, i) => writeSession(m, repo, id, [userLine(id, repo, `u${i}`, `prompt ${i}`, i)]));
+  // A subagent file, a codex rollout, a name with a space, a symlinked session, and a folder the sources skip.
+  const sub = path.join(path.dirname(files[0]!), ids[0]!, 'subagents', 'agent-x.jsonl');
+  fs.mkdirSync(path.dirname(sub), { recursive: true });
+  fs.writeFileSync(sub, `${userLine(ids[0]!, repo, 'sx', 'subagent prompt', 9)}\n`);
+  const day = path.join(m.codexHome, 'sessions', '2026', '01', '02');
+  fs.mkdirSync(day, { recursive: true });
+  fs.writeFileSync(path.join(day, `rollout-2026-01-02T00-00-00-${uuid(4, 'e')}.jsonl`), `${JSON.stringify({ timestamp: '2026-01-02T00:00:00Z', type: 'session_meta', payload: { id: uuid(4, 'e'), cwd: repo } })}\n`);
+  fs.writeFileSync(path.join(path.dirname(files[0]!), 'notes with space.txt'), 'x');
+
+  const ctx = m.ctx(repo);
+  try {
+    const sameAsWalk = async () => {
+      const listing = await listRoots(sources(ctx, { unreadable: () => undefined }).flatMap((s) => s.roots), ROOT_DEPTH + 1, ctx.env.vars);
+      assert.ok(listing, 'GNU find lists the roots');
+      const norm = (xs: Array<{ absPath: string; size: number; mtimeMs: number; sessionId: string | null }>) =>
+        xs.map((f) => `${f.absPath} ${f.size} ${f.mtimeMs} ${f.sessionId}`).sort();
+      for (const s of sources(ctx, { unreadable: () => undefined })) {
+        assert.deepEqual(norm(s.discover(listing)), norm(s.discover()), `${s.tool}: the listing finds what the walk finds`);
+      }
+      return listing;
+    };
+    assert.ok((await sameAsWalk()).digest, 'no symbolic link: the listing has a digest');
+
+    const first = await capture(ctx);
+    assert.equal(first.changed, 4);
+    assert.deepEqual(await capture(ctx), { changed: 0, seen: first.seen, unreadable: [] }, 'unchanged: nothing read');
+
+    // Appended, with the old mtime put back: the size differs.
+    const st = fs.statSync(files[1]!);
+    fs.appendFileSync(files[1]!, `${userLine(ids[1]!, repo, 'u9', 'more', 9)}\n`);
+    fs.utimesSync(files[1]!, st.atime, st.mtime);
+    assert.equal((await capture(ctx)).changed, 1, 'an append under an unchanged mtime');
+
+    // Same size, new content, new mtime.
+    const text = fs.readFileSync(files[2]!, 'utf8');
+    fs.writeFileSync(files[2]!, text.replace('prompt 2', 'prompt Z'));
+    fs.utimesSync(files[2]!, new Date(), new Date(Date.now() + 5000));
+    assert.equal((await capture(ctx)).changed, 1, 'a rewrite of the same size');
+
+    // A new session file whose mtime is in the past (copied with cp -p): a "newer than" check would miss it.
+    const old = uuid(6, 'd');
+    const copied = writeSession(m, repo, old, [userLine(old, repo, 'o1', 'copied from another machine', 1)]);
+    fs.utimesSync(copied, new Date(2020, 0, 1), new Date(2020, 0, 1));
+    assert.equal((await capture(ctx)).changed, 1, 'a new file with an old mtime');
+
+    // A symlinked session file: found like the walk finds it; its target can change while the
+    // link stays the same, so a listing with links has no digest and every capture compares stats.
+    const linked = uuid(5, 'd');
+    const target = path.join(m.home, 'elsewhere.jsonl');
+    fs.writeFileSync(target, `${userLine(linked, repo, 'l1', 'linked', 1)}\n`);
+    fs.symlinkSync(target, path.join(path.dirname(files[0]!), `${linked}.jsonl`));
+    assert.equal((await sameAsWalk()).digest, null);
+    assert.equal((await capture(ctx)).changed, 1, 'the symlinked session');
+    assert.equal((await capture(ctx)).changed, 0);
+    fs.appendFileSync(target, `${userLine(linked, repo, 'l2', 'linked, more', 2)}\n`);
+    assert.equal((await capture(ctx)).changed, 1, 'a symlinked file whose target grew');
+  } finally {
+    ctx.close();
+  }
+});
+
+test('without GNU find (or when it fails), capture walks with Node and loses nothing', async () => {
+  const m = new Machine('nofind');
+  const repo = m.initRepo(path.join(m.home, 'proj'));
+  // A PATH whose `find` is a BSD-like one that rejects -printf; git stays reachable.
+  const bin = path.join(m.home, 'bin');
+  fs.mkdirSync(bin);
+  fs.writeFileSync(path.join(bin, 'find'), '#!/bin/sh\necho "find: -printf: unknown primary or operator" >&2\nexit 1\n', { mode: 0o755 });
+  const git = execFileSync('sh', ['-c', 'command -v git']).toString().trim();
+  fs.symlinkSync(git, path.join(bin, 'git'));
+  const id = uuid(7, 'f');
+  const file = writeSession(m, repo, id, [userLine(id, repo, 'n1', 'no find here', 1)]);
+  const ctx = m.ctx(repo, { PATH: bin });
+  try {
+    assert.equal((await capture(ctx)).changed, 1);
+    assert.equal((await capture(ctx)).changed, 0);
+    fs.appendFileSync(file, `${userLine(id, repo, 'n2', 'more', 2)}\n`);
+    assert.equal((await capture(ctx)).changed, 1);
+  } finally {
+    ctx.close();
+  }
+});
