@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { log } from '../log.js';
 import type { LoreContext } from './context.js';
@@ -11,11 +12,37 @@ import { ClaudeCodeSource } from '../sources/claude-code.js';
 import { CodexSource } from '../sources/codex.js';
 import type { Reporter } from '../sources/discover.js';
 import { ROOT_DEPTH, type DiscoveredFile, type Source, type ToolName } from '../sources/types.js';
-import { listRoots } from '../sources/listing.js';
+import { listRoots, unchangedPaths } from '../sources/listing.js';
 import type { RepoInfo } from '../git/git.js';
 
 /** kv key: the listing digest of the last complete capture, and how many files it saw. */
 const FINGERPRINT_KEY = 'capture_fingerprint';
+
+/** The last complete capture's listing (LORE_HOME/capture-listing): paths of local agent files, 0600. */
+const listingFile = (ctx: LoreContext) => path.join(ctx.paths.loreHome, 'capture-listing');
+
+/** Writes the listing (temporary file, then rename); returns its sha256, or '' if it could not be written. */
+function writeListing(ctx: LoreContext, text: string): string {
+  const file = listingFile(ctx);
+  try {
+    fs.writeFileSync(`${file}.tmp`, text, { mode: 0o600 });
+    fs.renameSync(`${file}.tmp`, file);
+    return createHash('sha256').update(text).digest('hex');
+  } catch (err) {
+    log.import('cannot keep the listing: %s', (err as Error).message);
+    return '';
+  }
+}
+
+/** The kept listing, if it is the one with this sha256. */
+function readListing(ctx: LoreContext, sha: string): string | null {
+  try {
+    const text = fs.readFileSync(listingFile(ctx), 'utf8');
+    return createHash('sha256').update(text).digest('hex') === sha ? text : null;
+  } catch {
+    return null;
+  }
+}
 
 /** Default size limit for one native file (256 MiB); LORE_MAX_FILE_BYTES overrides it. */
 export const DEFAULT_MAX_FILE_BYTES = 256 * 1024 * 1024;
@@ -73,7 +100,11 @@ export async function importSessions(ctx: LoreContext, opts: ImportOptions = {})
     log.import('nothing changed since the last capture (%d files)', summary.filesSeen);
     return summary;
   }
-  const known = db.sourceFiles();
+  // Files whose listing record is the one the last complete capture saw need no stamp lookup:
+  // with thousands of files and one new, this skips reading them all from the database.
+  const previous = listing && last?.[2] && last[3] === String(maxFileBytes) ? readListing(ctx, last[2]) : null;
+  const unchanged = previous !== null ? unchangedPaths(listing!, previous) : null;
+  const knownMap = unchanged ? null : db.sourceFiles();
   const bySource = new Map<ToolName, Source>();
   const affected = new Map<string, { source: Source; files: DiscoveredFile[] }>();
   const allFiles: Array<{ source: Source; file: DiscoveredFile; sessionId: string | null; changed: boolean }> = [];
@@ -83,8 +114,14 @@ export async function importSessions(ctx: LoreContext, opts: ImportOptions = {})
     bySource.set(source.tool, source);
     for (const file of source.discover(listing)) {
       summary.filesSeen += 1;
-      const prev = known.get(file.absPath);
-      const changed = !prev || prev.size !== file.size || prev.mtime_ms !== file.mtimeMs;
+      if (file.sessionId !== null && unchanged?.has(file.absPath)) {
+        allFiles.push({ source, file, sessionId: file.sessionId, changed: false });
+        continue;
+      }
+      const prev = knownMap ? knownMap.get(file.absPath) : db.sourceFile(file.absPath);
+      // A session file stamped without a session was skipped (over the size limit): look again,
+      // the limit may have been raised.
+      const changed = !prev || prev.size !== file.size || prev.mtime_ms !== file.mtimeMs || (prev.session_id === null && file.sessionId !== null);
       let sessionId = file.sessionId ?? prev?.session_id ?? null;
       if (changed && file.size > maxFileBytes) {
         summary.tooLargeFiles.push(file.absPath);
@@ -123,7 +160,9 @@ export async function importSessions(ctx: LoreContext, opts: ImportOptions = {})
   }
   log.import('time spent (ms): %o', Object.fromEntries(Object.entries(timing).map(([k, v]) => [k, Math.round(v)])));
   // Files that could not be read are retried next time, so such a capture is not complete.
-  if (fingerprint && !summary.unreadableFiles.length) db.setKv(FINGERPRINT_KEY, `${fingerprint} ${summary.filesSeen}`);
+  if (fingerprint && listing && !summary.unreadableFiles.length) {
+    db.setKv(FINGERPRINT_KEY, `${fingerprint} ${summary.filesSeen} ${writeListing(ctx, listing.text)} ${maxFileBytes}`);
+  }
   return summary;
 }
 

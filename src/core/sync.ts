@@ -89,11 +89,45 @@ export async function openRepo(ctx: LoreContext): Promise<RepoHandle> {
   return { git: ctx.git(info.root), info };
 }
 
+/** What sync needs of the repository's remote configuration, read by one `git config` call. */
+export interface RemoteConfig {
+  loreRemote: string | null;
+  urls: Map<string, string>;
+  vcs: Map<string, string>;
+  fetch: Map<string, string[]>;
+}
+
+export async function readRemoteConfig(git: Git): Promise<RemoteConfig> {
+  const cfg: RemoteConfig = { loreRemote: null, urls: new Map(), vcs: new Map(), fetch: new Map() };
+  const r = await git.raw(['config', '-z', '--get-regexp', '^(lore\\.remote|remote\\..*\\.(url|vcs|fetch))$']);
+  if (r.exitCode !== 0 && r.exitCode !== 1) throw new LoreError(`cannot read the git configuration: ${gitReason(r.stderr)}`);
+  for (const rec of r.stdout.toString('utf8').split('\0')) {
+    const nl = rec.indexOf('\n');
+    if (nl < 0) continue;
+    const key = rec.slice(0, nl);
+    const value = rec.slice(nl + 1);
+    if (key === 'lore.remote') {
+      cfg.loreRemote = value;
+      continue;
+    }
+    // remote.<name>.<var>: the name may itself hold dots.
+    const name = key.slice('remote.'.length, key.lastIndexOf('.'));
+    const v = key.slice(key.lastIndexOf('.') + 1);
+    if (v === 'url' && !cfg.urls.has(name)) cfg.urls.set(name, value);
+    else if (v === 'vcs') cfg.vcs.set(name, value);
+    else if (v === 'fetch') cfg.fetch.set(name, [...(cfg.fetch.get(name) ?? []), value]);
+  }
+  return cfg;
+}
+
 /** The remote to sync with: the option, else `lore.remote`, else the only remote, else origin. */
-export async function pickRemote(git: Git, name?: string): Promise<string> {
-  const remotes = await git.remotes();
-  const chosen = name ?? (await git.configGet('lore.remote')) ?? (remotes.length === 1 ? remotes[0]! : 'origin');
+export async function pickRemote(git: Git, name?: string, known?: RemoteConfig): Promise<string> {
+  const cfg = known ?? (await readRemoteConfig(git));
+  let remotes = [...new Set([...cfg.urls.keys(), ...cfg.fetch.keys()])];
+  const chosen = name ?? cfg.loreRemote ?? (remotes.length === 1 ? remotes[0]! : 'origin');
   assertSafeName('remote', chosen);
+  // Remotes can also live outside the config (.git/remotes): ask git before saying no.
+  if (!remotes.includes(chosen)) remotes = await git.remotes();
   if (!remotes.includes(chosen)) {
     throw new UsageError(`no remote named ${chosen}`, { hint: remotes.length ? `Use --remote with one of: ${remotes.join(', ')}.` : 'Add one with `git remote add origin <url>`.' });
   }
@@ -106,10 +140,11 @@ export async function pickRemote(git: Git, name?: string): Promise<string> {
  * git-remote-lore (`lore::<inner>` or `remote.<name>.vcs=lore`) the inner address, so lore's
  * transfers do not re-enter the helper; otherwise the remote's name.
  */
-export async function networkAddress(git: Git, remote: string): Promise<string> {
-  const url = await git.configGet(`remote.${remote}.url`);
+export async function networkAddress(git: Git, remote: string, known?: RemoteConfig): Promise<string> {
+  const cfg = known ?? (await readRemoteConfig(git));
+  const url = cfg.urls.get(remote);
   if (url?.startsWith('lore::')) return url.slice('lore::'.length);
-  if (url && (await git.configGet(`remote.${remote}.vcs`)) === 'lore') return url;
+  if (url && cfg.vcs.get(remote) === 'lore') return url;
   return remote;
 }
 
@@ -118,13 +153,13 @@ export async function networkAddress(git: Git, remote: string): Promise<string> 
  * `updateRefs: false` it asks ls-remote and fetches only objects, so no ref changes.
  * Returns the remote tip, or null when the remote has no lore ref yet.
  */
-async function fetchLore(git: Git, remote: string, updateRefs: boolean, url: string = remote): Promise<string | null> {
+async function fetchLore(git: Git, remote: string, updateRefs: boolean, url: string = remote, resolve = true): Promise<string | null> {
   const unreachable = (stderr: string, cause?: unknown) =>
     new LoreError(`cannot fetch the lore ref from ${remote}: ${gitReason(stderr)}`, { cause, hint: `Check that \`git fetch ${remote}\` works; nothing was changed.` });
   if (updateRefs) {
     const r = await git.fetch(url, [fetchRefspec(remote)], { quiet: true });
     if (r.exitCode !== 0) throw unreachable(r.stderr);
-    return git.resolve(trackingRef(remote));
+    return resolve ? git.resolve(trackingRef(remote)) : null;
   }
   let oid: string | null;
   try {
@@ -280,14 +315,20 @@ export async function runSync(ctx: LoreContext, opts: SyncOptions = {}): Promise
   // is reported once capture is done, as before.
   const reached = (async () => {
     const target = await syncTarget(ctx, opts.global ? { global: true } : {});
-    const remote = await pickRemote(target.git, opts.remote);
-    const url = opts.url ?? (await networkAddress(target.git, remote));
-    return { target, remote, url, remoteTip: await fetchLore(target.git, remote, !dryRun, url) };
+    const cfg = await readRemoteConfig(target.git);
+    const remote = await pickRemote(target.git, opts.remote, cfg);
+    const url = opts.url ?? (await networkAddress(target.git, remote, cfg));
+    // git push updates the tracking ref itself when it pushes to the remote by name through our refspec.
+    const pushTracks = url === remote && (cfg.fetch.get(remote) ?? []).includes(fetchRefspec(remote));
+    if (dryRun) return { target, remote, url, pushTracks, remoteTip: await fetchLore(target.git, remote, false, url), localTip: await target.git.resolve(LORE_REF) };
+    await fetchLore(target.git, remote, true, url, false);
+    const tips = await target.git.resolveRefs([LORE_REF, trackingRef(remote)]);
+    return { target, remote, url, pushTracks, remoteTip: tips.get(trackingRef(remote)) ?? null, localTip: tips.get(LORE_REF) ?? null };
   })();
   reached.catch(() => undefined);
   const capture = opts.noCapture ? null : await importSessions(ctx);
   maybeCrash(ctx, 'after-capture');
-  const { target, remote, url, remoteTip: fetchedTip } = await reached;
+  const { target, remote, url, pushTracks, remoteTip: fetchedTip, localTip: resolvedTip } = await reached;
   const git = target.git;
   const maxPayload = opts.maxPayloadBytes ?? (Number(await getSetting(ctx, 'max_payload_bytes')) || DEFAULT_MAX_PAYLOAD_BYTES);
   const result: SyncResult = {
@@ -306,7 +347,7 @@ export async function runSync(ctx: LoreContext, opts: SyncOptions = {}): Promise
     touchStamp(target, started);
   };
   let remoteTip = fetchedTip;
-  let localTip = await git.resolve(LORE_REF);
+  let localTip = resolvedTip;
   const last = ctx.db.getKv(stateKey)?.split(' ');
   if (remoteTip && remoteTip === localTip && last?.[0] === localTip && last[1] === ctx.db.sessionsRev()) {
     log.sync('nothing new here or on %s since the last sync (%s)', remote, localTip.slice(0, 12));
@@ -444,11 +485,12 @@ export async function runSync(ctx: LoreContext, opts: SyncOptions = {}): Promise
         return result;
       }
       files.sort((a, b) => (a.path < b.path ? -1 : 1));
-      const commit = await git.fastImportCommit({
+      const { oid: commit, scratch } = await git.fastImportScratch({
         parents: [base.commit], files, message: `lore: ${written.length} session${written.length === 1 ? '' : 's'}\n`, committer: COMMITTER, time: ctx.env.now(),
       });
       maybeCrash(ctx, 'after-objects');
-      if (!(await git.updateRef(LORE_REF, commit, localTip))) {
+      if (!(await git.updateRef(LORE_REF, commit, localTip, 'lore', scratch))) {
+        await git.deleteRef(scratch);
         // Another sync on this machine moved the ref: start over from its result.
         localTip = await git.resolve(LORE_REF);
         result.retries += 1;
@@ -466,7 +508,7 @@ export async function runSync(ctx: LoreContext, opts: SyncOptions = {}): Promise
       const ref = pushed.refs.find((r) => r.dst === LORE_REF);
       if (pushed.run.exitCode === 0 && ref && ref.flag !== '!') {
         maybeCrash(ctx, 'after-push');
-        await git.raw(['update-ref', trackingRef(remote), commit]);
+        if (!pushTracks) await git.raw(['update-ref', trackingRef(remote), commit]);
         markSynced(commit, rev);
         result.commit = commit;
         result.pushed = written.sort();

@@ -175,11 +175,20 @@ export class Git {
    * Compare-and-swap ref update: moves `ref` to `newOid` only if it currently points at `oldOid`
    * (null: only if it does not exist). Returns false when someone else moved the ref.
    */
-  async updateRef(ref: string, newOid: string, oldOid: string | null, message = 'lore'): Promise<boolean> {
-    const r = await this.raw(['update-ref', '-m', message, ref, newOid, oldOid ?? ZERO_OID]);
+  async updateRef(ref: string, newOid: string, oldOid: string | null, message = 'lore', alsoDelete?: string): Promise<boolean> {
+    // With alsoDelete, one transaction: both happen or neither.
+    const r = alsoDelete
+      ? await this.raw(['update-ref', '-m', message, '--stdin'], { input: `update ${ref} ${newOid} ${oldOid ?? ZERO_OID}\ndelete ${alsoDelete}\n` })
+      : await this.raw(['update-ref', '-m', message, ref, newOid, oldOid ?? ZERO_OID]);
     if (r.exitCode === 0) return true;
     if (/cannot lock ref|is at .* but expected|reference already exists|unable to resolve/.test(r.stderr)) return false;
     throw new GitError(['update-ref', ref], r.exitCode, r.stderr);
+  }
+
+  /** The ids of those refs that exist, by name, from one process. */
+  async resolveRefs(refs: readonly string[]): Promise<Map<string, string>> {
+    const out = await this.text(['for-each-ref', '--format=%(objectname) %(refname)', ...refs]);
+    return new Map(out.split('\n').filter(Boolean).map((l) => [l.slice(l.indexOf(' ') + 1), l.slice(0, l.indexOf(' '))] as [string, string]));
   }
 
   async deleteRef(ref: string): Promise<void> {
@@ -305,6 +314,16 @@ export class Git {
    * ref that is deleted afterwards; publishing is the caller's compare-and-swap.
    */
   async fastImportCommit(spec: FastImportCommit): Promise<string> {
+    const { oid, scratch } = await this.fastImportScratch(spec);
+    await this.deleteRef(scratch);
+    return oid;
+  }
+
+  /**
+   * fastImportCommit, leaving the scratch ref in place for the caller to delete in the same
+   * transaction as its compare-and-swap (`updateRef`'s `alsoDelete`): one git process fewer.
+   */
+  async fastImportScratch(spec: FastImportCommit): Promise<{ oid: string; scratch: string }> {
     const scratch = `refs/lore/tmp/import-${process.pid}-${Math.random().toString(36).slice(2)}`;
     const chunks: Buffer[] = [];
     const push = (s: string | Buffer) => chunks.push(typeof s === 'string' ? Buffer.from(s, 'utf8') : s);
@@ -340,10 +359,12 @@ export class Git {
       ['-c', 'core.compression=0', '-c', 'pack.compression=0', 'fast-import', '--quiet', '--force', '--done', '--date-format=raw'],
       { input: Buffer.concat(chunks) },
     );
-    await this.deleteRef(scratch);
     const oid = out.toString('utf8').trim().split('\n').pop() ?? '';
-    if (!/^[0-9a-f]{40}$/.test(oid)) throw new GitError(['fast-import'], 0, `unexpected output: ${out.toString('utf8').slice(0, 200)}`);
-    return oid;
+    if (!/^[0-9a-f]{40}$/.test(oid)) {
+      await this.deleteRef(scratch);
+      throw new GitError(['fast-import'], 0, `unexpected output: ${out.toString('utf8').slice(0, 200)}`);
+    }
+    return { oid, scratch };
   }
 }
 

@@ -20,6 +20,25 @@ export interface Listing {
    * it holds a symbolic link, whose target can change while the link's own data stays the same.
    */
   readonly digest: string | null;
+  /** find's output as it came (NUL-terminated records). */
+  readonly text: string;
+}
+
+/**
+ * The paths whose record (type, size, mtime, mode) is the same in `previous`, an earlier
+ * listing's text: files that cannot have changed in between.
+ */
+export function unchangedPaths(listing: Listing, previous: string): Set<string> {
+  const before = new Set(previous.split('\0'));
+  const out = new Set<string>();
+  for (const rec of listing.text.split('\0')) {
+    if (!rec || !before.has(rec)) continue;
+    // "<type> <size> <mtime> <mode> <path>"
+    let at = -1;
+    for (let i = 0; i < 4 && (at = rec.indexOf(' ', at + 1)) >= 0; i++);
+    if (at >= 0) out.add(rec.slice(at + 1));
+  }
+  return out;
 }
 
 /**
@@ -33,7 +52,7 @@ export interface Listing {
 export async function listRoots(roots: readonly string[], maxDepth: number, vars: Readonly<Record<string, string | undefined>>): Promise<Listing | null> {
   const existing = roots.filter((r) => fs.existsSync(r));
   const byRoot = new Map<string, ListedFile[]>(roots.map((r) => [r, []]));
-  if (!existing.length) return { byRoot, digest: createHash('sha256').update('empty').digest('hex') };
+  if (!existing.length) return { byRoot, digest: createHash('sha256').update('empty').digest('hex'), text: '' };
   const r = await run('find', ['-H', ...existing, '-maxdepth', String(maxDepth), '(', '-type', 'f', '-o', '-type', 'l', ')', '-printf', '%y %s %T@ %m %p\\0'], {
     cwd: existing[0]!,
     env: childEnv(vars, { LC_ALL: 'C' }),
@@ -50,6 +69,7 @@ export async function listRoots(roots: readonly string[], maxDepth: number, vars
   // shape lists no root, so the walk falls back to Node for each.
   return {
     digest,
+    text,
     get byRoot() {
       parsed ??= parseListing(text, existing, byRoot) ?? new Map();
       return parsed;

@@ -193,6 +193,10 @@ export class LoreDb {
   }
 
   /** All known source files, keyed by absolute path. */
+  sourceFile(path: string): SourceFileRow | undefined {
+    return this.db.prepare('SELECT path, tool, session_id, size, mtime_ms FROM source_files WHERE path = ?').get(path) as SourceFileRow | undefined;
+  }
+
   sourceFiles(): Map<string, SourceFileRow> {
     const rows = this.db.prepare('SELECT path, tool, session_id, size, mtime_ms FROM source_files').all() as SourceFileRow[];
     return new Map(rows.map((r) => [r.path, r]));

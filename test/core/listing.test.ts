@@ -111,3 +111,25 @@ test('without GNU find (or when it fails), capture walks with Node and loses not
     ctx.close();
   }
 });
+
+test('a session skipped as too large is imported once the limit is raised, its file unchanged', async () => {
+  const m = new Machine('limit');
+  const repo = m.initRepo(path.join(m.home, 'proj'));
+  const id = uuid(8, 'f');
+  writeSession(m, repo, id, [userLine(id, repo, 'x1', 'y'.repeat(500), 1)]);
+  const small = m.ctx(repo, { LORE_MAX_FILE_BYTES: '100' });
+  try {
+    const s = await importSessions(small);
+    assert.equal(s.tooLargeFiles.length, 1);
+    assert.equal(s.sessionsNew, 0);
+  } finally {
+    small.close();
+  }
+  const ctx = m.ctx(repo);
+  try {
+    assert.equal((await capture(ctx)).changed, 1);
+    assert.equal((await capture(ctx)).changed, 0);
+  } finally {
+    ctx.close();
+  }
+});
