@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { StoreError } from '../errors.js';
@@ -155,6 +156,10 @@ export class LoreDb {
     const file = path.join(loreHome, 'lore.db');
     let db: Database.Database;
     try {
+      // The store holds session content in the clear: owner-only, like the keys (SQLite gives its
+      // -wal and -shm files the database file's mode).
+      fs.closeSync(fs.openSync(file, 'a', 0o600));
+      if ((fs.statSync(file).mode & 0o077) !== 0) fs.chmodSync(file, 0o600);
       db = new Database(file);
       db.pragma(`busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
       db.pragma('journal_mode = WAL');

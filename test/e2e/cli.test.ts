@@ -26,8 +26,12 @@ test('git lore --help lists the commands; exit codes 0 / 2; errors carry a hint'
   assert.equal(empty.code, 0);
 });
 
-test('LORE_HOME is created 0700 with a random machine id', async () => {
+test('LORE_HOME is created 0700 with a random machine id; what it holds is owner-only', async () => {
   const m = new Machine('perm');
+  // A lore.db left readable by others (an older git-lore, a copy) is tightened on open.
+  fs.mkdirSync(m.vars.LORE_HOME!, { mode: 0o700 });
+  fs.writeFileSync(path.join(m.vars.LORE_HOME!, 'lore.db'), '', { mode: 0o644 });
+  fs.chmodSync(path.join(m.vars.LORE_HOME!, 'lore.db'), 0o644);
   const r = await m.lore(['sessions', '--all'], { cwd: m.home });
   assert.equal(r.code, 0, r.stderr);
   const st = fs.statSync(m.vars.LORE_HOME!);
@@ -35,6 +39,10 @@ test('LORE_HOME is created 0700 with a random machine id', async () => {
   const id = fs.readFileSync(path.join(m.vars.LORE_HOME!, 'machine-id'), 'utf8').trim();
   assert.match(id, /^[0-9a-f]{32}$/);
   assert.equal(fs.statSync(path.join(m.vars.LORE_HOME!, 'machine-id')).mode & 0o777, 0o600);
+  for (const f of ['lore.db', 'lore.db-wal', 'capture-listing']) {
+    if (fs.existsSync(path.join(m.vars.LORE_HOME!, f))) assert.equal(fs.statSync(path.join(m.vars.LORE_HOME!, f)).mode & 0o777, 0o600, f);
+  }
+  assert.ok(fs.existsSync(path.join(m.vars.LORE_HOME!, 'lore.db')));
 });
 
 test('install.sh links both executables and a man page, so `git lore --help` works through git', async () => {
