@@ -12,7 +12,7 @@ import { ClaudeCodeSource } from '../sources/claude-code.js';
 import { CodexSource } from '../sources/codex.js';
 import type { Reporter } from '../sources/discover.js';
 import { ROOT_DEPTH, type DiscoveredFile, type Source, type ToolName } from '../sources/types.js';
-import { listRoots, unchangedPaths } from '../sources/listing.js';
+import { listRoots, recordPath, records } from '../sources/listing.js';
 import type { RepoInfo } from '../git/git.js';
 
 /** kv key: the listing digest of the last complete capture, and how many files it saw. */
@@ -100,25 +100,25 @@ export async function importSessions(ctx: LoreContext, opts: ImportOptions = {})
     log.import('nothing changed since the last capture (%d files)', summary.filesSeen);
     return summary;
   }
-  // Files whose listing record is the one the last complete capture saw need no stamp lookup:
-  // with thousands of files and one new, this skips reading them all from the database.
+  // Only records that differ from the last complete capture's listing can hold changes: with
+  // thousands of files and one new, capture looks at that one (and its session's other files),
+  // not at all of them and their stamps.
   const previous = listing && last?.[2] && last[3] === String(maxFileBytes) ? readListing(ctx, last[2]) : null;
-  const unchanged = previous !== null ? unchangedPaths(listing!, previous) : null;
-  const knownMap = unchanged ? null : db.sourceFiles();
+  const current = previous !== null ? records(listing!.text) : null;
+  const changedRecs = current && previous !== null ? ((before) => current.filter((r) => !before.has(r)))(new Set(records(previous))) : null;
+  const knownMap = changedRecs ? null : db.sourceFiles();
   const bySource = new Map<ToolName, Source>();
   const affected = new Map<string, { source: Source; files: DiscoveredFile[] }>();
   const allFiles: Array<{ source: Source; file: DiscoveredFile; sessionId: string | null; changed: boolean }> = [];
   const seenOnly: SourceFileRow[] = [];
+  if (changedRecs) summary.filesSeen = Number(last![1]) || 0;
 
   for (const source of all) {
     bySource.set(source.tool, source);
-    for (const file of source.discover(listing)) {
-      summary.filesSeen += 1;
-      if (file.sessionId !== null && unchanged?.has(file.absPath)) {
-        allFiles.push({ source, file, sessionId: file.sessionId, changed: false });
-        continue;
-      }
+    for (const file of source.discover(changedRecs ? listing!.subset(changedRecs) : listing)) {
       const prev = knownMap ? knownMap.get(file.absPath) : db.sourceFile(file.absPath);
+      // Incremental: the count is the last capture's plus the files never seen before.
+      if (!changedRecs || !prev) summary.filesSeen += 1;
       // A session file stamped without a session was skipped (over the size limit): look again,
       // the limit may have been raised.
       const changed = !prev || prev.size !== file.size || prev.mtime_ms !== file.mtimeMs || (prev.session_id === null && file.sessionId !== null);
@@ -141,6 +141,21 @@ export async function importSessions(ctx: LoreContext, opts: ImportOptions = {})
       }
       allFiles.push({ source, file, sessionId, changed });
       if (changed && sessionId) affected.set(`${source.tool}\0${sessionId}`, { source, files: [] });
+    }
+  }
+  if (changedRecs && current && affected.size) {
+    // The unchanged files of the changed sessions, which a session is re-read with: those whose
+    // path names the session (Claude Code's <id>.jsonl and <id>/...), and those the store has
+    // recorded for it (legacy agent-*.jsonl files, tied to it by content).
+    const ids = [...affected.keys()].map((k) => k.slice(k.indexOf('\0') + 1));
+    const changedSet = new Set(changedRecs);
+    const recorded = new Set(db.sourceFilePaths(ids));
+    const siblings = current.filter((r) => !changedSet.has(r) && (ids.some((id) => r.includes(id)) || recorded.has(recordPath(r))));
+    for (const source of all) {
+      for (const file of source.discover(listing!.subset(siblings))) {
+        const sessionId = file.sessionId ?? db.sourceFile(file.absPath)?.session_id ?? null;
+        if (sessionId) allFiles.push({ source, file, sessionId, changed: false });
+      }
     }
   }
   for (const f of allFiles) {

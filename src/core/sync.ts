@@ -744,15 +744,21 @@ export async function syncStatus(ctx: LoreContext, opts: { remote?: string; glob
   }
   const cat = git.catFile();
   try {
-    const state = await readRefState(git, cat, tip);
+    // As in a quick sync: with the local ref where the last complete sync left it, only sessions
+    // written since can be pending.
+    const last = ctx.db.getKv(`sync-state\0${target.gitDir}\0${remote}`)?.split(' ');
+    const changed = last?.[0] === localTip && last[1] !== undefined ? ctx.db.sessionDigests(scope, last[1]) : null;
+    const quick = changed !== null && changed.length <= QUICK_MAX_SESSIONS;
+    const state = quick ? await readRefState(git, cat, tip, changed.map((r) => r.id)) : await readRefState(git, cat, tip);
     status.storeId = state.descriptor.storeId;
     const { key } = new Keyring(ctx.paths.loreHome).get(state.descriptor.storeId);
     status.keyCached = Boolean(key);
     status.setUp = status.keyCached;
     if (key) {
       const digestKey = subkey(key, 'digest');
-      const digests = await metaDigests(ctx, cat, state);
-      status.pending = ctx.db.sessionDigests(scope).filter((row) => {
+      const rows = quick ? changed : ctx.db.sessionDigests(scope);
+      const digests = quick ? await someMetaDigests(ctx, cat, state, rows.map((r) => r.id)) : await metaDigests(ctx, cat, state);
+      status.pending = rows.filter((row) => {
         const e = state.sessions.get(row.id);
         const d = e?.metaOid ? digests.get(e.metaOid) : undefined;
         return !(d && sameHex(contentDigest(digestKey, row.id, row.bundle_sha256), d));

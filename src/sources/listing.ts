@@ -22,22 +22,21 @@ export interface Listing {
   readonly digest: string | null;
   /** find's output as it came (NUL-terminated records). */
   readonly text: string;
+  /** A listing of only these records (no digest). */
+  subset(recs: readonly string[]): Listing;
 }
 
-/**
- * The paths whose record (type, size, mtime, mode) is the same in `previous`, an earlier
- * listing's text: files that cannot have changed in between.
- */
-export function unchangedPaths(listing: Listing, previous: string): Set<string> {
-  const before = new Set(previous.split('\0'));
-  const out = new Set<string>();
-  for (const rec of listing.text.split('\0')) {
-    if (!rec || !before.has(rec)) continue;
-    // "<type> <size> <mtime> <mode> <path>"
-    let at = -1;
-    for (let i = 0; i < 4 && (at = rec.indexOf(' ', at + 1)) >= 0; i++);
-    if (at >= 0) out.add(rec.slice(at + 1));
-  }
+/** The path of a listing record ("<type> <size> <mtime> <mode> <path>"). */
+export function recordPath(rec: string): string {
+  let at = -1;
+  for (let i = 0; i < 4; i++) at = rec.indexOf(' ', at + 1);
+  return rec.slice(at + 1);
+}
+
+/** The records of a listing's text (find's NUL-terminated output). */
+export function records(text: string): string[] {
+  const out = text.split('\0');
+  if (out.at(-1) === '') out.pop();
   return out;
 }
 
@@ -51,8 +50,7 @@ export function unchangedPaths(listing: Listing, previous: string): Set<string> 
  */
 export async function listRoots(roots: readonly string[], maxDepth: number, vars: Readonly<Record<string, string | undefined>>): Promise<Listing | null> {
   const existing = roots.filter((r) => fs.existsSync(r));
-  const byRoot = new Map<string, ListedFile[]>(roots.map((r) => [r, []]));
-  if (!existing.length) return { byRoot, digest: createHash('sha256').update('empty').digest('hex'), text: '' };
+  if (!existing.length) return makeListing('', existing, roots, createHash('sha256').update('empty').digest('hex'));
   const r = await run('find', ['-H', ...existing, '-maxdepth', String(maxDepth), '(', '-type', 'f', '-o', '-type', 'l', ')', '-printf', '%y %s %T@ %m %p\\0'], {
     cwd: existing[0]!,
     env: childEnv(vars, { LC_ALL: 'C' }),
@@ -64,6 +62,10 @@ export async function listRoots(roots: readonly string[], maxDepth: number, vars
   const text = r.stdout.toString('utf8');
   const hasLinks = text.startsWith('l ') || text.includes('\0l ');
   const digest = hasLinks ? null : createHash('sha256').update(existing.join('\0')).update('\0').update(r.stdout).digest('hex');
+  return makeListing(text, existing, roots, digest);
+}
+
+function makeListing(text: string, existing: readonly string[], roots: readonly string[], digest: string | null): Listing {
   let parsed: Map<string, ListedFile[]> | undefined;
   // Parsed on first use: when the digest says nothing changed, nobody asks. Output of another
   // shape lists no root, so the walk falls back to Node for each.
@@ -71,9 +73,10 @@ export async function listRoots(roots: readonly string[], maxDepth: number, vars
     digest,
     text,
     get byRoot() {
-      parsed ??= parseListing(text, existing, byRoot) ?? new Map();
+      parsed ??= parseListing(text, existing, new Map(roots.map((x) => [x, []]))) ?? new Map();
       return parsed;
     },
+    subset: (recs) => makeListing(recs.length ? `${recs.join('\0')}\0` : '', existing, roots, null),
   };
 }
 

@@ -202,6 +202,12 @@ export class LoreDb {
     return this.db.prepare('SELECT path, tool, session_id, size, mtime_ms FROM source_files WHERE path = ?').get(path) as SourceFileRow | undefined;
   }
 
+  /** The native files recorded for these sessions. */
+  sourceFilePaths(sessionIds: readonly string[]): string[] {
+    const stmt = this.db.prepare('SELECT path FROM source_files WHERE session_id = ?').pluck();
+    return sessionIds.flatMap((id) => stmt.all(id) as string[]);
+  }
+
   sourceFiles(): Map<string, SourceFileRow> {
     const rows = this.db.prepare('SELECT path, tool, session_id, size, mtime_ms FROM source_files').all() as SourceFileRow[];
     return new Map(rows.map((r) => [r.path, r]));

@@ -221,7 +221,10 @@ test('after a complete sync only sessions written since are looked at; what othe
   await ok(b.lore(['sync'], { cwd: repoB }));
   const debug = { DEBUG: 'lore:sync' };
 
+  const pending = async () => JSON.parse((await ok(a.lore(['sync', 'status', '--json'], { cwd: repoA }))).stdout).pending as number;
+  assert.equal(await pending(), 0);
   writeSession(a, repoA, ids[3]!, [userLine(ids[3]!, repoA, 'n1', 'new on A', 1)]);
+  assert.equal(await pending(), 1, 'status counts what a quick sync would send');
   const quick = await ok(a.lore(['sync'], { cwd: repoA, env: debug }));
   assert.match(quick.stderr, /quick sync: 1 sessions written since the last one/);
   assert.match(quick.stdout, /send 1/);
@@ -238,9 +241,11 @@ test('after a complete sync only sessions written since are looked at; what othe
 
   // A session that is already in the ref grows: the quick path sends the new version.
   writeSession(a, repoA, ids[0]!, [userLine(ids[0]!, repoA, `${ids[0]}-2`, 'a later prompt', 2)], true);
+  assert.equal(await pending(), 1);
   const grown = await ok(a.lore(['sync'], { cwd: repoA, env: debug }));
   assert.match(grown.stderr, /quick sync: 1 sessions/);
   assert.match(grown.stdout, /send 1/);
+  assert.equal(await pending(), 0);
   await ok(b.lore(['sync'], { cwd: repoB }));
   assert.deepEqual([...(await sessionsOf(b, repoB)).keys()].sort(), [...ids].sort());
   assert.deepEqual(await texts(b, repoB, ids[0]!), [`prompt of ${ids[0]}`, 'a later prompt']);
