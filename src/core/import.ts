@@ -11,7 +11,7 @@ import type { SourceFileRow } from '../store/db.js';
 import { ClaudeCodeSource } from '../sources/claude-code.js';
 import { CodexSource } from '../sources/codex.js';
 import type { Reporter } from '../sources/discover.js';
-import { ROOT_DEPTH, type DiscoveredFile, type Source, type ToolName } from '../sources/types.js';
+import { ROOT_DEPTH, type DiscoveredFile, type Source } from '../sources/types.js';
 import { listRoots, recordPath, records } from '../sources/listing.js';
 import type { RepoInfo } from '../git/git.js';
 
@@ -104,18 +104,21 @@ export async function importSessions(ctx: LoreContext, opts: ImportOptions = {})
   // thousands of files and one new, capture looks at that one (and its session's other files),
   // not at all of them and their stamps.
   const previous = listing && last?.[2] && last[3] === String(maxFileBytes) ? readListing(ctx, last[2]) : null;
-  const current = previous !== null ? records(listing!.text) : null;
-  const changedRecs = current && previous !== null ? ((before) => current.filter((r) => !before.has(r)))(new Set(records(previous))) : null;
+  let current: string[] | null = null;
+  let changedRecs: string[] | null = null;
+  if (listing && previous !== null) {
+    const before = new Set(records(previous));
+    current = records(listing.text);
+    changedRecs = current.filter((r) => !before.has(r));
+  }
   const knownMap = changedRecs ? null : db.sourceFiles();
-  const bySource = new Map<ToolName, Source>();
   const affected = new Map<string, { source: Source; files: DiscoveredFile[] }>();
   const allFiles: Array<{ source: Source; file: DiscoveredFile; sessionId: string | null; changed: boolean }> = [];
   const seenOnly: SourceFileRow[] = [];
   if (changedRecs) summary.filesSeen = Number(last![1]) || 0;
 
   for (const source of all) {
-    bySource.set(source.tool, source);
-    for (const file of source.discover(changedRecs ? listing!.subset(changedRecs) : listing)) {
+    for (const file of source.discover(changedRecs && listing ? listing.subset(changedRecs) : listing)) {
       const prev = knownMap ? knownMap.get(file.absPath) : db.sourceFile(file.absPath);
       // Incremental: the count is the last capture's plus the files never seen before.
       if (!changedRecs || !prev) summary.filesSeen += 1;
@@ -143,7 +146,7 @@ export async function importSessions(ctx: LoreContext, opts: ImportOptions = {})
       if (changed && sessionId) affected.set(`${source.tool}\0${sessionId}`, { source, files: [] });
     }
   }
-  if (changedRecs && current && affected.size) {
+  if (listing && changedRecs && current && affected.size) {
     // The unchanged files of the changed sessions, which a session is re-read with: those whose
     // path names the session (Claude Code's <id>.jsonl and <id>/...), and those the store has
     // recorded for it (legacy agent-*.jsonl files, tied to it by content).
@@ -152,7 +155,7 @@ export async function importSessions(ctx: LoreContext, opts: ImportOptions = {})
     const recorded = new Set(db.sourceFilePaths(ids));
     const siblings = current.filter((r) => !changedSet.has(r) && (ids.some((id) => r.includes(id)) || recorded.has(recordPath(r))));
     for (const source of all) {
-      for (const file of source.discover(listing!.subset(siblings))) {
+      for (const file of source.discover(listing.subset(siblings))) {
         const sessionId = file.sessionId ?? db.sourceFile(file.absPath)?.session_id ?? null;
         if (sessionId) allFiles.push({ source, file, sessionId, changed: false });
       }

@@ -97,7 +97,7 @@ export interface RemoteConfig {
   fetch: Map<string, string[]>;
 }
 
-export async function readRemoteConfig(git: Git): Promise<RemoteConfig> {
+async function readRemoteConfig(git: Git): Promise<RemoteConfig> {
   const cfg: RemoteConfig = { loreRemote: null, urls: new Map(), vcs: new Map(), fetch: new Map() };
   const r = await git.raw(['config', '-z', '--get-regexp', '^(lore\\.remote|remote\\..*\\.(url|vcs|fetch))$']);
   if (r.exitCode !== 0 && r.exitCode !== 1) throw new LoreError(`cannot read the git configuration: ${gitReason(r.stderr)}`);
@@ -148,30 +148,60 @@ export async function networkAddress(git: Git, remote: string, known?: RemoteCon
   return remote;
 }
 
+const unreachable = (remote: string, stderr: string, cause?: unknown) =>
+  new LoreError(`cannot fetch the lore ref from ${remote}: ${gitReason(stderr)}`, { cause, hint: `Check that \`git fetch ${remote}\` works; nothing was changed.` });
+
+/** Fetches the remote's lore ref into its tracking ref (one round trip). */
+async function fetchLore(git: Git, remote: string, url: string = remote): Promise<void> {
+  const r = await git.fetch(url, [fetchRefspec(remote)], { quiet: true });
+  if (r.exitCode !== 0) throw unreachable(remote, r.stderr);
+}
+
 /**
- * Fetches the remote's lore ref. Normally into the tracking ref (one round trip); with
- * `updateRefs: false` it asks ls-remote and fetches only objects, so no ref changes.
- * Returns the remote tip, or null when the remote has no lore ref yet.
+ * The remote's lore tip without moving any ref: asks ls-remote, then fetches only the objects.
+ * Null when the remote has no lore ref yet.
  */
-async function fetchLore(git: Git, remote: string, updateRefs: boolean, url: string = remote, resolve = true): Promise<string | null> {
-  const unreachable = (stderr: string, cause?: unknown) =>
-    new LoreError(`cannot fetch the lore ref from ${remote}: ${gitReason(stderr)}`, { cause, hint: `Check that \`git fetch ${remote}\` works; nothing was changed.` });
-  if (updateRefs) {
-    const r = await git.fetch(url, [fetchRefspec(remote)], { quiet: true });
-    if (r.exitCode !== 0) throw unreachable(r.stderr);
-    return resolve ? git.resolve(trackingRef(remote)) : null;
-  }
+async function peekLore(git: Git, remote: string, url: string = remote): Promise<string | null> {
   let oid: string | null;
   try {
     oid = await git.lsRemote(url, LORE_REF);
   } catch (err) {
-    throw unreachable((err as { stderr?: string }).stderr ?? String(err), err);
+    throw unreachable(remote, (err as { stderr?: string }).stderr ?? String(err), err);
   }
   if (oid && !(await git.resolve(`${oid}^{commit}`))) {
     const r = await git.fetch(url, [LORE_REF], { quiet: true });
-    if (r.exitCode !== 0) throw unreachable(r.stderr);
+    if (r.exitCode !== 0) throw unreachable(remote, r.stderr);
   }
   return oid;
+}
+
+/** What a complete sync left (kv `sync-state`): the lore ref, the session counter it started from, the store. */
+interface SyncState {
+  tip: string;
+  rev: string;
+  storeId: string;
+}
+
+/** The kv keys of a target and remote: the last successful sync's time, and the state of the last complete one. */
+const syncKeys = (target: SyncTarget, remote: string) => ({
+  lastSync: `last-sync\0${target.gitDir}\0${remote}`,
+  state: `sync-state\0${target.gitDir}\0${remote}`,
+});
+
+function readSyncState(ctx: LoreContext, key: string): SyncState | null {
+  const [tip, rev, storeId] = ctx.db.getKv(key)?.split(' ') ?? [];
+  return tip && rev ? { tip, rev, storeId: storeId ?? '' } : null;
+}
+
+/**
+ * The sessions (of `scope`) written since the complete sync recorded in `state`, when the local
+ * ref is still where that sync left it, so that every other session matches the ref; null when
+ * it moved, or when they are too many to read their tree entries by path (the full path then).
+ */
+function writtenSince(ctx: LoreContext, state: SyncState | null, localTip: string | null, scope: string | undefined): Array<{ id: string; bundle_sha256: string }> | null {
+  if (!state || state.tip !== localTip) return null;
+  const rows = ctx.db.sessionDigests(scope, state.rev);
+  return rows.length <= QUICK_MAX_SESSIONS ? rows : null;
 }
 
 export interface SetupOptions {
@@ -201,7 +231,7 @@ export async function setupStore(ctx: LoreContext, opts: SetupOptions = {}): Pro
   const cat = git.catFile();
   try {
     for (let attempt = 0; attempt < 2; attempt++) {
-      const remoteTip = await fetchLore(git, remote, false, url);
+      const remoteTip = await peekLore(git, remote, url);
       const localTip = await git.resolve(LORE_REF);
       const tip = remoteTip ?? localTip;
       if (tip) {
@@ -320,8 +350,8 @@ export async function runSync(ctx: LoreContext, opts: SyncOptions = {}): Promise
     const url = opts.url ?? (await networkAddress(target.git, remote, cfg));
     // git push updates the tracking ref itself when it pushes to the remote by name through our refspec.
     const pushTracks = url === remote && (cfg.fetch.get(remote) ?? []).includes(fetchRefspec(remote));
-    if (dryRun) return { target, remote, url, pushTracks, remoteTip: await fetchLore(target.git, remote, false, url), localTip: await target.git.resolve(LORE_REF) };
-    await fetchLore(target.git, remote, true, url, false);
+    if (dryRun) return { target, remote, url, pushTracks, remoteTip: await peekLore(target.git, remote, url), localTip: await target.git.resolve(LORE_REF) };
+    await fetchLore(target.git, remote, url);
     const tips = await target.git.resolveRefs([LORE_REF, trackingRef(remote)]);
     return { target, remote, url, pushTracks, remoteTip: tips.get(trackingRef(remote)) ?? null, localTip: tips.get(LORE_REF) ?? null };
   })();
@@ -334,25 +364,25 @@ export async function runSync(ctx: LoreContext, opts: SyncOptions = {}): Promise
   const result: SyncResult = {
     remote, storeId: '', pulled: [], pushed: [], oversized: [], failed: [], commit: null, retries: 0, dryRun, capture, warnings: [...(capture?.warnings ?? [])],
   };
-  const stateKey = `sync-state\0${target.gitDir}\0${remote}`;
+  const keys = syncKeys(target, remote);
   /**
    * A successful sync: the time (for `sync status`), the stamp the pre-push shim compares with,
    * and, when nothing failed or was skipped, the ref it left and the session counter it started
    * from: a later sync that finds both unchanged has nothing to do.
    */
   const markSynced = (tip: string | null, rev: string | null) => {
-    ctx.db.setKv(`last-sync\0${target.gitDir}\0${remote}`, ctx.env.now().toISOString());
-    if (tip && rev && !result.failed.length && !result.oversized.length) ctx.db.setKv(stateKey, `${tip} ${rev} ${result.storeId}`);
-    else ctx.db.deleteKv(stateKey);
+    ctx.db.setKv(keys.lastSync, ctx.env.now().toISOString());
+    if (tip && rev && !result.failed.length && !result.oversized.length) ctx.db.setKv(keys.state, `${tip} ${rev} ${result.storeId}`);
+    else ctx.db.deleteKv(keys.state);
     touchStamp(target, started);
   };
   let remoteTip = fetchedTip;
   let localTip = resolvedTip;
-  const last = ctx.db.getKv(stateKey)?.split(' ');
-  if (remoteTip && remoteTip === localTip && last?.[0] === localTip && last[1] === ctx.db.sessionsRev()) {
+  const state = readSyncState(ctx, keys.state);
+  if (remoteTip && remoteTip === localTip && state?.tip === localTip && state.rev === ctx.db.sessionsRev()) {
     log.sync('nothing new here or on %s since the last sync (%s)', remote, localTip.slice(0, 12));
-    result.storeId = last[2] ?? '';
-    if (!dryRun) markSynced(localTip, last[1]);
+    result.storeId = state.storeId;
+    if (!dryRun) markSynced(localTip, state.rev);
     return result;
   }
   const cat = git.catFile();
@@ -374,9 +404,8 @@ export async function runSync(ctx: LoreContext, opts: SyncOptions = {}): Promise
     // was pulled or sent then, and only the sessions written here since need a look: no pull, no
     // digest work for the thousands that did not change, and only their entries of the tree.
     const tip = (remoteTip ?? localTip)!;
-    const unchangedRefs = last?.[0] === tip && localTip === tip && last[1] !== undefined;
-    const changedIds = unchangedRefs ? ctx.db.sessionDigests(scope, last[1]).map((r) => r.id) : null;
-    const partial = changedIds && changedIds.length <= QUICK_MAX_SESSIONS ? await readRefState(git, cat, tip, changedIds) : null;
+    const since = tip === localTip ? writtenSince(ctx, state, localTip, scope) : null;
+    const partial = since ? await readRefState(git, cat, tip, since.map((r) => r.id)) : null;
     const first = partial ?? (await stateOf(tip));
     const storeId = first.descriptor.storeId;
     result.storeId = storeId;
@@ -399,13 +428,14 @@ export async function runSync(ctx: LoreContext, opts: SyncOptions = {}): Promise
     }
     const pulledOrSame = new Set<string>();
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      const quick = attempt === 0 && partial !== null && last?.[2] === storeId;
+      const quick = attempt === 0 && partial !== null && state?.storeId === storeId;
+      const sinceRev = quick ? state?.rev : undefined;
       const base = quick ? partial : await stateOf((remoteTip ?? localTip)!);
       verifyKey(base.descriptor, key);
       const known = quick ? base : localTip ? await stateOf(localTip) : null;
       // Read before the session digests: a session written after this moves the counter on.
       let rev = ctx.db.sessionsRev();
-      const mine = new Map(ctx.db.sessionDigests(scope, quick ? last[1] : undefined).map((r) => [r.id, r]));
+      const mine = new Map(ctx.db.sessionDigests(scope, sinceRev).map((r) => [r.id, r]));
       const digests = quick ? await someMetaDigests(ctx, cat, base, [...mine.keys()]) : await metaDigests(ctx, cat, base);
       const anyLocal = (id: string) => mine.get(id) ?? ctx.db.getSession(id);
       if (quick) log.sync('quick sync: %d sessions written since the last one', mine.size);
@@ -442,7 +472,7 @@ export async function runSync(ctx: LoreContext, opts: SyncOptions = {}): Promise
       // Push: this repository's sessions whose content differs from the ref's.
       const failedIds = new Set(result.failed.map((f) => f.id));
       if (pulledOrSame.size) rev = ctx.db.sessionsRev();
-      const candidates = (pulledOrSame.size ? ctx.db.sessionDigests(scope, quick ? last[1] : undefined) : [...mine.values()]).filter((row) => {
+      const candidates = (pulledOrSame.size ? ctx.db.sessionDigests(scope, sinceRev) : [...mine.values()]).filter((row) => {
         // A good local copy of a session whose remote blob failed is written again: that repairs the ref.
         if (failedIds.has(row.id)) return true;
         const e = base.sessions.get(row.id);
@@ -519,7 +549,8 @@ export async function runSync(ctx: LoreContext, opts: SyncOptions = {}): Promise
         result.retries += 1;
         log.sync('push rejected (%s); fetching and retrying', ref.reason);
         await sleep(40 * 2 ** Math.min(attempt, 5) * (0.5 + Math.random()));
-        remoteTip = await fetchLore(git, remote, true, url);
+        await fetchLore(git, remote, url);
+        remoteTip = await git.resolve(trackingRef(remote));
         continue;
       }
       throw new LoreError(`cannot push the lore ref to ${remote}: ${gitReason(pushed.run.stderr) || ref?.reason || 'unknown error'}`, {
@@ -746,25 +777,24 @@ export async function syncStatus(ctx: LoreContext, opts: { remote?: string; glob
   try {
     // As in a quick sync: with the local ref where the last complete sync left it, only sessions
     // written since can be pending.
-    const last = ctx.db.getKv(`sync-state\0${target.gitDir}\0${remote}`)?.split(' ');
-    const changed = last?.[0] === localTip && last[1] !== undefined ? ctx.db.sessionDigests(scope, last[1]) : null;
-    const quick = changed !== null && changed.length <= QUICK_MAX_SESSIONS;
-    const state = quick ? await readRefState(git, cat, tip, changed.map((r) => r.id)) : await readRefState(git, cat, tip);
+    const keys = syncKeys(target, remote);
+    const since = writtenSince(ctx, readSyncState(ctx, keys.state), localTip, scope);
+    const state = await readRefState(git, cat, tip, since?.map((r) => r.id));
     status.storeId = state.descriptor.storeId;
     const { key } = new Keyring(ctx.paths.loreHome).get(state.descriptor.storeId);
     status.keyCached = Boolean(key);
     status.setUp = status.keyCached;
     if (key) {
       const digestKey = subkey(key, 'digest');
-      const rows = quick ? changed : ctx.db.sessionDigests(scope);
-      const digests = quick ? await someMetaDigests(ctx, cat, state, rows.map((r) => r.id)) : await metaDigests(ctx, cat, state);
+      const rows = since ?? ctx.db.sessionDigests(scope);
+      const digests = since ? await someMetaDigests(ctx, cat, state, rows.map((r) => r.id)) : await metaDigests(ctx, cat, state);
       status.pending = rows.filter((row) => {
         const e = state.sessions.get(row.id);
         const d = e?.metaOid ? digests.get(e.metaOid) : undefined;
         return !(d && sameHex(contentDigest(digestKey, row.id, row.bundle_sha256), d));
       }).length;
     }
-    status.lastSync = ctx.db.getKv(`last-sync\0${target.gitDir}\0${remote}`);
+    status.lastSync = ctx.db.getKv(keys.lastSync);
   } finally {
     await cat.close();
   }

@@ -22,14 +22,15 @@ const obj = (v: unknown): Json | undefined => (v && typeof v === 'object' && !Ar
 export class CodexSource implements Source {
   readonly tool = 'codex' as const;
   readonly roots: readonly string[];
-  constructor(private readonly codexHome: string, private readonly report: Reporter) {
+  constructor(codexHome: string, private readonly report: Reporter) {
     this.roots = ['sessions', 'archived_sessions'].map((sub) => path.join(codexHome, sub));
   }
 
   discover(listing?: Listing | null): DiscoveredFile[] {
     const out: DiscoveredFile[] = [];
-    for (const sub of ['sessions', 'archived_sessions']) {
-      for (const f of walk(path.join(this.codexHome, sub), ROOT_DEPTH, this.report, undefined, listing)) {
+    for (const root of this.roots) {
+      const sub = path.basename(root);
+      for (const f of walk(root, ROOT_DEPTH, this.report, undefined, listing)) {
         const m = ROLLOUT.exec(path.basename(f.rel));
         if (!m) continue;
         out.push({ tool: this.tool, absPath: f.abs, bundlePath: `codex/${sub}/${f.rel}`, size: f.size, mtimeMs: f.mtimeMs, sessionId: m[1]!.toLowerCase() });

@@ -82,13 +82,9 @@ function makeListing(text: string, existing: readonly string[], roots: readonly 
 
 /** Splits find's NUL-terminated records by root; null if a record is not in the expected shape. */
 function parseListing(text: string, roots: readonly string[], byRoot: Map<string, ListedFile[]>): Map<string, ListedFile[]> | null {
+  if (text && !text.endsWith('\0')) return null;
   const sorted = [...roots].sort((a, b) => b.length - a.length);
-  let start = 0;
-  while (start < text.length) {
-    const end = text.indexOf('\0', start);
-    if (end < 0) return null;
-    const rec = text.slice(start, end);
-    start = end + 1;
+  for (const rec of records(text)) {
     // "<type> <size> <sec.nsec> <mode> <path>": the path may hold spaces, the rest cannot.
     const m = /^([fl]) (\d+) (-?\d+)(?:\.(\d+))? \d+ (.*)$/s.exec(rec);
     if (!m) return null;

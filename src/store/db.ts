@@ -197,9 +197,9 @@ export class LoreDb {
     this.db.close();
   }
 
-  /** All known source files, keyed by absolute path. */
-  sourceFile(path: string): SourceFileRow | undefined {
-    return this.db.prepare('SELECT path, tool, session_id, size, mtime_ms FROM source_files WHERE path = ?').get(path) as SourceFileRow | undefined;
+  /** One source file's stamp, by absolute path. */
+  sourceFile(file: string): SourceFileRow | undefined {
+    return this.db.prepare('SELECT path, tool, session_id, size, mtime_ms FROM source_files WHERE path = ?').get(file) as SourceFileRow | undefined;
   }
 
   /** The native files recorded for these sessions. */
@@ -208,6 +208,7 @@ export class LoreDb {
     return sessionIds.flatMap((id) => stmt.all(id) as string[]);
   }
 
+  /** All known source files, keyed by absolute path. */
   sourceFiles(): Map<string, SourceFileRow> {
     const rows = this.db.prepare('SELECT path, tool, session_id, size, mtime_ms FROM source_files').all() as SourceFileRow[];
     return new Map(rows.map((r) => [r.path, r]));
@@ -285,9 +286,9 @@ export class LoreDb {
   /** The session's tar bundle, verified against its digest; null when the session is unknown. */
   /**
    * Id and bundle digest of the sessions of one repository (all with undefined): the narrow read
-   * a sync needs; full rows for 10,000 sessions cost 175 ms.
+   * a sync needs; full rows for 10,000 sessions cost 175 ms. With `sinceRev`, only those written
+   * after that value of the session-write counter.
    */
-  /** Ids and content hashes of a repository's sessions (all with undefined); only those written after `sinceRev` if given. */
   sessionDigests(repoRoot?: string, sinceRev?: string): Array<{ id: string; bundle_sha256: string }> {
     const since = sinceRev === undefined ? '' : ` ${repoRoot === undefined ? 'WHERE' : 'AND'} rev > ${Number(sinceRev) || 0}`;
     if (repoRoot === undefined) return this.db.prepare(`SELECT id, bundle_sha256 FROM sessions${since}`).all() as Array<{ id: string; bundle_sha256: string }>;
