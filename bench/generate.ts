@@ -270,14 +270,27 @@ export class TranscriptGenerator {
     return this.assistant([{ type: 'text', text: this.sentences(2 + Math.floor(this.r() * 6)) }]);
   }
 
-  /** Whole lines, each ending in a newline, of at least `bytes` UTF-8 bytes in all. */
+  private held: string | null = null;
+
+  /**
+   * Whole lines, each ending in a newline, as close to `bytes` UTF-8 bytes in all as whole lines
+   * allow (at least one line); a line that would overshoot more than it falls short is kept for
+   * the next chunk.
+   */
   chunk(bytes: number): string {
     const out: string[] = [];
     let size = 0;
-    while (size < bytes) {
-      const l = `${this.next()}\n`;
+    for (;;) {
+      const l = this.held ?? `${this.next()}\n`;
+      this.held = null;
+      const n = Buffer.byteLength(l);
+      if (out.length && size + n > bytes && size + n - bytes > bytes - size) {
+        this.held = l;
+        break;
+      }
       out.push(l);
-      size += Buffer.byteLength(l);
+      size += n;
+      if (size >= bytes) break;
     }
     return out.join('');
   }

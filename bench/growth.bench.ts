@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { Machine, claudeProjectDir } from '../test/helpers/machine.js';
@@ -113,6 +114,7 @@ export async function benchGrowth(): Promise<string> {
   const stepBytes = num('BENCH_GROWTH_STEP_KB', 114) * 1000;
   const bigBytes = num('BENCH_BIG_MB', 68) * 1e6;
   const repeat = num('BENCH_BIG_REPEAT', 3);
+  const loadStart = os.loadavg()[0]!;
   const id1 = '6f1e2d3c-0000-4000-8000-000000000014';
   const id2 = '6f1e2d3c-0000-4000-8000-000000000068';
 
@@ -184,11 +186,12 @@ export async function benchGrowth(): Promise<string> {
   const lines = [
     '### Store format 2 (issue 14)',
     '',
-    `(1) one Claude Code session grown in ${steps} appends of ~${kb(stepBytes)} to ${mib(text1.length)} (${text1.length} bytes; the generated text compresses ${ratio1.toFixed(2)}:1 with zlib), \`git lore sync -q\` after each, to a bare remote on disk; baseline: plain git \`add -A && commit && push\` of the same file after each append, to another bare remote. Both remotes then \`git gc -q\`${lorePacked.repacked || plainPacked.repacked ? ` and, where loose objects were left, \`git repack -adq\` (lore: ${lorePacked.repacked ? 'yes' : 'no'}, plain: ${plainPacked.repacked ? 'yes' : 'no'})` : ' (no loose objects left in either)'}; size = every file under objects/.`,
+    `(1) one Claude Code session grown in ${steps} appends of ~${kb(stepBytes)} to ${(text1.length / 1e6).toFixed(2)} MB (${text1.length} bytes; the generated text compresses ${ratio1.toFixed(2)}:1 with zlib), \`git lore sync -q\` after each, to a bare remote on disk; baseline: plain git \`add -A && commit && push\` of the same file after each append, to another bare remote. Both remotes then \`git gc -q\`${lorePacked.repacked || plainPacked.repacked ? ` and, where loose objects were left, \`git repack -adq\` (lore: ${lorePacked.repacked ? 'yes' : 'no'}, plain: ${plainPacked.repacked ? 'yes' : 'no'})` : ' (no loose objects left in either)'}; size = every file under objects/.`,
     '',
-    `(2) one Claude Code session of ${mib(written)} (${written} bytes, same generator, seed 68, compresses ${ratio2.toFixed(2)}:1 on its first 8 MB; generated in ${fmt(genMs)}): the first \`git lore sync -q\` (capture, encrypt, push: no \`git lore import\` before, so the figure is what a user waits for), then ${repeat} rounds of: append ONE assistant-reply line (${list(appends.map((x) => x.line), (n) => `${n}`)} bytes), \`git lore sync -q\`, then \`git lore sync -q\` with nothing changed (plus one no-op before the first round); medians. Bytes added = growth of the bare remote's objects folder (loose objects and packs) across the append sync.`,
+    `(2) one Claude Code session of ${(written / 1e6).toFixed(1)} MB (${written} bytes, same generator, seed 68, compresses ${ratio2.toFixed(2)}:1 on its first 8 MB; generated in ${fmt(genMs)}): the first \`git lore sync -q\` (capture, encrypt, push: no \`git lore import\` before, so the figure is what a user waits for), then ${repeat} rounds of: append ONE assistant-reply line (${list(appends.map((x) => x.line), (n) => `${n}`)} bytes), \`git lore sync -q\`, then \`git lore sync -q\` with nothing changed (plus one no-op before the first round); medians. Bytes added = growth of the bare remote's objects folder (loose objects and packs) across the append sync.`,
     '',
     `Peak RSS: the git-lore node process's own maximum (a \`--require\` probe writing \`process.resourceUsage().maxRSS\`), and the largest process of the command's tree by ${rss.how}.`,
+    `Load average (1 min) at the start / end of the run: ${loadStart.toFixed(1)} / ${os.loadavg()[0]!.toFixed(1)} (${os.cpus().length} cores).`,
     `Sizes: BENCH_GROWTH_STEPS=${steps}, BENCH_GROWTH_STEP_KB=${stepBytes / 1000}, BENCH_BIG_MB=${bigBytes / 1e6}, BENCH_BIG_REPEAT=${repeat}.`,
     '',
     '| measure | result | target |',
