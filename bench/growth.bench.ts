@@ -41,22 +41,22 @@ if (f) {
 `,
     );
     if (fs.existsSync('/usr/bin/time')) {
-      this.wrapper = ['/usr/bin/time', '-f', '@@maxrss %M'];
-      this.how = '`/usr/bin/time -f %M`';
+      this.wrapper = ['/usr/bin/time', '-f', '@@maxrss %M %U %S'];
+      this.how = "`/usr/bin/time -f '%M %U %S'`";
     } else {
-      this.wrapper = ['python3', '-c', 'import resource,subprocess,sys\nc=subprocess.run(sys.argv[1:]).returncode\nsys.stderr.write("@@maxrss %d\\n" % resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\nsys.exit(c)'];
+      this.wrapper = ['python3', '-c', 'import resource,subprocess,sys\nc=subprocess.run(sys.argv[1:]).returncode\nu=resource.getrusage(resource.RUSAGE_CHILDREN)\nsys.stderr.write("@@maxrss %d %.2f %.2f\\n" % (u.ru_maxrss, u.ru_utime, u.ru_stime))\nsys.exit(c)'];
       this.how = "python3's `resource.getrusage(RUSAGE_CHILDREN)`";
     }
   }
 
-  /** Runs a command; returns its wall time and the peak RSS (bytes) of the tree and of the first node process. */
-  async run(args: string[], cwd: string, env: Record<string, string>): Promise<{ ms: number; treeRss: number; nodeRss: number }> {
+  /** Runs a command; returns its wall time, the CPU time (user + sys) of its tree, and the peak RSS (bytes) of the tree and of the first node process. */
+  async run(args: string[], cwd: string, env: Record<string, string>): Promise<{ ms: number; cpuMs: number; treeRss: number; nodeRss: number }> {
     fs.rmSync(this.out, { force: true });
     const nodeOptions = [env.NODE_OPTIONS, `--require ${this.probe}`].filter(Boolean).join(' ');
     const r = await timed(this.wrapper[0]!, [...this.wrapper.slice(1), ...args], { cwd, env: { ...env, NODE_OPTIONS: nodeOptions, LORE_BENCH_RSS_FILE: this.out } });
-    const m = /@@maxrss (\d+)/.exec(r.stderr);
+    const m = /@@maxrss (\d+) ([\d.]+) ([\d.]+)/.exec(r.stderr);
     const nodeKiB = fs.existsSync(this.out) ? Number(fs.readFileSync(this.out, 'utf8')) : NaN;
-    return { ms: r.ms, treeRss: m ? Number(m[1]) * 1024 : NaN, nodeRss: nodeKiB * 1024 };
+    return { ms: r.ms, cpuMs: m ? (Number(m[2]) + Number(m[3])) * 1000 : NaN, treeRss: m ? Number(m[1]) * 1024 : NaN, nodeRss: nodeKiB * 1024 };
   }
 }
 
@@ -125,13 +125,17 @@ export async function benchGrowth(): Promise<string> {
   const file1 = path.join(claudeProjectDir(a.m.claudeDir, a.repo), `${id1}.jsonl`);
   fs.mkdirSync(path.dirname(file1), { recursive: true });
   const plainFile = path.join(a.plain, 'session.jsonl');
+  const meterA = new RssMeter(a.m.home);
   const loreMs: number[] = [];
+  const loreCpu: number[] = [];
   const plainMs: number[] = [];
   for (let i = 0; i < steps; i++) {
     const piece = gen1.chunk(stepBytes);
     fs.appendFileSync(file1, piece);
     fs.appendFileSync(plainFile, piece);
-    loreMs.push((await timed('git', ['lore', 'sync', '-q'], { cwd: a.repo, env: a.env })).ms);
+    const r = await meterA.run(['git', 'lore', 'sync', '-q'], a.repo, a.env);
+    loreMs.push(r.ms);
+    loreCpu.push(r.cpuMs);
     plainMs.push((await timed('sh', ['-c', `git add -A && git commit -qm 'step ${i + 1}' && git push -q origin main`], { cwd: a.plain, env: a.env })).ms);
   }
   const text1 = fs.readFileSync(file1);
@@ -190,7 +194,7 @@ export async function benchGrowth(): Promise<string> {
     '',
     `(2) one Claude Code session of ${(written / 1e6).toFixed(1)} MB (${written} bytes, same generator, seed 68, compresses ${ratio2.toFixed(2)}:1 on its first 8 MB; generated in ${fmt(genMs)}): the first \`git lore sync -q\` (capture, encrypt, push: no \`git lore import\` before, so the figure is what a user waits for), then ${repeat} rounds of: append ONE assistant-reply line (${list(appends.map((x) => x.line), (n) => `${n}`)} bytes), \`git lore sync -q\`, then \`git lore sync -q\` with nothing changed (plus one no-op before the first round); medians. Bytes added = growth of the bare remote's objects folder (loose objects and packs) across the append sync.`,
     '',
-    `Peak RSS: the git-lore node process's own maximum (a \`--require\` probe writing \`process.resourceUsage().maxRSS\`), and the largest process of the command's tree by ${rss.how}.`,
+    `Peak RSS: the git-lore node process's own maximum (a \`--require\` probe writing \`process.resourceUsage().maxRSS\`), and the largest process of the command's tree by ${rss.how}, which also gives the CPU time (user + sys) of the tree, steadier than wall time on a loaded machine.`,
     `Load average (1 min) at the start / end of the run: ${loadStart.toFixed(1)} / ${os.loadavg()[0]!.toFixed(1)} (${os.cpus().length} cores).`,
     `Sizes: BENCH_GROWTH_STEPS=${steps}, BENCH_GROWTH_STEP_KB=${stepBytes / 1000}, BENCH_BIG_MB=${bigBytes / 1e6}, BENCH_BIG_REPEAT=${repeat}.`,
     '',
@@ -201,6 +205,7 @@ export async function benchGrowth(): Promise<string> {
     `| (1) remote size, lore / plain git | **${sizeRatio.toFixed(2)}x** | <= 1.5x ${met(sizeRatio <= 1.5)} |`,
     `| (1) sync, steps 1-${k} (median) | ${fmt(early)} (${list(loreMs.slice(0, k), fmt)}) | |`,
     `| (1) sync, steps ${steps - k + 1}-${steps} (median) | ${fmt(late)} (${list(loreMs.slice(-k), fmt)}) = ${(late / early).toFixed(2)}x steps 1-${k} | <= 2x + 150 ms = ${fmt(lateTarget)} ${met(late <= lateTarget)} |`,
+    `| (1) sync CPU time (user + sys of the tree), steps 1-${k} / ${steps - k + 1}-${steps} (median) | ${fmt(median(loreCpu.slice(0, k)))} / ${fmt(median(loreCpu.slice(-k)))} = ${(median(loreCpu.slice(-k)) / median(loreCpu.slice(0, k))).toFixed(2)}x | |`,
     `| (1) plain git commit + push, steps 1-${k} / ${steps - k + 1}-${steps} (median) | ${fmt(median(plainMs.slice(0, k)))} / ${fmt(median(plainMs.slice(-k)))} | |`,
     `| (2) first sync of the big session | ${fmt(first.ms)} | |`,
     `| (2) no-op sync (median of ${noops.length}) | ${fmt(noopMs)} | |`,
