@@ -136,3 +136,162 @@ export function generateCorpus(opts: { claudeDir: string; codexHome: string; cwd
   }
   return { count: opts.count, bytes, ids };
 }
+
+const COMMON = 'the of and to a in is it that for on with as this be are by not or from at we but if can will you an which should would so then when there its use all one new because also just only into more than each here now'.split(' ');
+const SYLLABLES = 'ba co de fi gu ha je ki lo mu na pe qui ra se ti vo wa xe yo zu ar en il or un st tr pl ch sh th ing er ed ly tion ment able ous'.split(' ');
+const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+const ID = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+
+/**
+ * An endless Claude Code transcript, one JSONL line at a time, that compresses about 4.4:1 with
+ * zlib like real transcripts (4.3-4.6 depending on the seed; growth.bench.ts prints the ratio it
+ * got). Prose is drawn from a Zipf-weighted vocabulary of made-up words and a pool of recurring
+ * phrases; code from a pool of recurring lines; every line carries Claude Code's envelope (uuids,
+ * parent uuid, timestamp) and ids, and thinking blocks carry a random base64 signature.
+ * Lines are 0.3-15 KB (median ~1.2 KB): prompts, thinking, replies, Edit and Bash tool calls, Read
+ * results of 20-200 numbered code lines, test output. Everything comes from the seeded PRNG.
+ */
+export class TranscriptGenerator {
+  private readonly r: () => number;
+  private readonly vocab: string[] = [];
+  private readonly phrases: string[] = [];
+  private readonly codePool: string[] = [];
+  private readonly files: string[];
+  private t = Date.UTC(2026, 0, 5, 9);
+  private parent: string | null = null;
+
+  constructor(seed: number, private readonly session: { id: string; cwd: string }) {
+    const r = (this.r = rng(seed));
+    for (let i = 0; i < 4000; i++) {
+      let w = '';
+      for (let j = 1 + Math.floor(r() * 3); j > 0; j--) w += SYLLABLES[Math.floor(r() * SYLLABLES.length)];
+      this.vocab.push(w);
+    }
+    for (let i = 0; i < 400; i++) this.phrases.push(Array.from({ length: 2 + Math.floor(r() * 4) }, () => this.word()).join(' '));
+    for (let i = 0; i < 800; i++) this.codePool.push(this.codeLine());
+    this.files = Array.from({ length: 60 }, (_, i) => `src/${this.word()}/${this.word()}${i}.ts`);
+  }
+
+  private pick<T>(xs: T[], skew = 1): T {
+    return xs[Math.floor(xs.length * Math.pow(this.r(), skew))]!;
+  }
+  private word(): string {
+    return this.r() < 0.45 ? this.pick(COMMON) : this.pick(this.vocab, 1.6);
+  }
+  private words(n: number): string {
+    const out: string[] = [];
+    for (let k = 0; k < n; ) {
+      if (this.r() < 0.8) {
+        out.push(this.pick(this.phrases, 3));
+        k += 3;
+      } else {
+        out.push(this.word());
+        k++;
+      }
+    }
+    return out.join(' ');
+  }
+  private sentences(n: number): string {
+    const out: string[] = [];
+    for (let i = 0; i < n; i++) {
+      const s = this.words(6 + Math.floor(this.r() * 14));
+      out.push(`${s[0]!.toUpperCase()}${s.slice(1)}${this.r() < 0.1 ? '?' : '.'}`);
+    }
+    return out.join(' ');
+  }
+  private chars(alphabet: string, n: number): string {
+    let s = '';
+    for (let i = 0; i < n; i++) s += alphabet[Math.floor(this.r() * alphabet.length)];
+    return s;
+  }
+  private uuid(): string {
+    const h = this.chars('0123456789abcdef', 32);
+    return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20)}`;
+  }
+  private ident(): string {
+    const b = this.word();
+    return `${this.word()}${b[0]!.toUpperCase()}${b.slice(1)}`;
+  }
+  private codeLine(): string {
+    const x = this.r();
+    if (x < 0.25) return `const ${this.ident()} = ${this.ident()}(${this.ident()}, ${Math.floor(this.r() * 1000)});`;
+    if (x < 0.4) return `if (${this.ident()}.${this.word()} ${this.r() < 0.5 ? '===' : '!=='} ${this.ident()}) {`;
+    if (x < 0.5) return '}';
+    if (x < 0.65) return `return ${this.ident()}.${this.ident()}(${this.ident()});`;
+    if (x < 0.8) return `// ${this.words(5 + Math.floor(this.r() * 8))}`;
+    return `${this.ident()}.${this.word()} = '${this.words(3)}';`;
+  }
+  private code(n: number): string {
+    const out: string[] = [];
+    let indent = 2;
+    for (let i = 0; i < n; i++) {
+      const l = this.r() < 0.9 ? this.pick(this.codePool, 3) : this.codeLine();
+      out.push(' '.repeat(indent) + l);
+      if (l.endsWith('{')) indent += 2;
+      else if (l === '}' && indent > 2) indent -= 2;
+    }
+    return out.join('\n');
+  }
+  private envelope(o: Record<string, unknown>): string {
+    const uuid = this.uuid();
+    this.t += 800 + Math.floor(this.r() * 9000);
+    const line = JSON.stringify({ parentUuid: this.parent, isSidechain: false, userType: 'external', cwd: this.session.cwd, sessionId: this.session.id, version: '2.1.15', gitBranch: 'main', ...o, uuid, timestamp: new Date(this.t).toISOString() });
+    this.parent = uuid;
+    return line;
+  }
+  private assistant(content: unknown[], extra: Record<string, unknown> = {}): string {
+    const usage = { input_tokens: Math.floor(this.r() * 10), cache_read_input_tokens: Math.floor(this.r() * 200000), output_tokens: Math.floor(this.r() * 2000) };
+    return this.envelope({ type: 'assistant', message: { id: `msg_01${this.chars(ID, 22)}`, type: 'message', role: 'assistant', model: 'claude-opus-4-5-20251101', content, stop_reason: null, usage }, requestId: `req_011${this.chars(ID, 21)}`, ...extra });
+  }
+
+  /** The next line of the transcript, without its newline. */
+  next(): string {
+    const r = this.r;
+    const x = r();
+    const file = `${this.session.cwd}/${this.pick(this.files)}`;
+    if (x < 0.12) return this.envelope({ type: 'user', message: { role: 'user', content: this.sentences(1 + Math.floor(r() * 6)) } });
+    if (x < 0.27) return this.assistant([{ type: 'thinking', thinking: this.sentences(2 + Math.floor(r() * 10)), signature: this.chars(B64, Math.floor(300 * (0.5 + r()))) }]);
+    if (x < 0.42) return this.assistant([{ type: 'text', text: this.sentences(1 + Math.floor(r() * 8)) }]);
+    const tool = `toolu_01${this.chars(ID, 22)}`;
+    if (x < 0.57) return this.assistant([{ type: 'tool_use', id: tool, name: 'Edit', input: { file_path: file, old_string: this.code(1 + Math.floor(r() * 6)), new_string: this.code(2 + Math.floor(r() * 25)) } }]);
+    if (x < 0.72) {
+      const n = 20 + Math.floor(r() * 180);
+      const start = 1 + Math.floor(r() * 300);
+      const body = this.code(n).split('\n').map((l, i) => `${String(start + i).padStart(6)}\u2192${l}`).join('\n');
+      return this.envelope({ type: 'user', message: { role: 'user', content: [{ tool_use_id: tool, type: 'tool_result', content: body }] }, toolUseResult: { type: 'text', file: { filePath: file, numLines: n, startLine: start, totalLines: start + n + Math.floor(r() * 200) } } });
+    }
+    if (x < 0.85) return this.assistant([{ type: 'tool_use', id: tool, name: 'Bash', input: { command: `npm test -- ${this.word()}`, description: this.words(5) } }]);
+    const out = Array.from({ length: 3 + Math.floor(r() * 40) }, () => (r() < 0.5 ? `  \u2714 ${this.words(4 + Math.floor(r() * 6))} (${Math.floor(r() * 900)}ms)` : this.sentences(1))).join('\n');
+    return this.envelope({ type: 'user', message: { role: 'user', content: [{ tool_use_id: tool, type: 'tool_result', content: out, is_error: false }] }, toolUseResult: { stdout: out, stderr: '', interrupted: false, isImage: false } });
+  }
+
+  /** A reply of the assistant (the kind of line one appends to a live session: ~0.3-2 KB). */
+  reply(): string {
+    return this.assistant([{ type: 'text', text: this.sentences(2 + Math.floor(this.r() * 6)) }]);
+  }
+
+  private held: string | null = null;
+
+  /**
+   * Whole lines, each ending in a newline, as close to `bytes` UTF-8 bytes in all as whole lines
+   * allow (at least one line); a line that would overshoot more than it falls short is kept for
+   * the next chunk.
+   */
+  chunk(bytes: number): string {
+    const out: string[] = [];
+    let size = 0;
+    for (;;) {
+      const l = this.held ?? `${this.next()}\n`;
+      this.held = null;
+      const n = Buffer.byteLength(l);
+      if (out.length && size + n > bytes && size + n - bytes > bytes - size) {
+        this.held = l;
+        break;
+      }
+      out.push(l);
+      size += n;
+      if (size >= bytes) break;
+    }
+    return out.join('');
+  }
+}
