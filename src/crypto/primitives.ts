@@ -50,14 +50,41 @@ export async function deriveKey(passphrase: string, p: KdfParams): Promise<Buffe
   return Buffer.from(out);
 }
 
-/** A named 256-bit subkey of the data key (HKDF-SHA256), so each use has its own key. */
-export function subkey(dataKey: Buffer, purpose: 'payload' | 'digest' | 'check'): Buffer {
-  return Buffer.from(crypto.hkdfSync('sha256', dataKey, Buffer.alloc(0), `git-lore/1 ${purpose}`, 32));
+/** What a subkey is for: format-1 purposes, and the format-2 ones (chunk ids, chunks, chunk nonces, indexes). */
+export type SubkeyPurpose = 'payload' | 'digest' | 'check' | 'chunk-id' | 'chunk' | 'chunk-nonce' | 'index';
+
+/** The HKDF info label of each purpose (docs/FORMAT.md, "Subkeys"): domain labels, not format versions. */
+const SUBKEY_LABELS: Record<SubkeyPurpose, string> = {
+  payload: 'git-lore/1 payload',
+  digest: 'git-lore/1 digest',
+  check: 'git-lore/1 check',
+  'chunk-id': 'git-lore/2 chunk-id',
+  chunk: 'git-lore/2 chunk',
+  'chunk-nonce': 'git-lore/2 chunk-nonce',
+  index: 'git-lore/2 index',
+};
+
+/** A named 256-bit subkey of the data key (HKDF-SHA256, empty salt, the purpose's label), so each use has its own key. */
+export function subkey(dataKey: Buffer, purpose: SubkeyPurpose): Buffer {
+  return Buffer.from(crypto.hkdfSync('sha256', dataKey, Buffer.alloc(0), SUBKEY_LABELS[purpose], 32));
 }
 
 /** AES-256-GCM with a fresh random 96-bit nonce. Returns nonce || ciphertext || tag. */
 export function seal(key: Buffer, plaintext: Buffer, aad: Buffer): Buffer {
   const nonce = crypto.randomBytes(12);
+  const c = crypto.createCipheriv('aes-256-gcm', key, nonce);
+  c.setAAD(aad);
+  const body = Buffer.concat([c.update(plaintext), c.final()]);
+  return Buffer.concat([nonce, body, c.getAuthTag()]);
+}
+
+/**
+ * AES-256-GCM with a nonce the caller chose. Returns nonce || ciphertext || tag, the layout `open` reads.
+ * Only for nonces derived from the plaintext (SIV-style chunks, docs/FORMAT.md): a nonce must never
+ * be used with the same key for two different plaintexts. Everything else uses `seal`.
+ */
+export function sealWithNonce(key: Buffer, nonce: Buffer, plaintext: Buffer, aad: Buffer): Buffer {
+  if (nonce.length !== 12) throw new CryptoError(`sealWithNonce: the nonce must be 12 bytes, not ${nonce.length}`);
   const c = crypto.createCipheriv('aes-256-gcm', key, nonce);
   c.setAAD(aad);
   const body = Buffer.concat([c.update(plaintext), c.final()]);

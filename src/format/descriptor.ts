@@ -23,9 +23,17 @@ export interface Descriptor {
   keyCheck: string;
 }
 
+/** The format-2 version: chunks and indexes (docs/FORMAT.md). Written by the format-2 writer only. */
+export const FORMAT_V2 = 2;
+/** The largest descriptor a reader accepts, and the most slots. */
+export const DESCRIPTOR_MAX_BYTES = 1024 * 1024;
+export const DESCRIPTOR_MAX_SLOTS = 64;
+
+// `git-lore/1` below is a domain label, not the format version: it stays the same in format 2, so a
+// store converts without anyone typing a passphrase (docs/FORMAT.md).
 const slotAad = (storeId: string, slot: Pick<KeySlot, 'id' | 'kdf'>) =>
-  Buffer.from(`git-lore/${FORMAT_VERSION} key-slot\0${storeId}\0${slot.id}\0${JSON.stringify([slot.kdf.name, slot.kdf.salt, slot.kdf.memory, slot.kdf.iterations, slot.kdf.parallelism])}`, 'utf8');
-const keyCheckOf = (dataKey: Buffer, storeId: string) => hmacHex(subkey(dataKey, 'check'), `git-lore/${FORMAT_VERSION} key-check\0${storeId}`);
+  Buffer.from(`git-lore/1 key-slot\0${storeId}\0${slot.id}\0${JSON.stringify([slot.kdf.name, slot.kdf.salt, slot.kdf.memory, slot.kdf.iterations, slot.kdf.parallelism])}`, 'utf8');
+const keyCheckOf = (dataKey: Buffer, storeId: string) => hmacHex(subkey(dataKey, 'check'), `git-lore/1 key-check\0${storeId}`);
 
 /** Minimum passphrase length for new stores and slots. */
 export const MIN_PASSPHRASE = 8;
@@ -37,8 +45,17 @@ export async function createDescriptor(passphrase: string): Promise<{ descriptor
   }
   const storeId = crypto.randomBytes(16).toString('hex');
   const dataKey = crypto.randomBytes(32);
+  return { descriptor: await descriptorForKey(storeId, dataKey, passphrase), dataKey };
+}
+
+/**
+ * A format-1 descriptor for a given store id and data key, with one slot for the passphrase (random
+ * salt, slot id and nonce). `createDescriptor` draws both at random; test vectors fix them.
+ */
+export async function descriptorForKey(storeId: string, dataKey: Buffer, passphrase: string): Promise<Descriptor> {
+  if (!/^[0-9a-f]{32}$/.test(storeId) || dataKey.length !== 32) throw new RangeError('descriptorForKey: a store id is 32 hex, a data key 32 bytes');
   const slot = await makeSlot(storeId, dataKey, passphrase);
-  return { descriptor: { format: 'git-lore', version: FORMAT_VERSION, storeId, slots: [slot], keyCheck: keyCheckOf(dataKey, storeId) }, dataKey };
+  return { format: 'git-lore', version: FORMAT_VERSION, storeId, slots: [slot], keyCheck: keyCheckOf(dataKey, storeId) };
 }
 
 async function makeSlot(storeId: string, dataKey: Buffer, passphrase: string): Promise<KeySlot> {
@@ -96,4 +113,39 @@ export function parseDescriptor(data: Buffer): Descriptor {
     throw new LoreError(`the lore store uses format version ${d.version}; this git-lore reads version ${FORMAT_VERSION}`, { hint: 'Upgrade git-lore (./install.sh in a newer checkout).' });
   }
   return d;
+}
+
+/**
+ * Parses and validates a descriptor of format 1 or 2 (the format-2 reader's entry point; `parseDescriptor`
+ * stays the format-1 one): at most 1 MiB and 64 slots, store id 32 hex, key check 64 hex, slots with
+ * an id, KDF parameters and a wrapped key (the parameters themselves are checked by `unlock`).
+ */
+export function parseDescriptorAny(data: Buffer): Descriptor {
+  const hint = 'The lore ref may be damaged; see docs/SECURITY.md.';
+  if (data.length > DESCRIPTOR_MAX_BYTES) throw new LoreError(`the lore store descriptor (lore.json) is ${data.length} bytes, more than ${DESCRIPTOR_MAX_BYTES}`, { hint });
+  let d: Descriptor;
+  try {
+    d = JSON.parse(data.toString('utf8')) as Descriptor;
+  } catch (err) {
+    throw new LoreError('the lore store descriptor (lore.json) is not valid JSON', { cause: err, hint });
+  }
+  if (!d || typeof d !== 'object' || d.format !== 'git-lore' || typeof d.storeId !== 'string' || !/^[0-9a-f]{32}$/.test(d.storeId) || !Array.isArray(d.slots) ||
+    typeof d.keyCheck !== 'string' || !/^[0-9a-f]{64}$/.test(d.keyCheck)) {
+    throw new LoreError('the lore store descriptor (lore.json) is malformed', { hint });
+  }
+  if (d.version !== FORMAT_VERSION && d.version !== FORMAT_V2) {
+    throw new LoreError(`the lore store uses format version ${d.version}; this git-lore reads versions ${FORMAT_VERSION} and ${FORMAT_V2}`, { hint: 'Upgrade git-lore (./install.sh in a newer checkout).' });
+  }
+  if (d.slots.length < 1 || d.slots.length > DESCRIPTOR_MAX_SLOTS) throw new LoreError(`the lore store descriptor (lore.json) has ${d.slots.length} key slots (1 to ${DESCRIPTOR_MAX_SLOTS} allowed)`, { hint });
+  for (const s of d.slots) {
+    if (!s || typeof s !== 'object' || typeof s.id !== 'string' || typeof s.wrapped !== 'string' || !s.kdf || typeof s.kdf !== 'object') {
+      throw new LoreError('the lore store descriptor (lore.json) has a malformed key slot', { hint });
+    }
+  }
+  return d;
+}
+
+/** The same descriptor (store id, slots, key check) with version 2: what conversion writes. */
+export function upgradeDescriptor(d: Descriptor): Descriptor {
+  return { format: d.format, version: FORMAT_V2, storeId: d.storeId, slots: d.slots.map((s) => ({ ...s, kdf: { ...s.kdf } })), keyCheck: d.keyCheck };
 }

@@ -34,7 +34,8 @@ export async function readRefState(git: Git, cat: CatFile, commit: string, only?
       continue;
     }
     const p = parseSessionPath(e.path);
-    if (!p) {
+    // A format-2 index is not read by this (format-1) reader: kept, like any path it does not know.
+    if (!p || p.kind === 'index') {
       unknownPaths.push(e.path);
       continue;
     }

@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import { CryptoError, LoreError } from '../errors.js';
 import { hmacHex, open, seal, subkey } from '../crypto/primitives.js';
 import { FORMAT_VERSION } from './descriptor.js';
@@ -21,17 +22,37 @@ export interface SessionMeta {
 
 const SESSION_ID = /^[0-9a-z][0-9a-z-]{3,80}$/;
 
-/** Where a session's files live in the tree: sharded by the id's last two characters (random in UUIDv4 and v7). */
-export function sessionPaths(id: string): { meta: string; payload: string } {
+/**
+ * Where a session's files live in the tree: sharded by the id's last two characters (random in UUIDv4 and v7).
+ * `payload` is the format-1 `.lore`, `idx` the format-2 index.
+ */
+export function sessionPaths(id: string): { meta: string; payload: string; idx: string } {
   const shard = id.slice(-2);
-  return { meta: `sessions/${shard}/${id}.meta`, payload: `sessions/${shard}/${id}.lore` };
+  return { meta: `sessions/${shard}/${id}.meta`, payload: `sessions/${shard}/${id}.lore`, idx: `sessions/${shard}/${id}.idx` };
 }
 
 /** Parses a tree path back to (session id, kind); null for anything else. */
-export function parseSessionPath(p: string): { id: string; kind: 'meta' | 'payload' } | null {
-  const m = /^sessions\/([0-9a-z]{2})\/([0-9a-z-]+)\.(meta|lore)$/.exec(p);
+export function parseSessionPath(p: string): { id: string; kind: 'meta' | 'payload' | 'index' } | null {
+  const m = /^sessions\/([0-9a-z]{2})\/([0-9a-z-]+)\.(meta|lore|idx)$/.exec(p);
   if (!m || !m[2]!.endsWith(m[1]!) || !SESSION_ID.test(m[2]!)) return null;
-  return { id: m[2]!, kind: m[3] === 'meta' ? 'meta' : 'payload' };
+  return { id: m[2]!, kind: m[3] === 'meta' ? 'meta' : m[3] === 'idx' ? 'index' : 'payload' };
+}
+
+/** Whether `id` is a session id the format allows: `[0-9a-z][0-9a-z-]{3,80}`. */
+export function isSessionId(id: string): boolean {
+  return SESSION_ID.test(id);
+}
+
+/** Where a chunk lives in the tree: chunks/<cid[0:2]>/<cid>. Throws on anything but 64 lowercase hex. */
+export function chunkPath(cid: string): string {
+  if (!/^[0-9a-f]{64}$/.test(cid)) throw new RangeError(`not a chunk id: ${JSON.stringify(cid)}`);
+  return `chunks/${cid.slice(0, 2)}/${cid}`;
+}
+
+/** Parses a tree path back to a chunk id; null for anything else (including a chunk in the wrong shard). */
+export function parseChunkPath(p: string): string | null {
+  const m = /^chunks\/([0-9a-f]{2})\/([0-9a-f]{64})$/.exec(p);
+  return m && m[2]!.startsWith(m[1]!) ? m[2]! : null;
 }
 
 /** The keyed content digest of a session (docs/FORMAT.md). Takes the digest subkey: `subkey(dataKey, 'digest')`. */
@@ -46,6 +67,82 @@ export function serializeMeta(m: SessionMeta): Buffer {
     originMachine: m.originMachine, branch: m.branch, digest: m.digest,
   };
   return Buffer.from(`${JSON.stringify(ordered)}\n`, 'utf8');
+}
+
+/** The metadata version of a session stored as format 2. */
+export const META_V2 = 2;
+/** The largest `.meta` blob: 4 KiB (docs/FORMAT.md). */
+export const META_MAX_BYTES = 4096;
+
+/** One native file as the content hash sees it. */
+export interface ContentFile {
+  path: string;
+  size: number;
+  /** 64 lowercase hex: SHA-256 of the file's bytes */
+  sha256: string;
+}
+
+/** Compares two paths in UTF-8 byte order (not UTF-16 code units, which differ above U+FFFF). */
+export function comparePaths(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+}
+
+/**
+ * The hex SHA-256 of a session's file list: one line `path \0 size \0 sha256 \n` per file, sorted
+ * by path in byte order (this sorts a copy). Independent of chunk boundaries. Throws on a repeated path.
+ */
+export function contentHash(files: ReadonlyArray<ContentFile>): string {
+  const sorted = [...files].sort((a, b) => comparePaths(a.path, b.path));
+  const h = crypto.createHash('sha256');
+  sorted.forEach((f, i) => {
+    if (i > 0 && sorted[i - 1]!.path === f.path) throw new RangeError(`contentHash: the path ${JSON.stringify(f.path)} appears twice`);
+    if (!Number.isSafeInteger(f.size) || f.size < 0) throw new RangeError(`contentHash: bad size ${f.size} for ${JSON.stringify(f.path)}`);
+    if (!/^[0-9a-f]{64}$/.test(f.sha256)) throw new RangeError(`contentHash: bad sha256 for ${JSON.stringify(f.path)}`);
+    h.update(`${f.path}\0${f.size}\0${f.sha256}\n`, 'utf8');
+  });
+  return h.digest('hex');
+}
+
+/**
+ * The keyed content digest of a format-2 session: HMAC-SHA256(K_digest, "git-lore/2 digest\0" || id || "\0" || contentHash).
+ * Takes the digest subkey (`subkey(dataKey, 'digest')`, the same subkey as format 1) and the hex content hash.
+ */
+export function contentDigestV2(digestKey: Buffer, sessionId: string, contentHashHex: string): string {
+  return hmacHex(digestKey, `git-lore/2 digest\0${sessionId}\0${contentHashHex}`);
+}
+
+/** Canonical bytes of format-2 metadata (`v` is 2; the field order of `serializeMeta`). Throws when over 4 KiB. */
+export function serializeMetaV2(m: Omit<SessionMeta, 'v'>): Buffer {
+  const out = serializeMeta({ ...m, v: META_V2 });
+  if (out.length > META_MAX_BYTES) throw new RangeError(`session ${m.id}: metadata is ${out.length} bytes, more than ${META_MAX_BYTES}`);
+  return out;
+}
+
+const META_FIELDS = ['v', 'id', 'tool', 'startedAt', 'updatedAt', 'messageCount', 'originMachine', 'branch', 'digest'];
+const isTime = (x: unknown) => x === null || (typeof x === 'string' && x.length <= 64);
+
+/**
+ * Parses format-2 metadata strictly: at most 4 KiB, one JSON object with exactly the fields of
+ * docs/FORMAT.md in order, `v` 2, the expected id, a known tool, 32-hex origin machine, 64-hex digest.
+ * Format-1 metadata (`v` 1) goes through `parseMeta`. Throws LoreError naming the session.
+ */
+export function parseMetaV2(data: Buffer, expectId: string): SessionMeta {
+  if (data.length > META_MAX_BYTES) throw new LoreError(`session ${expectId}: metadata is ${data.length} bytes, more than ${META_MAX_BYTES}`);
+  let m: SessionMeta;
+  try {
+    m = JSON.parse(data.toString('utf8')) as SessionMeta;
+  } catch (err) {
+    throw new LoreError(`session ${expectId}: metadata is not valid JSON`, { cause: err });
+  }
+  const ok =
+    m !== null && typeof m === 'object' && !Array.isArray(m) && Object.keys(m).join(',') === META_FIELDS.join(',') &&
+    m.v === META_V2 && m.id === expectId && SESSION_ID.test(m.id) && (m.tool === 'claude-code' || m.tool === 'codex') &&
+    isTime(m.startedAt) && isTime(m.updatedAt) && Number.isSafeInteger(m.messageCount) && m.messageCount >= 0 &&
+    typeof m.originMachine === 'string' && /^[0-9a-f]{32}$/.test(m.originMachine) &&
+    (m.branch === null || (typeof m.branch === 'string' && m.branch.length <= 1024)) &&
+    typeof m.digest === 'string' && /^[0-9a-f]{64}$/.test(m.digest);
+  if (!ok) throw new LoreError(`session ${expectId}: format-2 metadata is malformed`);
+  return m;
 }
 
 export function parseMeta(data: Buffer, expectId: string): SessionMeta {
