@@ -246,7 +246,8 @@ class ClaudeParser implements SessionParser {
   }
 
   private turnOf(key: string): number {
-    const k = stateKey(key);
+    // Hashed only for a state that may be saved: parse's parser never is, and hashing costs it time.
+    const k = this.sink ? key : stateKey(key);
     let t = this.turns.get(k);
     if (t === undefined) {
       t = this.turns.size;
