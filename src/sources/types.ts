@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Listing } from './listing.js';
 import type { NativeFile } from '../store/bundle.js';
 
@@ -59,6 +60,62 @@ export interface NormalizedSession {
   unknownLines: number;
 }
 
+/** A session parser's saved state: JSON-safe, owned by the source, small (no message texts; long keys hashed). */
+export type ParserState = unknown;
+
+/** What capture keeps of a parsed session (no messages). */
+export interface SessionSummary {
+  tool: ToolName;
+  toolVersion?: string;
+  cwd?: string;
+  gitBranch?: string;
+  startedAt?: string;
+  updatedAt?: string;
+  title?: string;
+  messageCount: number;
+  subagentCount: number;
+  malformedLines: number;
+  unknownLines: number;
+}
+
+/**
+ * An incremental parse of one session: fed the bytes a file gained since the last import, it ends
+ * with the same summary and edits as `parse` of the whole files (only `seq` may differ: see FileEdit
+ * and takeEdits).
+ */
+export interface SessionParser {
+  /**
+   * Feeds whole lines of one native file (bundle path, e.g. `claude/<id>.jsonl`), in file order;
+   * files may interleave between calls. `data` ends with '\n' except possibly for the file's last
+   * line, which is read as `parse` reads it (capture should hold back a line that has no '\n' yet: fed
+   * now and again once complete, it would count twice). Files that are not part of a session of this
+   * source are ignored.
+   */
+  feed(path: string, data: Buffer): void;
+  /**
+   * Edits completed since this parser was created or resumed (their result was seen), in the order
+   * their results were fed; each call returns only new ones. Their `seq` numbers the tool call by the
+   * messages this parser had counted before it, across resumes: unique per tool call (a Codex patch
+   * touching several files gives several edits of one seq, as in `parse`) and increasing in feed
+   * order. It equals `parse`'s when files are fed whole in `parse`'s order, except, in Codex, after
+   * an event that an item repeats only after the call; with other feed orders it may differ.
+   * Take them before `save`: a resumed parser does not return them again.
+   */
+  takeEdits(): FileEdit[];
+  /**
+   * Edits whose result has not been fed yet, taken as applied for now (the full current set; a later
+   * feed confirms them, through takeEdits, or drops them on an error result).
+   */
+  pendingEdits(): FileEdit[];
+  summary(): SessionSummary;
+  /**
+   * The state to resume from later: `source.parser(id, JSON.parse(JSON.stringify(p.save())))`.
+   * It holds counters, hashes of message keys, per-file first values and the tool calls still
+   * waiting for a result (their edit's lines); no message text.
+   */
+  save(): ParserState;
+}
+
 export interface ParseOptions {
   /** Build message texts (default true). */
   text?: boolean;
@@ -97,6 +154,12 @@ export interface Source {
    * edits, and building texts was half of its parse time).
    */
   parse(sessionId: string, files: NativeFile[], opts?: ParseOptions): NormalizedSession;
+  /**
+   * An incremental parser of a session, new or resumed from the state a parser of this source saved.
+   * Throws when `state` is not such a state (another version): start again with a fresh parser fed
+   * whole files.
+   */
+  parser(sessionId: string, state?: ParserState | null): SessionParser;
 }
 
 /** How deep below its roots a source looks for files (levels of folders). */
@@ -159,4 +222,32 @@ export function jsonLines(data: Buffer, counters: { malformed: number }): Array<
   const out: Array<Record<string, unknown>> = [];
   forEachJsonLine(data, counters, (o) => out.push(o));
   return out;
+}
+
+/**
+ * A short stand-in for a key or text kept in a parser's state (72 bits of SHA-1: collisions are
+ * not a concern at the size of a session).
+ */
+export function stateKey(text: string): string {
+  return createHash('sha1').update(text).digest('base64url').slice(0, 12);
+}
+
+/** A session title from a prompt or summary: its first non-blank line, trimmed, at most 100 characters ('' when all blank). */
+export function titleLine(text: string): string {
+  return text.split('\n').find((l) => l.trim())?.trim().slice(0, 100) ?? '';
+}
+
+/** The earlier of two ISO timestamps (compared as strings, as the parsers always did). */
+export function earlier(a: string | undefined, b: string | undefined): string | undefined {
+  return a === undefined || (b !== undefined && b < a) ? b : a;
+}
+
+/** The later of two ISO timestamps. */
+export function later(a: string | undefined, b: string | undefined): string | undefined {
+  return a === undefined || (b !== undefined && b > a) ? b : a;
+}
+
+/** The error a source's `parser` throws on a state it cannot resume from. */
+export function badState(tool: ToolName): Error {
+  return new Error(`${tool} parser: the saved state is not one this version wrote; parse the session again from the start`);
 }
