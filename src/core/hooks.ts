@@ -8,6 +8,8 @@ import { openRepo, runSync, LORE_REF } from './sync.js';
 import { Keyring } from '../store/keyring.js';
 import { parseDescriptor } from '../format/descriptor.js';
 import type { Git } from '../git/git.js';
+import { childEnv, runWithLimit } from '../process/spawn.js';
+import { getSetting } from './config.js';
 
 /** The hooks git-lore installs. */
 export const HOOK_NAMES = ['pre-push', 'post-merge', 'post-rewrite'] as const;
@@ -141,8 +143,43 @@ export async function uninstallHooks(ctx: LoreContext): Promise<{ dir: string; r
   return out;
 }
 
+/** The hook time limit in ms: `LORE_HOOK_TIMEOUT` / `hooks.timeout` seconds, default 60. */
+export async function hookLimitMs(ctx: LoreContext): Promise<number> {
+  const seconds = Number(await getSetting(ctx, 'hook_timeout'));
+  return (Number.isFinite(seconds) && seconds > 0 ? seconds : 60) * 1000;
+}
+
 /**
- * The work of a hook (`git-lore hook <name> <args>`), best-effort: returns null, or the one
+ * `git-lore hook <name> <args>`: runs the hook's work in a worker (`git-lore hook-worker`, the
+ * leader of its own process group) and kills that group with SIGKILL at the time limit, so the
+ * hook ends within the limit whatever the remote does, and no git it started lives on. The store
+ * stays consistent: a kill is a crash, which sync survives (objects first, ref last;
+ * docs/RELIABILITY.md). Returns the one line to print on stderr, or null. Never throws.
+ */
+export async function runHookWithLimit(ctx: LoreContext, name: string, args: string[], stdin: string): Promise<string | null> {
+  let limitMs = 60000;
+  try {
+    limitMs = await hookLimitMs(ctx);
+  } catch (err) {
+    log.hooks('cannot read the hook timeout: %O', err);
+  }
+  const [file, ...pre] = ctx.env.self ?? ['git-lore'];
+  let said = '';
+  const r = await runWithLimit(file!, [...pre, 'hook-worker', name, ...args], {
+    cwd: ctx.env.cwd,
+    env: childEnv(ctx.env.vars),
+    input: stdin,
+    limitMs,
+    onStderr: (t) => (said += t),
+  });
+  log.hooks('%s worker: exit %s, timed out %s', name, r.exitCode, r.timedOut);
+  if (r.timedOut) return `lore: the ${name} hook gave up after ${limitMs / 1000} s (LORE_HOOK_TIMEOUT) and stopped its sync; git goes on; run \`git lore sync\` later to sync sessions`;
+  if (r.startError) return `lore: sessions not synced by the ${name} hook (cannot start git-lore: ${r.startError}); run \`git lore sync\` to retry`;
+  return said.trim() ? said.trim() : null;
+}
+
+/**
+ * The work of a hook (`git-lore hook-worker <name> <args>`), best-effort: returns null, or the one
  * warning line to print. Never throws, never prompts (the hook's Env has no prompt).
  */
 export async function runHook(ctx: LoreContext, name: string, args: string[], stdin: string): Promise<string | null> {
