@@ -203,6 +203,13 @@ export class Git {
     return r.stdout.toString('utf8').replace(/\n$/, '');
   }
 
+  /** A boolean config value the way git reads it (true/yes/on/1, false/no/off/0); null when unset or not a boolean. */
+  async configGetBool(key: string): Promise<boolean | null> {
+    const r = await this.raw(['config', '--type=bool', '--get', key]);
+    if (r.exitCode !== 0) return null;
+    return r.stdout.toString('utf8').trim() === 'true';
+  }
+
   async configGetAll(key: string, file?: string): Promise<string[]> {
     const r = await this.raw(['config', ...(file ? ['-f', file] : []), '--get-all', key]);
     if (r.exitCode === 1) return [];
