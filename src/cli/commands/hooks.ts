@@ -1,6 +1,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import type { LoreContext } from '../../core/context.js';
 import { hooksStatus, installHooks, runHook, runHookWithLimit, uninstallHooks, CHAINED_SUFFIX } from '../../core/hooks.js';
+import { jsonText } from '../output.js';
 
 export function hooksCommand(ctx: LoreContext): CommandModule<object, object> {
   return {
@@ -34,7 +35,7 @@ export function hooksCommand(ctx: LoreContext): CommandModule<object, object> {
           handler: async (argv: Record<string, unknown>) => {
             const s = await hooksStatus(ctx);
             if (argv.json) {
-              ctx.env.stdout.write(`${JSON.stringify({ version: 1, ...s }, null, 2)}\n`);
+              ctx.env.stdout.write(`${jsonText({ version: 1, ...s }, 2)}\n`);
               return;
             }
             ctx.env.stdout.write(`hooks folder: ${s.dir}${s.managedBy ? ` (managed by ${s.managedBy})` : ''}\n`);
