@@ -24,6 +24,8 @@ export interface Env {
   readonly readStdin?: () => Promise<string>;
   /** Asks the user on the terminal (hidden input for passphrases). Absent when there is no TTY. */
   readonly prompt?: (question: string, hidden: boolean) => Promise<string>;
+  /** The command line that starts this executable again (node and its script); absent: `git-lore` on PATH. */
+  readonly self?: readonly string[];
 }
 
 /** Where things live, resolved once from the environment. */
@@ -33,15 +35,18 @@ export interface Paths {
   codexHome: string;
 }
 
+/** Each path: the variable that sets it, and its default folder under HOME (the hook shims use these too). */
+export const PATH_VARS: Readonly<Record<keyof Paths, { env: string; underHome: string }>> = {
+  loreHome: { env: 'LORE_HOME', underHome: '.lore' },
+  claudeDir: { env: 'CLAUDE_CONFIG_DIR', underHome: '.claude' },
+  codexHome: { env: 'CODEX_HOME', underHome: '.codex' },
+};
+
 /** Resolves LORE_HOME, CLAUDE_CONFIG_DIR and CODEX_HOME with their documented defaults. */
 export function resolvePaths(env: Env): Paths {
   const home = env.vars.HOME || os.homedir();
-  const abs = (p: string) => path.resolve(env.cwd, p);
-  return {
-    loreHome: abs(env.vars.LORE_HOME || path.join(home, '.lore')),
-    claudeDir: abs(env.vars.CLAUDE_CONFIG_DIR || path.join(home, '.claude')),
-    codexHome: abs(env.vars.CODEX_HOME || path.join(home, '.codex')),
-  };
+  const resolve = (k: keyof Paths) => path.resolve(env.cwd, env.vars[PATH_VARS[k].env] || path.join(home, PATH_VARS[k].underHome));
+  return { loreHome: resolve('loreHome'), claudeDir: resolve('claudeDir'), codexHome: resolve('codexHome') };
 }
 
 /** A sink that collects text, for tests and for capturing output. */

@@ -3,6 +3,8 @@
  * wrapped into one) carrying an exit code and a hint that names the next command to run.
  * Core code throws these and never prints or exits; the CLI entry has the only catch.
  */
+import { redactCredentials } from './redact.js';
+
 export type ExitCode = 1 | 2;
 
 export interface LoreErrorOptions {
@@ -14,14 +16,17 @@ export interface LoreErrorOptions {
   exitCode?: ExitCode;
 }
 
-/** Base class: a failure with an exit code and an actionable hint. */
+/**
+ * Base class: a failure with an exit code and an actionable hint. Credentials in an address
+ * (`https://user:token@…`) are redacted from the message and the hint here, once for all.
+ */
 export class LoreError extends Error {
   readonly hint: string | undefined;
   readonly exitCode: ExitCode;
   constructor(message: string, options: LoreErrorOptions = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    super(redactCredentials(message), options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
-    this.hint = options.hint;
+    this.hint = options.hint === undefined ? undefined : redactCredentials(options.hint);
     this.exitCode = options.exitCode ?? 1;
   }
 }
@@ -33,7 +38,10 @@ export class UsageError extends LoreError {
   }
 }
 
-/** A git child process failed. Carries argv (never secrets: none are ever passed in argv), exit code, stderr. */
+/**
+ * A git child process failed. Carries argv (no passphrase or key is ever passed in argv; an
+ * address may hold credentials, which the message and the debug log redact), exit code, stderr.
+ */
 export class GitError extends LoreError {
   readonly argv: readonly string[];
   readonly gitExitCode: number | undefined;

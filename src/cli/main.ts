@@ -5,9 +5,15 @@ import { UsageError, toLoreError } from '../errors.js';
 import { LoreContext } from '../core/context.js';
 import { log } from '../log.js';
 import { commands } from './commands/index.js';
+import { humanSink } from './output.js';
 
-/** Runs one command line; returns the exit code. The one catch of git-lore lives here. */
-export async function runCli(argv: string[], env: Env): Promise<number> {
+/**
+ * Runs one command line; returns the exit code. The one catch of git-lore lives here. Everything
+ * written to stdout and stderr goes through `humanSink` (credentials redacted, no control
+ * characters; no ESC byte at all when the sink is not a terminal).
+ */
+export async function runCli(argv: string[], rawEnv: Env): Promise<number> {
+  const env: Env = { ...rawEnv, stdout: humanSink(rawEnv.stdout), stderr: humanSink(rawEnv.stderr) };
   const ctx = new LoreContext(env);
   let parser: Argv = yargs(argv)
     .scriptName('git lore')

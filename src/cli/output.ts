@@ -1,6 +1,47 @@
 import type { Sink } from '../env.js';
 import type { ImportSummary } from '../core/import.js';
 import type { SessionDetail, SessionSummary } from '../core/sessions.js';
+import { redactCredentials } from '../redact.js';
+
+/**
+ * Terminal control sequences: CSI (ESC [ … final byte), OSC/DCS/SOS/PM/APC strings up to BEL
+ * or ST (or the end of the line), other ESC escapes, and their one-byte C1 forms.
+ */
+const SEQUENCES = /\x1b\[[0-?]*[ -/]*[@-~]?|\x1b[\]PX^_][^\x07\x1b\x9c\n]*(?:\x07|\x1b\\|\x9c)?|\x1b[ -/]*[0-~]?|\x9b[0-?]*[ -/]*[@-~]?|[\x90\x98\x9d\x9e\x9f][^\x07\x1b\x9c\n]*(?:\x07|\x1b\\|\x9c)?/g;
+/** What is left of C0 (but \n and \t), DEL and C1. */
+const CONTROLS = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/g;
+
+/**
+ * Text from outside (session text, titles, paths, git's words, error messages) made safe to
+ * print: no terminal control sequence and no control character but newline and tab. The one
+ * sanitizer of human output: the CLI's sinks pass everything through it, and formatters apply
+ * it to each field from a session before adding their own colours.
+ */
+export function sanitize(text: string): string {
+  return text.replace(SEQUENCES, '').replace(CONTROLS, '');
+}
+
+/** The colour sequences `colors` writes: the only escapes a terminal sink lets through. */
+const OUR_SGR = /(\x1b\[(?:0|1|2|31|32|33|35|36)m)/;
+
+/**
+ * The sink every human word of the CLI goes through: credentials redacted, control characters
+ * removed. Not a terminal: no ESC byte at all. A terminal: our own colours, and the CR that ends a
+ * progress line, survive.
+ */
+export function humanSink(sink: Sink): Sink {
+  const clean = (t: string) => {
+    if (!sink.isTTY) return sanitize(t);
+    const cr = t.endsWith('\r') && !t.endsWith('\n\r') ? '\r' : '';
+    return (cr ? t.slice(0, -1) : t).split(OUR_SGR).map((part, i) => (i % 2 ? part : sanitize(part))).join('') + cr;
+  };
+  return { isTTY: sink.isTTY, write: (t: string) => sink.write(clean(redactCredentials(t))) };
+}
+
+/** JSON for stdout: like JSON.stringify, with DEL and C1 characters escaped (\u0080), so no sink has to drop them. */
+export function jsonText(value: unknown, indent?: number): string {
+  return JSON.stringify(value, null, indent).replace(/[\x7f-\x9f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
 
 /** Colours only on a terminal, and never when NO_COLOR is set. */
 export function colors(sink: Sink, vars: Readonly<Record<string, string | undefined>>) {
@@ -37,66 +78,67 @@ export function sessionsTable(list: SessionSummary[], c: ReturnType<typeof color
   return list
     .map((s) => {
       const id = c.yellow(s.id.slice(0, 8));
-      const tool = s.tool.padEnd(11);
+      const tool = sanitize(s.tool).padEnd(11);
       const counts = `${String(s.messageCount).padStart(5)} msgs ${String(s.editCount).padStart(4)} edits`;
       const from = s.origin === 'sync' ? c.cyan(' [synced]') : '';
-      return `${id}  ${shortDate(s.startedAt)}  ${tool} ${counts}  ${s.title ?? ''}${from}`;
+      return `${id}  ${shortDate(s.startedAt)}  ${tool} ${counts}  ${sanitize(s.title ?? '')}${from}`;
     })
     .join('\n') + '\n';
 }
 
-/** The readable transcript of `git lore show`. */
+/** The readable transcript of `git lore show`. Every field from the session is sanitized before colours are added. */
 export function transcript(d: SessionDetail, c: ReturnType<typeof colors>, at?: number): string {
   const s = d.session;
+  const f = sanitize;
   const out: string[] = [];
-  out.push(`${c.bold('session')} ${c.yellow(s.id)}`);
-  out.push(`tool:     ${s.tool}${s.toolVersion ? ` ${s.toolVersion}` : ''}`);
-  if (s.branch) out.push(`branch:   ${s.branch}`);
+  out.push(`${c.bold('session')} ${c.yellow(f(s.id))}`);
+  out.push(`tool:     ${f(s.tool)}${s.toolVersion ? ` ${f(s.toolVersion)}` : ''}`);
+  if (s.branch) out.push(`branch:   ${f(s.branch)}`);
   out.push(`started:  ${s.startedAt ?? '?'}`);
   out.push(`updated:  ${s.updatedAt ?? '?'}`);
   out.push(`messages: ${s.messageCount}${s.subagentCount ? ` (with ${s.subagentCount} subagent${s.subagentCount === 1 ? '' : 's'})` : ''}`);
   if (d.edits.length) {
     const perFile = new Map<string, { edits: number; lines: number }>();
     for (const e of d.edits) {
-      const f = e.move_path ?? e.file;
-      const cur = perFile.get(f) ?? { edits: 0, lines: 0 };
+      const file = e.move_path ?? e.file;
+      const cur = perFile.get(file) ?? { edits: 0, lines: 0 };
       cur.edits += 1;
       cur.lines += e.added_count;
-      perFile.set(f, cur);
+      perFile.set(file, cur);
     }
     out.push(`edits:    ${d.edits.length} in ${perFile.size} file${perFile.size === 1 ? '' : 's'}`);
-    for (const [f, v] of perFile) out.push(`  ${f}  ${c.green(`+${v.lines}`)} (${v.edits} edit${v.edits === 1 ? '' : 's'})`);
+    for (const [file, v] of perFile) out.push(`  ${f(file)}  ${c.green(`+${v.lines}`)} (${v.edits} edit${v.edits === 1 ? '' : 's'})`);
   }
   out.push('');
   const editsBySeq = new Map<number, SessionDetail['edits']>();
   for (const e of d.edits) editsBySeq.set(e.seq, [...(editsBySeq.get(e.seq) ?? []), e]);
   for (const m of d.messages) {
     if (at !== undefined && m.seq < at) continue;
-    const who = m.agentId ? ` ${c.dim(`(subagent ${m.agentId})`)}` : '';
-    const time = m.ts ? c.dim(` ${m.ts.slice(11, 19)}`) : '';
+    const who = m.agentId ? ` ${c.dim(`(subagent ${f(m.agentId)})`)}` : '';
+    const time = m.ts ? c.dim(` ${f(m.ts.slice(11, 19))}`) : '';
     const mark = at !== undefined && m.seq === at ? c.magenta('▶ ') : '';
     if (m.kind === 'tool_call') {
       const edits = editsBySeq.get(m.seq);
       const detail = edits
-        ? edits.map((e) => `${e.op} ${e.move_path ? `${e.file} -> ${e.move_path}` : e.file} ${c.green(`+${e.added_count}`)}`).join(', ')
+        ? edits.map((e) => `${f(e.op)} ${f(e.move_path ? `${e.file} -> ${e.move_path}` : e.file)} ${c.green(`+${e.added_count}`)}`).join(', ')
         : oneLine(m.text, 100);
-      out.push(`${mark}${c.cyan(`[${m.seq}] tool ${m.toolName ?? ''}`)}${time}${who}: ${detail}`);
+      out.push(`${mark}${c.cyan(`[${m.seq}] tool ${f(m.toolName ?? '')}`)}${time}${who}: ${detail}`);
     } else if (m.kind === 'tool_result') {
       out.push(`${mark}${c.dim(`[${m.seq}] result${time}: ${oneLine(m.text, 100)}`)}`);
     } else if (m.kind === 'thinking') {
       out.push(`${mark}${c.dim(`[${m.seq}] thinking${time}${who}:`)}`);
-      out.push(indent(c.dim(m.text)));
+      out.push(indent(c.dim(f(m.text))));
     } else {
-      const label = m.role === 'user' ? c.bold('user') : m.role === 'assistant' ? c.green('assistant') : c.dim(m.role);
+      const label = m.role === 'user' ? c.bold('user') : m.role === 'assistant' ? c.green('assistant') : c.dim(f(m.role));
       out.push(`${mark}[${m.seq}] ${label}${time}${who}:`);
-      out.push(indent(m.text));
+      out.push(indent(f(m.text)));
     }
   }
   return out.join('\n') + '\n';
 }
 
 function oneLine(text: string, max: number): string {
-  const t = text.replace(/\s+/g, ' ').trim();
+  const t = sanitize(text.replace(/\s+/g, ' ')).trim();
   return t.length > max ? `${t.slice(0, max - 1)}…` : t;
 }
 

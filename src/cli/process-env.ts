@@ -12,6 +12,7 @@ export function processEnv(): Env {
     stdinIsTTY: Boolean(process.stdin.isTTY),
     now: () => new Date(),
     prompt: askTerminal,
+    ...(process.argv[1] ? { self: [process.execPath, process.argv[1]] } : {}),
     readStdin: async () => {
       const chunks: Buffer[] = [];
       for await (const c of process.stdin) chunks.push(c as Buffer);

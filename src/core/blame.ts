@@ -248,7 +248,7 @@ export async function loreLog(ctx: LoreContext, opts: { range?: string; toleranc
     range = ahead !== '0' ? '@{upstream}..HEAD' : 'HEAD';
   }
   const max = opts.maxCount ?? (opts.range ? 0 : 20);
-  const r = await git.raw(['log', '--format=%x01%H%x00%ct%x00%s', '-p', '--unified=0', '--no-color', '--no-ext-diff', '-M', ...(max ? [`-n${max}`] : []), range, '--']);
+  const r = await git.raw(['log', '--format=%x01%H%x00%ct%x00%s', '-p', '--unified=0', '--no-color', '--no-ext-diff', '-M', ...(max ? [`-n${max}`] : []), '--end-of-options', range, '--']);
   if (r.exitCode !== 0) throw new UsageError(`git log failed: ${r.stderr.trim().split('\n')[0]}`, { hint: 'Give a revision range such as main..feature.' });
   const index = new EditIndex(ctx, git, info.mainRoot, await toleranceMs(ctx, opts.toleranceSeconds));
   const out: CommitAttribution[] = [];

@@ -5,7 +5,7 @@ import crypto from 'node:crypto';
 import { LoreError } from '../errors.js';
 import type { LoreContext } from './context.js';
 import { run } from '../process/spawn.js';
-import { shimDir } from './hooks.js';
+import { packageRoot } from './hooks.js';
 
 /** One step of the demo: what a user would type, on which machine, and its real output. */
 export interface DemoStep {
@@ -42,7 +42,7 @@ const BY_A_PERSON = '// Reviewed by Alice: keep this dependency-free.';
  */
 export async function runDemo(ctx: LoreContext, opts: { keep: boolean; onStep: (s: DemoStep) => void }): Promise<DemoResult> {
   const dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'git-lore-demo-')));
-  const bin = path.join(path.dirname(shimDir()), 'bin');
+  const bin = path.join(packageRoot(), 'bin');
   const sessionId = crypto.randomUUID();
   let ok = false;
   try {

@@ -8,23 +8,44 @@ import { openRepo, runSync, LORE_REF } from './sync.js';
 import { Keyring } from '../store/keyring.js';
 import { parseDescriptor } from '../format/descriptor.js';
 import type { Git } from '../git/git.js';
+import { childEnv, runWithLimit } from '../process/spawn.js';
+import { getSetting } from './config.js';
+import { hooksDisabled, shellRules, skipRequested } from './hook-rules.js';
 
 /** The hooks git-lore installs. */
 export const HOOK_NAMES = ['pre-push', 'post-merge', 'post-rewrite'] as const;
 export type HookName = (typeof HOOK_NAMES)[number];
-/** The line that marks a file as our shim. */
-export const SHIM_MARKER = '# git-lore hook shim v1.';
+/** The line that marks a file as our shim (any version: `# git-lore hook shim v<n>.`). */
+export const SHIM_MARKER = '# git-lore hook shim v2.';
+const ANY_SHIM_MARKER = /^# git-lore hook shim v\d+\./;
 /** A foreign hook we chain is kept beside ours under this suffix. */
 export const CHAINED_SUFFIX = '.lore-chained';
+/** Where the generated rules go in the shim template. */
+const RULES_PLACEHOLDER = '@LORE_RULES@';
 
-/** The folder holding the shims shipped with this installation (hooks/ at the package root). */
-export function shimDir(): string {
+/** The root of this git-lore installation (the folder with package.json and hooks/shim.sh). */
+export function packageRoot(): string {
   let dir = path.dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 6; i++) {
-    if (fs.existsSync(path.join(dir, 'hooks', 'pre-push')) && fs.existsSync(path.join(dir, 'package.json'))) return path.join(dir, 'hooks');
+    if (fs.existsSync(path.join(dir, 'hooks', 'shim.sh')) && fs.existsSync(path.join(dir, 'package.json'))) return dir;
     dir = path.dirname(dir);
   }
-  throw new LoreError('cannot find the hook shims (hooks/) of this git-lore installation', { hint: 'Re-run ./install.sh in the git-lore checkout.' });
+  throw new LoreError('cannot find the hook shim (hooks/shim.sh) of this git-lore installation', { hint: 'Re-run ./install.sh in the git-lore checkout.' });
+}
+
+/** The shim template shipped with this installation (hooks/shim.sh). */
+export function shimTemplate(): string {
+  return fs.readFileSync(path.join(packageRoot(), 'hooks', 'shim.sh'), 'utf8');
+}
+
+/**
+ * The text installed as every hook: one shim (it acts on the name it runs under) with the rules of
+ * src/core/hook-rules.ts pasted in, so an installed hook is a self-contained file.
+ */
+export function shimText(): string {
+  const template = shimTemplate();
+  if (!template.includes(RULES_PLACEHOLDER)) throw new LoreError('the hook shim template (hooks/shim.sh) has no rules placeholder', { hint: 'Re-run ./install.sh in the git-lore checkout.' });
+  return template.replace(RULES_PLACEHOLDER, shellRules());
 }
 
 export type HookState = 'absent' | 'installed' | 'chained' | 'foreign' | 'outdated';
@@ -37,7 +58,7 @@ export interface HooksStatus {
 }
 
 function isShim(text: string): boolean {
-  return text.split('\n', 3).some((l) => l.startsWith(SHIM_MARKER));
+  return text.split('\n', 3).some((l) => ANY_SHIM_MARKER.test(l));
 }
 
 async function hooksDir(ctx: LoreContext): Promise<{ dir: string; managedBy: string | null }> {
@@ -58,16 +79,16 @@ async function hooksDir(ctx: LoreContext): Promise<{ dir: string; managedBy: str
 /** `git lore hooks status`. */
 export async function hooksStatus(ctx: LoreContext): Promise<HooksStatus> {
   const { dir, managedBy } = await hooksDir(ctx);
-  const shims = shimDir();
+  const shim = shimText();
   const hooks = HOOK_NAMES.map((name) => {
     const file = path.join(dir, name);
     if (!fs.existsSync(file)) return { name, state: 'absent' as HookState };
     const text = fs.readFileSync(file, 'utf8');
     if (!isShim(text)) return { name, state: 'foreign' as HookState };
-    if (text !== fs.readFileSync(path.join(shims, name), 'utf8')) return { name, state: 'outdated' as HookState };
+    if (text !== shim) return { name, state: 'outdated' as HookState };
     return { name, state: (fs.existsSync(file + CHAINED_SUFFIX) ? 'chained' : 'installed') as HookState };
   });
-  const enabled = (await ctx.git().configGet('lore.hooks')) !== 'false' && !['1', 'true', 'yes'].includes(ctx.env.vars.LORE_SKIP ?? '');
+  const enabled = !(await hooksDisabled(ctx.env.vars, ctx.git()));
   return { dir, managedBy, enabled, hooks };
 }
 
@@ -92,11 +113,10 @@ export async function installHooks(ctx: LoreContext, opts: { force?: boolean } =
     });
   }
   fs.mkdirSync(dir, { recursive: true });
-  const shims = shimDir();
+  const shim = shimText();
   const result: InstallResult = { dir, installed: [], chained: [], unchanged: [] };
   for (const name of HOOK_NAMES) {
     const file = path.join(dir, name);
-    const shim = fs.readFileSync(path.join(shims, name), 'utf8');
     if (fs.existsSync(file)) {
       const text = fs.readFileSync(file, 'utf8');
       if (text === shim) {
@@ -141,15 +161,50 @@ export async function uninstallHooks(ctx: LoreContext): Promise<{ dir: string; r
   return out;
 }
 
+/** The hook time limit in ms: `LORE_HOOK_TIMEOUT` / `hooks.timeout` seconds, default 60. */
+export async function hookLimitMs(ctx: LoreContext): Promise<number> {
+  const seconds = Number(await getSetting(ctx, 'hook_timeout'));
+  return (Number.isFinite(seconds) && seconds > 0 ? seconds : 60) * 1000;
+}
+
 /**
- * The work of a hook (`git-lore hook <name> <args>`), best-effort: returns null, or the one
+ * `git-lore hook <name> <args>`: runs the hook's work in a worker (`git-lore hook-worker`, the
+ * leader of its own process group) and kills that group with SIGKILL at the time limit, so the
+ * hook ends within the limit whatever the remote does, and no git it started lives on. The store
+ * stays consistent: a kill is a crash, which sync survives (objects first, ref last;
+ * docs/RELIABILITY.md). Returns the one line to print on stderr, or null. Never throws.
+ */
+export async function runHookWithLimit(ctx: LoreContext, name: string, args: string[], stdin: string): Promise<string | null> {
+  let limitMs = 60000;
+  try {
+    limitMs = await hookLimitMs(ctx);
+  } catch (err) {
+    log.hooks('cannot read the hook timeout: %O', err);
+  }
+  const [file, ...pre] = ctx.env.self ?? ['git-lore'];
+  let said = '';
+  const r = await runWithLimit(file!, [...pre, 'hook-worker', name, ...args], {
+    cwd: ctx.env.cwd,
+    env: childEnv(ctx.env.vars),
+    input: stdin,
+    limitMs,
+    onStderr: (t) => (said += t),
+  });
+  log.hooks('%s worker: exit %s, timed out %s', name, r.exitCode, r.timedOut);
+  if (r.timedOut) return `lore: the ${name} hook gave up after ${limitMs / 1000} s (LORE_HOOK_TIMEOUT) and stopped its sync; git goes on; run \`git lore sync\` later to sync sessions`;
+  if (r.startError) return `lore: sessions not synced by the ${name} hook (cannot start git-lore: ${r.startError}); run \`git lore sync\` to retry`;
+  return said.trim() ? said.trim() : null;
+}
+
+/**
+ * The work of a hook (`git-lore hook-worker <name> <args>`), best-effort: returns null, or the one
  * warning line to print. Never throws, never prompts (the hook's Env has no prompt).
  */
 export async function runHook(ctx: LoreContext, name: string, args: string[], stdin: string): Promise<string | null> {
   try {
-    if (['1', 'true', 'yes'].includes(ctx.env.vars.LORE_SKIP ?? '')) return null;
+    if (skipRequested(ctx.env.vars)) return null;
     const { git } = await openRepo(ctx);
-    if ((await git.configGet('lore.hooks')) === 'false') return null;
+    if (await hooksDisabled(ctx.env.vars, git)) return null;
     const tip = await git.resolve(LORE_REF);
     if (!tip) return null;
     if (name === 'pre-push') {

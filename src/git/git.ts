@@ -203,6 +203,13 @@ export class Git {
     return r.stdout.toString('utf8').replace(/\n$/, '');
   }
 
+  /** A boolean config value the way git reads it (true/yes/on/1, false/no/off/0); null when unset or not a boolean. */
+  async configGetBool(key: string): Promise<boolean | null> {
+    const r = await this.raw(['config', '--type=bool', '--get', key]);
+    if (r.exitCode !== 0) return null;
+    return r.stdout.toString('utf8').trim() === 'true';
+  }
+
   async configGetAll(key: string, file?: string): Promise<string[]> {
     const r = await this.raw(['config', ...(file ? ['-f', file] : []), '--get-all', key]);
     if (r.exitCode === 1) return [];
@@ -239,21 +246,22 @@ export class Git {
   }
 
   /**
-   * Fetches refspecs from a remote. Returns the failure (stderr) instead of throwing when the
+   * Fetches refspecs from a remote (a name or an address, passed after `--`, so one that starts
+   * with '-' is never an option). Returns the failure (stderr) instead of throwing when the
    * remote cannot be reached, so callers can decide how loud to be.
    */
   async fetch(remote: string, refspecs: string[], opts: { quiet?: boolean } = {}): Promise<RunResult> {
-    return this.raw(['fetch', '--no-write-fetch-head', '--no-auto-gc', '--no-recurse-submodules', ...(opts.quiet ? ['-q'] : []), remote, ...refspecs], {
+    return this.raw(['fetch', '--no-write-fetch-head', '--no-auto-gc', '--no-recurse-submodules', ...(opts.quiet ? ['-q'] : []), '--', remote, ...refspecs], {
       env: { GIT_TERMINAL_PROMPT: this.env.stdinIsTTY ? '1' : '0' },
     });
   }
 
   /**
-   * Pushes refspecs without force (unless a refspec says so) and without running hooks;
-   * returns git's per-ref porcelain results and the raw run.
+   * Pushes refspecs without force (unless a refspec says so) and without running hooks; the
+   * remote goes after `--`. Returns git's per-ref porcelain results and the raw run.
    */
   async push(remote: string, refspecs: string[], opts: { extraArgs?: string[] } = {}): Promise<{ run: RunResult; refs: PushRefResult[] }> {
-    const r = await this.raw(['push', '--porcelain', '--no-verify', ...(opts.extraArgs ?? []), remote, ...refspecs], {
+    const r = await this.raw(['push', '--porcelain', '--no-verify', ...(opts.extraArgs ?? []), '--', remote, ...refspecs], {
       env: { GIT_TERMINAL_PROMPT: this.env.stdinIsTTY ? '1' : '0' },
     });
     return { run: r, refs: parsePushPorcelain(r.stdout.toString('utf8')) };
@@ -262,9 +270,11 @@ export class Git {
   /**
    * `git blame --porcelain` of a file, parsed (commit headers are sent once per commit, so the
    * output is a fraction of --line-porcelain's). `flags` may hold -w, -M, -C (passed through);
-   * `range` is `-L` syntax. Throws GitError with git's message (no such path, bad revision).
+   * `range` is `-L` syntax. Throws GitError with git's message (no such path, bad revision);
+   * UsageError for a revision that starts with '-' (git 2.39's blame has no --end-of-options).
    */
   async blame(file: string, opts: { rev?: string; range?: string; flags?: string[] } = {}): Promise<BlameLine[]> {
+    if (opts.rev !== undefined) assertSafeName('revision', opts.rev);
     const args = ['blame', '--porcelain', ...(opts.flags ?? []), ...(opts.range ? ['-L', opts.range] : []), ...(opts.rev ? [opts.rev] : []), '--', file];
     const text = (await this.exec(args)).toString('utf8');
     type CommitInfo = Pick<BlameLine, 'author' | 'authorTime' | 'committerTime' | 'filename' | 'summary' | 'boundary'>;

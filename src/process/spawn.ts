@@ -101,3 +101,76 @@ export function spawnLong(file: string, args: readonly string[], opts: { cwd: st
   child.stdin.on('error', () => undefined);
   return { stdin: child.stdin, stdout: child.stdout, done };
 }
+
+export interface LimitedRunResult {
+  /** The leader's exit code; undefined when it was killed, or could not start. */
+  exitCode: number | undefined;
+  /** True when the limit was reached and the whole group was killed. */
+  timedOut: boolean;
+  /** Why it could not start (spawn error), else ''. */
+  startError: string;
+}
+
+/**
+ * Runs a command as the leader of a new session and process group, and kills the whole group
+ * with SIGKILL when it is still running after `limitMs` (or when this process is told to stop):
+ * the command and every child it started, which stay in its group unless they leave it on
+ * purpose. stdout is ignored; stderr is handed to `onStderr` as it comes. Settles when the
+ * leader exits (and its stderr is read, for at most 300 ms more: a grandchild that left the group
+ * may hold the pipe). Never rejects.
+ */
+export function runWithLimit(file: string, args: readonly string[], opts: { cwd: string; env: Record<string, string>; input: string; limitMs: number; onStderr: (text: string) => void }): Promise<LimitedRunResult> {
+  return new Promise((resolve) => {
+    let child: ChildProcess;
+    try {
+      child = spawn(file, args, { cwd: opts.cwd, env: opts.env, stdio: ['pipe', 'ignore', 'pipe'], detached: true });
+    } catch (err) {
+      resolve({ exitCode: undefined, timedOut: false, startError: String(err) });
+      return;
+    }
+    let timedOut = false;
+    let settled = false;
+    const killGroup = () => {
+      try {
+        if (child.pid) process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        /* the group is gone already */
+      }
+    };
+    const timer = setTimeout(() => {
+      timedOut = true;
+      log.main('limit of %dms reached: killing process group %d', opts.limitMs, child.pid);
+      killGroup();
+    }, opts.limitMs);
+    // Ctrl-C reaches the foreground group, which the new session is not in: pass it on.
+    const onSignal = () => killGroup();
+    const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+    for (const s of signals) process.on(s, onSignal);
+    const finish = (r: LimitedRunResult) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      for (const s of signals) process.off(s, onSignal);
+      child.stderr?.destroy();
+      resolve(r);
+    };
+    child.stderr!.setEncoding('utf8');
+    child.stderr!.on('data', (d: string) => opts.onStderr(d));
+    child.on('error', (e) => finish({ exitCode: undefined, timedOut, startError: String(e) }));
+    let stderrDone = false;
+    child.stderr!.on('close', () => (stderrDone = true));
+    child.on('exit', (code) => {
+      const r = { exitCode: code ?? undefined, timedOut, startError: '' };
+      // Its last words may still be in the pipe; a grandchild that escaped the group may hold
+      // the pipe open, so wait for them only briefly.
+      if (stderrDone) return finish(r);
+      const grace = setTimeout(() => finish(r), 300);
+      child.stderr!.once('close', () => {
+        clearTimeout(grace);
+        finish(r);
+      });
+    });
+    child.stdin!.on('error', () => undefined);
+    child.stdin!.end(opts.input);
+  });
+}

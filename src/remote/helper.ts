@@ -176,10 +176,10 @@ async function fetchBatch(io: HelperIo, git: Git, address: string, remote: strin
     if (oid && name) wants.set(oid, name);
   }
   const base = ['fetch', '--no-write-fetch-head', '--no-auto-gc', '--no-recurse-submodules', '--no-tags', ...progressArgs(state)];
-  let r = await innerGit(git, [...base, address, ...wants.keys()]);
+  let r = await innerGit(git, [...base, '--', address, ...wants.keys()]);
   if (r.code !== 0) {
     log.remote('fetch by id failed (%s); by name', r.code);
-    r = await innerGit(git, [...base, address, ...new Set(wants.values())]);
+    r = await innerGit(git, [...base, '--', address, ...new Set(wants.values())]);
   }
   if (r.code !== 0) throw new LoreError(`fetch from ${address} failed`, { hint: 'See git\'s message above.' });
   if (remote && !state.dryRun) await loreAfterFetch(io, git, address, remote, state);
@@ -187,7 +187,7 @@ async function fetchBatch(io: HelperIo, git: Git, address: string, remote: strin
 
 async function loreAfterFetch(io: HelperIo, git: Git, address: string, remote: string, state: HelperState): Promise<void> {
   try {
-    const fetched = await git.raw(['fetch', '-q', '--no-write-fetch-head', '--no-auto-gc', address, fetchRefspec(remote)], { env: innerEnv() });
+    const fetched = await git.raw(['fetch', '-q', '--no-write-fetch-head', '--no-auto-gc', '--', address, fetchRefspec(remote)], { env: innerEnv() });
     if (fetched.exitCode !== 0) throw new LoreError(`cannot fetch the lore ref: ${fetched.stderr.trim().split('\n')[0]}`);
     if (state.cloning) await ensureFetchRefspec(git, remote);
     const tip = await git.resolve(trackingRef(remote));
@@ -267,11 +267,11 @@ async function pushBatch(io: HelperIo, git: Git, address: string, remote: string
   for (const c of state.cas) args.push(`--force-with-lease=${c}`);
   for (const o of state.pushOptions) args.push(`--push-option=${o}`);
   const lore = loreCommit ? [`${loreCommit}:${LORE_REF}`] : [];
-  let r = await innerGit(git, [...args, address, ...refspecs, ...lore]);
+  let r = await innerGit(git, [...args, '--', address, ...refspecs, ...lore]);
   let results = parsePushPorcelain(r.stdout);
   if (lore.length && state.atomic && r.code !== 0 && results.find((x) => x.dst === LORE_REF)?.flag === '!') {
     // An atomic push must not fail for lore's sake: try again without the lore ref.
-    r = await innerGit(git, [...args, address, ...refspecs]);
+    r = await innerGit(git, [...args, '--', address, ...refspecs]);
     results = parsePushPorcelain(r.stdout);
   }
   const lines: string[] = [];

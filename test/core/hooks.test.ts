@@ -193,3 +193,61 @@ test('the push succeeds whatever lore meets: no git-lore on PATH, unreachable fe
   assert.equal(remoteLoreFiles(m, bare).length, n);
   assert.ok(n > before);
 });
+
+/** Whether a process is still running (a zombie waiting to be reaped counts as gone). */
+function running(pid: number): boolean {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+test('the hook time limit stops the sync for real: a remote that never answers costs the push the limit, and nothing the hook started lives on', { timeout: 120000 }, async () => {
+  const m = new Machine('hang');
+  const bare = bareRemote(m);
+  const repo = cloneOn(m, bare);
+  await ok(m.lore(['sync', 'setup'], { cwd: repo, env: PASS }));
+  await ok(m.lore(['hooks', 'install'], { cwd: repo }));
+  // Fetches from origin go through a transport that never answers (and records its pids);
+  // the code push goes to the real remote.
+  const pidFile = path.join(m.home, 'hang.pids');
+  const hang = path.join(m.home, 'hang.sh');
+  fs.writeFileSync(hang, `#!/bin/sh\necho $$ $PPID >> "${pidFile}"\nexec sleep 600\n`, { mode: 0o755 });
+  m.git(repo, 'config', 'protocol.ext.allow', 'always');
+  m.git(repo, 'remote', 'set-url', 'origin', `ext::${hang}`);
+  m.git(repo, 'remote', 'set-url', '--push', 'origin', bare);
+  const id = uuid(1, 'e');
+  writeSession(m, repo, id, [userLine(id, repo, 'h1', 'work before a hanging fetch', 1)]);
+  commitFile(m, repo, 'hang.txt', 'hang\n');
+
+  const started = Date.now();
+  const push = await m.run('git', ['push', '-q', 'origin', 'main'], { cwd: repo, env: { LORE_HOOK_TIMEOUT: '3' } });
+  const elapsed = (Date.now() - started) / 1000;
+  const pids = fs.existsSync(pidFile) ? fs.readFileSync(pidFile, 'utf8').split(/\s+/).filter(Boolean).map(Number) : [];
+  try {
+    assert.equal(push.code, 0, push.stderr);
+    assert.ok(elapsed < 3 + 10, `the push took ${elapsed} s with a 3 s hook limit`);
+    assert.match(push.stderr, /^lore: the pre-push hook gave up after 3 s .*run `git lore sync` later/);
+    assert.equal(push.stderr.trim().split('\n').length, 1, push.stderr);
+    assert.equal(m.git(bare, 'rev-parse', 'main'), m.git(repo, 'rev-parse', 'main'), 'the code push went on');
+    assert.ok(pids.length >= 2, 'the hanging transport was reached');
+    for (let i = 0; i < 20 && pids.some(running); i++) await new Promise((r) => setTimeout(r, 100));
+    assert.deepEqual(pids.filter(running), [], 'the transport and its git were killed with the hook');
+  } finally {
+    for (const pid of pids) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
+  }
+
+  // The store is consistent after the kill: with a remote that answers, the next sync sends the work.
+  m.git(repo, 'remote', 'set-url', 'origin', bare);
+  m.git(repo, 'config', '--unset', 'remote.origin.pushurl');
+  await ok(m.lore(['sync', '-q'], { cwd: repo }));
+  assert.ok(remoteLoreFiles(m, bare).some((f) => f.includes(id)), 'the session reached the remote on the next sync');
+});

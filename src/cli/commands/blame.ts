@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import type { LoreContext } from '../../core/context.js';
 import { blameFile, explainLine, loreLog, type BlamedLine } from '../../core/blame.js';
-import { colors } from '../output.js';
+import { colors, jsonText, sanitize as f } from '../output.js';
 
 interface BlameArgs {
   target: string;
@@ -44,34 +44,35 @@ export function blameCommand(ctx: LoreContext): CommandModule<object, BlameArgs>
       if (line !== undefined) {
         const r = await explainLine(ctx, { file, line, flags, ...(argv.rev ? { rev: argv.rev } : {}) });
         if (argv.json) {
-          ctx.env.stdout.write(`${JSON.stringify({ version: 1, ...r, session: r.session ? { id: r.session.id, tool: r.session.tool, title: r.session.title } : null }, null, 2)}\n`);
+          ctx.env.stdout.write(`${jsonText({ version: 1, ...r, session: r.session ? { id: r.session.id, tool: r.session.tool, title: r.session.title } : null }, 2)}\n`);
           return;
         }
         const out: string[] = [];
-        out.push(`${c.yellow(r.line.commit.slice(0, 8))} ${file}:${line}  ${r.line.text}`);
+        // Every field from a session, a file or git is sanitized before colours are added.
+        out.push(`${c.yellow(r.line.commit.slice(0, 8))} ${f(file)}:${line}  ${f(r.line.text)}`);
         if (!r.session || !r.line.session) {
-          out.push(`written by a person (${r.line.author}); no session edit wrote this line`);
+          out.push(`written by a person (${f(r.line.author)}); no session edit wrote this line`);
         } else {
-          out.push(`session ${c.yellow(r.session.id)} (${r.session.tool}, ${r.line.session.time.slice(0, 16).replace('T', ' ')})${r.session.title ? `: ${r.session.title}` : ''}`);
-          if (r.prompt) out.push('', c.bold('prompt:'), indent(r.prompt.text));
-          for (const m of r.before) out.push('', c.bold(m.kind === 'thinking' ? 'thinking:' : 'assistant:'), indent(m.kind === 'thinking' ? c.dim(m.text) : m.text));
-          if (r.edit) out.push('', c.cyan(`edit [${r.edit.seq}] ${r.edit.toolName ?? ''}`));
-          for (const m of r.after) out.push('', c.bold('assistant, after:'), indent(m.text));
-          out.push('', `the whole session at that point: ${r.showCommand}`);
+          out.push(`session ${c.yellow(f(r.session.id))} (${f(r.session.tool)}, ${f(r.line.session.time.slice(0, 16).replace('T', ' '))})${r.session.title ? `: ${f(r.session.title)}` : ''}`);
+          if (r.prompt) out.push('', c.bold('prompt:'), indent(f(r.prompt.text)));
+          for (const m of r.before) out.push('', c.bold(m.kind === 'thinking' ? 'thinking:' : 'assistant:'), indent(m.kind === 'thinking' ? c.dim(f(m.text)) : f(m.text)));
+          if (r.edit) out.push('', c.cyan(`edit [${r.edit.seq}] ${f(r.edit.toolName ?? '')}`));
+          for (const m of r.after) out.push('', c.bold('assistant, after:'), indent(f(m.text)));
+          out.push('', `the whole session at that point: ${f(r.showCommand ?? '')}`);
         }
         ctx.env.stdout.write(`${out.join('\n')}\n`);
         return;
       }
       const r = await blameFile(ctx, { file, flags, ...(argv.rev ? { rev: argv.rev } : {}), ...(argv.L ? { range: argv.L } : {}) });
       if (argv.json) {
-        ctx.env.stdout.write(`${JSON.stringify({ version: 1, file: r.file, rev: r.rev, lines: r.lines.map(jsonLine) })}\n`);
+        ctx.env.stdout.write(`${jsonText({ version: 1, file: r.file, rev: r.rev, lines: r.lines.map(jsonLine) })}\n`);
         return;
       }
       const width = String(r.lines.at(-1)?.line ?? 1).length;
       const rows = r.lines.map((l) => {
-        const who = l.session ? `${l.session.id.slice(0, 8)} ${l.session.tool.padEnd(11)} ${l.session.time.slice(0, 10)}` : ''.padEnd(31);
+        const who = l.session ? f(`${l.session.id.slice(0, 8)} ${l.session.tool.padEnd(11)} ${l.session.time.slice(0, 10)}`) : ''.padEnd(31);
         const commit = /^0+$/.test(l.commit) ? '00000000' : l.commit.slice(0, 8);
-        return `${c.yellow(commit)} ${l.session ? c.cyan(who) : who} ${String(l.line).padStart(width)}) ${l.text}`;
+        return `${c.yellow(commit)} ${l.session ? c.cyan(who) : who} ${String(l.line).padStart(width)}) ${f(l.text)}`;
       });
       ctx.env.stdout.write(`${rows.join('\n')}\n`);
     },
@@ -98,15 +99,15 @@ export function logCommand(ctx: LoreContext): CommandModule<object, { range?: st
     handler: async (argv) => {
       const commits = await loreLog(ctx, argv.range ? { range: argv.range } : {});
       if (argv.json) {
-        ctx.env.stdout.write(`${JSON.stringify({ version: 1, commits }, null, 2)}\n`);
+        ctx.env.stdout.write(`${jsonText({ version: 1, commits }, 2)}\n`);
         return;
       }
       const c = colors(ctx.env.stdout, ctx.env.vars);
       const pct = (x: number) => `${Math.round(x * 100)}%`.padStart(4);
       const out: string[] = [];
       for (const k of commits) {
-        out.push(`${c.yellow(k.commit.slice(0, 8))} ${k.subject}  ${c.dim(`(${k.added} added line${k.added === 1 ? '' : 's'})`)}`);
-        for (const s of k.sessions) out.push(`  ${pct(s.share)}  ${c.cyan(`${s.id.slice(0, 8)} ${s.tool}`)}  ${s.title ?? ''}`);
+        out.push(`${c.yellow(k.commit.slice(0, 8))} ${f(k.subject)}  ${c.dim(`(${k.added} added line${k.added === 1 ? '' : 's'})`)}`);
+        for (const s of k.sessions) out.push(`  ${pct(s.share)}  ${c.cyan(f(`${s.id.slice(0, 8)} ${s.tool}`))}  ${f(s.title ?? '')}`);
         if (k.added) out.push(`  ${pct(k.people.share)}  written by people`);
       }
       ctx.env.stdout.write(out.length ? `${out.join('\n')}\n` : 'no commits in that range\n');

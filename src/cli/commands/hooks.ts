@@ -1,7 +1,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import type { LoreContext } from '../../core/context.js';
-import { getSetting } from '../../core/config.js';
-import { hooksStatus, installHooks, runHook, uninstallHooks, CHAINED_SUFFIX } from '../../core/hooks.js';
+import { hooksStatus, installHooks, runHook, runHookWithLimit, uninstallHooks, CHAINED_SUFFIX } from '../../core/hooks.js';
+import { jsonText } from '../output.js';
 
 export function hooksCommand(ctx: LoreContext): CommandModule<object, object> {
   return {
@@ -35,7 +35,7 @@ export function hooksCommand(ctx: LoreContext): CommandModule<object, object> {
           handler: async (argv: Record<string, unknown>) => {
             const s = await hooksStatus(ctx);
             if (argv.json) {
-              ctx.env.stdout.write(`${JSON.stringify({ version: 1, ...s }, null, 2)}\n`);
+              ctx.env.stdout.write(`${jsonText({ version: 1, ...s }, 2)}\n`);
               return;
             }
             ctx.env.stdout.write(`hooks folder: ${s.dir}${s.managedBy ? ` (managed by ${s.managedBy})` : ''}\n`);
@@ -49,22 +49,28 @@ export function hooksCommand(ctx: LoreContext): CommandModule<object, object> {
   };
 }
 
-/** `git-lore hook <name> …`: what the shims call. Hidden; always exits 0; at most one warning line. */
+/** `git-lore hook <name> …`: what the shims call. Hidden; always exits 0; at most one line on stderr. */
 export function hookCommand(ctx: LoreContext, readStdin: () => Promise<string>): CommandModule<object, { name: string; args?: string[] }> {
   return {
     command: 'hook <name> [args..]',
     describe: false,
     handler: async (argv) => {
       const stdin = argv.name === 'pre-push' ? await readStdin() : '';
+      const line = await runHookWithLimit(ctx, argv.name, (argv.args ?? []).map(String), stdin);
+      if (line) ctx.env.stderr.write(`${line}\n`);
+    },
+  };
+}
+
+/** `git-lore hook-worker <name> …`: the work of a hook, in the process group `hook` kills at its time limit. Hidden. */
+export function hookWorkerCommand(ctx: LoreContext, readStdin: () => Promise<string>): CommandModule<object, { name: string; args?: string[] }> {
+  return {
+    command: 'hook-worker <name> [args..]',
+    describe: false,
+    handler: async (argv) => {
+      const stdin = argv.name === 'pre-push' ? await readStdin() : '';
       ctx.busyTimeoutMs = 2000;
-      const timeoutMs = (Number(await getSetting(ctx, 'hook_timeout')) || 60) * 1000;
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<string>((resolve) => {
-        timer = setTimeout(() => resolve(`lore: the ${argv.name} hook gave up after ${timeoutMs / 1000} s; run \`git lore sync\``), timeoutMs);
-        timer.unref();
-      });
-      const warning = await Promise.race([runHook(ctx, argv.name, (argv.args ?? []).map(String), stdin), timeout]);
-      if (timer) clearTimeout(timer);
+      const warning = await runHook(ctx, argv.name, (argv.args ?? []).map(String), stdin);
       if (warning) ctx.env.stderr.write(`${warning}\n`);
     },
   };

@@ -1,7 +1,7 @@
 import type { CommandModule } from 'yargs';
 import type { LoreContext } from '../../core/context.js';
 import { importSessions, type ImportSummary } from '../../core/import.js';
-import { importLine } from '../output.js';
+import { importLine, jsonText } from '../output.js';
 
 /** Runs the implicit capture that most commands start with, and reports warnings on stderr. */
 export async function captureQuietly(ctx: LoreContext, verbose = false): Promise<ImportSummary> {
@@ -28,7 +28,7 @@ export function importCommand(ctx: LoreContext): CommandModule<object, { verbose
     handler: async (argv) => {
       const summary = await importSessions(ctx);
       if (argv.json) {
-        ctx.env.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+        ctx.env.stdout.write(`${jsonText(summary, 2)}\n`);
         return;
       }
       for (const w of summary.warnings) ctx.env.stderr.write(`warning: ${w}\n`);

@@ -1,7 +1,7 @@
 import type { CommandModule } from 'yargs';
 import type { LoreContext } from '../../core/context.js';
 import { listSessions } from '../../core/sessions.js';
-import { colors, sessionsTable } from '../output.js';
+import { colors, sessionsTable, jsonText } from '../output.js';
 import { captureQuietly } from './import.js';
 
 export function sessionsCommand(ctx: LoreContext): CommandModule<object, { all: boolean; json: boolean }> {
@@ -17,7 +17,7 @@ export function sessionsCommand(ctx: LoreContext): CommandModule<object, { all: 
       await captureQuietly(ctx);
       const result = await listSessions(ctx, { all: argv.all });
       if (argv.json) {
-        ctx.env.stdout.write(`${JSON.stringify({ version: 1, ...result }, null, 2)}\n`);
+        ctx.env.stdout.write(`${jsonText({ version: 1, ...result }, 2)}\n`);
         return;
       }
       if (!result.sessions.length) {

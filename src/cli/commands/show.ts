@@ -1,7 +1,7 @@
 import type { CommandModule } from 'yargs';
 import type { LoreContext } from '../../core/context.js';
 import { showSession } from '../../core/sessions.js';
-import { colors, transcript } from '../output.js';
+import { colors, transcript, jsonText } from '../output.js';
 import { captureQuietly } from './import.js';
 
 export function showCommand(ctx: LoreContext): CommandModule<object, { id: string; json: boolean; at?: number }> {
@@ -18,7 +18,7 @@ export function showCommand(ctx: LoreContext): CommandModule<object, { id: strin
       await captureQuietly(ctx);
       const detail = await showSession(ctx, argv.id);
       if (argv.json) {
-        ctx.env.stdout.write(`${JSON.stringify({ version: 1, ...detail }, null, 2)}\n`);
+        ctx.env.stdout.write(`${jsonText({ version: 1, ...detail }, 2)}\n`);
         return;
       }
       ctx.env.stdout.write(transcript(detail, colors(ctx.env.stdout, ctx.env.vars), argv.at));

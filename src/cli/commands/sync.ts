@@ -4,7 +4,7 @@ import { runSync, setupStore, syncStatus, type SyncResult } from '../../core/syn
 import { LoreError, toLoreError } from '../../errors.js';
 import { installHooks } from '../../core/hooks.js';
 import { getSetting, setSetting } from '../../core/config.js';
-import { progressLine } from '../output.js';
+import { progressLine, jsonText } from '../output.js';
 
 interface SyncArgs {
   remote?: string;
@@ -116,7 +116,7 @@ function statusCommand(ctx: LoreContext): CommandModule<object, { remote?: strin
     handler: async (argv) => {
       const s = await syncStatus(ctx, { ...(argv.remote ? { remote: argv.remote } : {}), ...(argv.global ? { global: true } : {}) });
       if (argv.json) {
-        ctx.env.stdout.write(`${JSON.stringify({ version: 1, ...s }, null, 2)}\n`);
+        ctx.env.stdout.write(`${jsonText({ version: 1, ...s }, 2)}\n`);
         return;
       }
       const out = ctx.env.stdout;

@@ -1,7 +1,8 @@
 #!/bin/sh
-# git-lore hook shim v1. Installed by `git lore hooks install`; `git lore hooks uninstall` removes
+# git-lore hook shim v2. Installed by `git lore hooks install`; `git lore hooks uninstall` removes
 # it and puts back any hook it chains (kept next to it as <name>.lore-chained).
 # Sessions sync best-effort: whatever happens here, the hook's exit status is the chained hook's.
+# One shim for pre-push, post-merge and post-rewrite: it acts on the name it is installed under.
 hook=$(basename "$0")
 chained="$0.lore-chained"
 status=0
@@ -18,12 +19,13 @@ if [ -f "$chained" ]; then
   status=$?
 fi
 
+@LORE_RULES@
+
 lore_sync() {
   [ "$status" -eq 0 ] || return 0
   [ -z "${LORE_HOOK_ACTIVE:-}" ] || return 0
-  case "${LORE_SKIP:-0}" in 0|'') ;; *) return 0 ;; esac
-  [ "$(git config --bool lore.hooks 2>/dev/null)" = false ] && return 0
-  local_tip=$(git rev-parse -q --verify refs/lore/sessions 2>/dev/null) || return 0
+  lore_disabled && return 0
+  local_tip=$(git rev-parse -q --verify "$lore_ref" 2>/dev/null) || return 0
   case "$hook" in
     pre-push)
       # Remotes through git-remote-lore sync themselves; a push of only lore refs is the sync's own.
@@ -32,9 +34,8 @@ lore_sync() {
       [ -n "$input" ] && ! awk '$3 !~ /^refs\/lore\// { found = 1 } END { exit !found }' "$input" && return 0
       # Nothing new since the last sync: no agent file changed and the lore ref is where the remote's is.
       stamp=$(git rev-parse --git-path lore/hook-stamp)
-      if [ -f "$stamp" ] && [ "$local_tip" = "$(git rev-parse -q --verify "refs/lore/remotes/$1/sessions" 2>/dev/null)" ]; then
-        newer=$(find "${CLAUDE_CONFIG_DIR:-$HOME/.claude}/projects" "${CODEX_HOME:-$HOME/.codex}/sessions" -newer "$stamp" -type f -print 2>/dev/null | head -n 1)
-        [ -z "$newer" ] && return 0
+      if [ -f "$stamp" ] && [ "$local_tip" = "$(git rev-parse -q --verify "$(lore_tracking_ref "$1")" 2>/dev/null)" ]; then
+        [ -z "$(lore_new_agent_file "$stamp")" ] && return 0
       fi
       ;;
     post-merge|post-rewrite)
@@ -44,8 +45,8 @@ lore_sync() {
       branch=$(git symbolic-ref -q --short HEAD 2>/dev/null)
       upstream=$(git config "branch.$branch.remote" 2>/dev/null)
       [ -n "$upstream" ] && [ "$upstream" != . ] || return 0
-      GIT_TERMINAL_PROMPT=0 git fetch -q --no-write-fetch-head "$upstream" "+refs/lore/sessions*:refs/lore/remotes/$upstream/sessions*" </dev/null 2>/dev/null
-      [ "$local_tip" = "$(git rev-parse -q --verify "refs/lore/remotes/$upstream/sessions" 2>/dev/null)" ] && return 0
+      GIT_TERMINAL_PROMPT=0 git fetch -q --no-write-fetch-head -- "$upstream" "$(lore_fetch_refspec "$upstream")" </dev/null 2>/dev/null
+      [ "$local_tip" = "$(git rev-parse -q --verify "$(lore_tracking_ref "$upstream")" 2>/dev/null)" ] && return 0
       ;;
   esac
   if ! command -v git-lore >/dev/null 2>&1; then
