@@ -157,9 +157,9 @@ export class Git {
     return null;
   }
 
-  /** What changed between two trees (blobs, recursive, no rename detection). */
-  async diffTree(from: string, to: string): Promise<TreeChange[]> {
-    const out = (await this.exec(['diff-tree', '-r', '-z', '--no-renames', from, to])).toString('utf8');
+  /** What changed between two trees (blobs, recursive, no rename detection), optionally under some paths only. */
+  async diffTree(from: string, to: string, paths?: readonly string[]): Promise<TreeChange[]> {
+    const out = (await this.exec(['diff-tree', '-r', '-z', '--no-renames', from, to, ...(paths ? ['--', ...paths] : [])])).toString('utf8');
     const parts = out.split('\0');
     const changes: TreeChange[] = [];
     for (let i = 0; i + 1 < parts.length; i += 2) {
@@ -424,53 +424,138 @@ export function parsePushPorcelain(out: string): PushRefResult[] {
   return refs;
 }
 
-/** A long-lived `git cat-file --batch` process; requests are answered in order. */
+/** One object read through CatFile; `tooLarge` when it is bigger than the reader allowed (its data is not read). */
+export interface CatObject {
+  type: string;
+  size: number;
+  data: Buffer;
+}
+
+/**
+ * A long-lived `git cat-file --batch-command` process. Each read asks the object's size first
+ * (`info`) and its content (`contents`) only when it is within the caller's limit, so a huge blob
+ * on a hostile ref is never read into memory. Requests are pipelined: replies come in the order
+ * the commands were written, and a FIFO of handlers matches them. Reading is linear in the
+ * object's size (pieces are collected, not re-concatenated per chunk of output).
+ */
 export class CatFile {
   private readonly proc: ReturnType<typeof spawnLong>;
-  private buf: Buffer = Buffer.alloc(0);
-  private readonly waiting: Array<{ resolve: (v: { type: string; data: Buffer } | null) => void; reject: (e: unknown) => void }> = [];
+  private parts: Buffer[] = [];
+  private have = 0;
+  private readonly handlers: Array<{ kind: 'info' | 'contents'; resolve: (v: { header: string[] | null; data?: Buffer }) => void; reject: (e: unknown) => void }> = [];
   private closed = false;
 
   constructor(git: Git) {
-    this.proc = spawnLong('git', ['-C', git.dir, 'cat-file', '--batch'], { cwd: git.dir, env: git.childEnv() });
+    this.proc = spawnLong('git', ['-C', git.dir, 'cat-file', '--batch-command'], { cwd: git.dir, env: git.childEnv() });
     this.proc.stdout.on('data', (chunk: Buffer) => {
-      this.buf = this.buf.length ? Buffer.concat([this.buf, chunk]) : chunk;
+      this.parts.push(chunk);
+      this.have += chunk.length;
       this.drain();
     });
-    void this.proc.done.then(() => this.failAll(new GitError(['cat-file', '--batch'], undefined, 'cat-file exited')));
+    void this.proc.done.then(() => this.failAll(new GitError(['cat-file', '--batch-command'], undefined, 'cat-file exited')));
   }
 
   private failAll(err: unknown): void {
     this.closed = true;
-    while (this.waiting.length) this.waiting.shift()!.reject(err);
+    while (this.handlers.length) this.handlers.shift()!.reject(err);
+  }
+
+  /** Takes `n` bytes off the front of the received output. */
+  private take(n: number): Buffer {
+    const first = this.parts[0]!;
+    let out: Buffer;
+    if (first.length >= n) {
+      out = first.subarray(0, n);
+      if (first.length === n) this.parts.shift();
+      else this.parts[0] = first.subarray(n);
+    } else {
+      out = Buffer.allocUnsafe(n);
+      let at = 0;
+      while (at < n) {
+        const p = this.parts[0]!;
+        const k = Math.min(p.length, n - at);
+        p.copy(out, at, 0, k);
+        at += k;
+        if (k === p.length) this.parts.shift();
+        else this.parts[0] = p.subarray(k);
+      }
+    }
+    this.have -= n;
+    return out;
+  }
+
+  /** Position of the first newline in the received output, or -1. */
+  private newline(): number {
+    let base = 0;
+    for (const p of this.parts) {
+      const i = p.indexOf(10);
+      if (i >= 0) return base + i;
+      base += p.length;
+    }
+    return -1;
   }
 
   private drain(): void {
-    while (this.waiting.length) {
-      const nl = this.buf.indexOf(10);
+    while (this.handlers.length) {
+      const nl = this.newline();
       if (nl < 0) return;
-      const header = this.buf.subarray(0, nl).toString('utf8');
-      if (header.endsWith(' missing') || header.endsWith(' ambiguous')) {
-        this.buf = this.buf.subarray(nl + 1);
-        this.waiting.shift()!.resolve(null);
+      const h = this.handlers[0]!;
+      // The header line: "<oid> <type> <size>", or "<name> missing" / "ambiguous".
+      const headerText = this.peekText(nl);
+      const header = headerText.split(' ');
+      if (header.length !== 3 || !/^\d+$/.test(header[2]!)) {
+        this.take(nl + 1);
+        this.handlers.shift();
+        h.resolve({ header: null });
         continue;
       }
-      const [, type, sizeText] = header.split(' ');
-      const size = Number(sizeText);
-      if (this.buf.length < nl + 1 + size + 1) return;
-      const data = Buffer.from(this.buf.subarray(nl + 1, nl + 1 + size));
-      this.buf = this.buf.subarray(nl + 1 + size + 1);
-      this.waiting.shift()!.resolve({ type: type!, data });
+      if (h.kind === 'info') {
+        this.take(nl + 1);
+        this.handlers.shift();
+        h.resolve({ header });
+        continue;
+      }
+      const size = Number(header[2]);
+      if (this.have < nl + 1 + size + 1) return;
+      this.take(nl + 1);
+      const data = Buffer.from(this.take(size));
+      this.take(1);
+      this.handlers.shift();
+      h.resolve({ header, data });
     }
   }
 
-  /** Reads one object; null when it does not exist. */
-  get(rev: string): Promise<{ type: string; data: Buffer } | null> {
-    if (this.closed) return Promise.reject(new GitError(['cat-file', '--batch'], undefined, 'reader closed'));
+  private peekText(n: number): string {
+    if (this.parts[0]!.length >= n) return this.parts[0]!.toString('utf8', 0, n);
+    return Buffer.concat(this.parts).toString('utf8', 0, n);
+  }
+
+  private send(kind: 'info' | 'contents', rev: string): Promise<{ header: string[] | null; data?: Buffer }> {
+    if (this.closed) return Promise.reject(new GitError(['cat-file', '--batch-command'], undefined, 'reader closed'));
+    if (/[\n\r]/.test(rev)) return Promise.reject(new GitError(['cat-file'], undefined, 'object name with a newline'));
     return new Promise((resolve, reject) => {
-      this.waiting.push({ resolve, reject });
-      this.proc.stdin.write(`${rev}\n`);
+      this.handlers.push({ kind, resolve, reject });
+      this.proc.stdin.write(`${kind} ${rev}\n`);
     });
+  }
+
+  /** The type and size of an object, without reading it; null when it does not exist. */
+  async info(rev: string): Promise<{ type: string; size: number } | null> {
+    const r = await this.send('info', rev);
+    return r.header ? { type: r.header[1]!, size: Number(r.header[2]) } : null;
+  }
+
+  /**
+   * Reads one object; null when it does not exist. With `maxSize`, an object larger than that is
+   * not read: the result has `tooLarge` set and empty data.
+   */
+  async get(rev: string, maxSize = Infinity): Promise<(CatObject & { tooLarge?: boolean }) | null> {
+    const i = await this.info(rev);
+    if (!i) return null;
+    if (i.size > maxSize) return { type: i.type, size: i.size, data: Buffer.alloc(0), tooLarge: true };
+    const r = await this.send('contents', rev);
+    if (!r.header || !r.data) return null;
+    return { type: r.header[1]!, size: r.data.length, data: r.data };
   }
 
   async close(): Promise<void> {
