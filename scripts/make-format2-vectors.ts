@@ -14,7 +14,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { subkey } from '../src/crypto/primitives.js';
-import { descriptorForKey, serializeDescriptor, upgradeDescriptor } from '../src/format/descriptor.js';
+import { descriptorForKey, serializeDescriptor } from '../src/format/descriptor.js';
 import { chunkKeys, sealChunk } from '../src/format/chunk.js';
 import { sealIndex, type IndexFile, type SessionIndex } from '../src/format/session-index.js';
 import { chunkPath, comparePaths, contentDigestV2, contentHash, serializeMetaV2, sessionPaths } from '../src/format/session-entry.js';
@@ -93,7 +93,7 @@ async function main(): Promise<void> {
   fs.rmSync(path.join(root, 'store'), { recursive: true, force: true });
   fs.rmSync(path.join(root, 'expected'), { recursive: true, force: true });
 
-  write('store/lore.json', serializeDescriptor(upgradeDescriptor(await descriptorForKey(storeId, dataKey, PASSPHRASE))));
+  write('store/lore.json', serializeDescriptor(await descriptorForKey(storeId, dataKey, PASSPHRASE)));
   const keys = chunkKeys(dataKey);
   const digestKey = subkey(dataKey, 'digest');
   const readme: string[] = [];

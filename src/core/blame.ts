@@ -6,7 +6,7 @@ import { gitReason, type BlameLine, type Git } from '../git/git.js';
 import { normalizeLine, type SessionRow } from '../store/db.js';
 import type { NormalizedMessage } from '../sources/types.js';
 import { importSessions } from './import.js';
-import { openRepo } from './sync.js';
+import { openRepo } from './sync/index.js';
 import { loadSession } from './sessions.js';
 import { getSetting } from './config.js';
 

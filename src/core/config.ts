@@ -12,7 +12,7 @@ import { ensureLoreHome } from '../store/home.js';
 export const SETTINGS = {
   sync_global_remote: { key: 'sync.globalRemote', env: undefined, describe: 'URL of the private remote of the global store' },
   max_file_bytes: { key: 'import.maxFileBytes', env: 'LORE_MAX_FILE_BYTES', describe: 'native files larger than this are skipped (default 268435456)' },
-  max_payload_bytes: { key: 'sync.maxPayloadBytes', env: 'LORE_MAX_PAYLOAD_BYTES', describe: 'sessions whose compressed payload is larger are not synced (default 104857600)' },
+  max_payload_bytes: { key: 'sync.maxPayloadBytes', env: 'LORE_MAX_PAYLOAD_BYTES', describe: 'sessions whose native files add up to more are not synced, nor format-1 payloads larger than this read (default 1073741824)' },
   blame_tolerance: { key: 'blame.tolerance', env: 'LORE_BLAME_TOLERANCE', describe: 'seconds an edit may follow its commit and still claim its lines (default 300)' },
   hook_timeout: { key: 'hooks.timeout', env: 'LORE_HOOK_TIMEOUT', describe: 'seconds a hook sync may take before it gives up (default 60)' },
 } as const;

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { LoreError, toLoreError } from '../errors.js';
 import { log } from '../log.js';
 import type { LoreContext } from './context.js';
-import { openRepo, runSync, LORE_REF } from './sync.js';
+import { openRepo, runSync, LORE_REF } from './sync/index.js';
 import { Keyring } from '../store/keyring.js';
 import { parseDescriptor } from '../format/descriptor.js';
 import type { Git } from '../git/git.js';

@@ -3,11 +3,11 @@ import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { log } from '../log.js';
 import type { LoreContext } from './context.js';
-import { unpackBundle, type NativeFile } from '../store/bundle.js';
-import { persistSession } from './persist.js';
-import { mergeBundles } from './merge.js';
+import { updateSession, type FileVersion } from './session-update.js';
 import { getSetting } from './config.js';
 import type { SourceFileRow } from '../store/db.js';
+import { Cutter } from '../store/cutter.js';
+import type { StoredFile } from '../store/pieces.js';
 import { ClaudeCodeSource } from '../sources/claude-code.js';
 import { CodexSource } from '../sources/codex.js';
 import type { Reporter } from '../sources/discover.js';
@@ -195,36 +195,85 @@ async function importOne(
     timing[k] += now - t;
     t = now;
   };
-  const native: NativeFile[] = [];
+  const stored = new Map(db.sessionFiles(sessionId).map((f) => [f.path, f]));
+  const cutter = new Cutter(ctx.paths.loreHome, db.pieces);
+  const versions: FileVersion[] = [];
   const rows: SourceFileRow[] = [];
   for (const f of files) {
     try {
-      const data = fs.readFileSync(f.absPath);
-      native.push({ path: f.bundlePath, data, mtimeMs: f.mtimeMs });
-      rows.push({ path: f.absPath, tool: f.tool, session_id: sessionId, size: data.length === f.size ? f.size : data.length, mtime_ms: f.mtimeMs });
+      const v = captureFile(cutter, f.absPath, f.bundlePath, stored.get(f.bundlePath));
+      versions.push(v);
+      rows.push({ path: f.absPath, tool: f.tool, session_id: sessionId, size: v.file.size, mtime_ms: f.mtimeMs });
       summary.filesRead += 1;
-      summary.bytesRead += data.length;
+      summary.bytesRead += v.read;
     } catch (err) {
       summary.unreadableFiles.push(f.absPath);
       summary.warnings.push(`cannot read ${f.absPath} (${(err as NodeJS.ErrnoException).code ?? err}); skipped, the rest of the session is imported`);
     }
   }
-  let merged = native;
-  if (db.getSession(sessionId)) {
-    // Merge with the stored copy rather than replace it: files the agent has since deleted are
-    // kept, and lines merged in from other machines by sync survive the local transcript growing.
-    const oldBundle = db.getBundle(sessionId);
-    if (oldBundle) merged = mergeBundles(await unpackBundle(oldBundle), native);
-  }
-  if (!merged.some((n) => n.path.endsWith('.jsonl'))) return;
+  if (!stored.size && !versions.some((v) => v.file.path.endsWith('.jsonl'))) return;
   lap('read');
-  const result = await persistSession(ctx, source, sessionId, merged, { origin: 'local', originMachine: ctx.machineId, sourceRows: rows, repoCache });
+  // Files the agent has since deleted stay in the store; lines merged in from other machines by
+  // sync survive the local transcript growing (the merge rules of docs/FORMAT.md).
+  const result = await updateSession(ctx, source, sessionId, versions, { origin: 'local', originMachine: ctx.machineId, sourceRows: rows, repoCache });
   lap('write');
-  summary.malformedLines += result.session.malformedLines;
-  summary.unknownLines += result.session.unknownLines;
+  summary.malformedLines += result.summary?.malformedLines ?? 0;
+  summary.unknownLines += result.summary?.unknownLines ?? 0;
   if (result.status === 'new') summary.sessionsNew += 1;
   else if (result.status === 'updated') summary.sessionsUpdated += 1;
   else summary.sessionsUnchanged += 1;
+}
+
+/** Read size of one step when streaming an agent file. */
+const BLOCK = 1024 * 1024;
+
+/**
+ * Streams one agent file into the piece store. When it starts with the stored version's bytes
+ * (checked by hashing that prefix, not by trusting sizes), only the bytes after them are cut and
+ * stored; otherwise the whole file is. Returns the new version and how many bytes were read.
+ */
+export function captureFile(cutter: Cutter, absPath: string, bundlePath: string, stored: StoredFile | undefined): FileVersion & { read: number } {
+  // Not an extension of the stored version after all: cut the whole file (a second read).
+  const again = (readSoFar: number) => {
+    const v = captureFile(cutter, absPath, bundlePath, undefined);
+    return { ...v, read: v.read + readSoFar };
+  };
+  const fd = fs.openSync(absPath, 'r');
+  try {
+    const whole = createHash('sha256');
+    let prefix = stored && stored.size > 0 ? createHash('sha256') : null;
+    let extendsStored = stored?.size === 0;
+    let cut = prefix ? null : cutter.start();
+    let pos = 0;
+    let read = 0;
+    for (;;) {
+      const buf = Buffer.allocUnsafe(BLOCK);
+      const n = fs.readSync(fd, buf, 0, BLOCK, pos);
+      if (n === 0) break;
+      let block = buf.subarray(0, n);
+      whole.update(block);
+      read += n;
+      pos += n;
+      if (prefix && stored) {
+        const before = pos - n;
+        const inPrefix = Math.min(n, stored.size - before);
+        prefix.update(block.subarray(0, inPrefix));
+        if (before + inPrefix < stored.size) continue;
+        extendsStored = prefix.digest('hex') === stored.sha256;
+        prefix = null;
+        if (!extendsStored) return again(read);
+        cut = cutter.start();
+        block = block.subarray(inPrefix);
+      }
+      if (block.length) cut!.push(block);
+    }
+    if (prefix) return again(read);
+    const fresh = cut ? cut.end() : [];
+    const pieces = extendsStored && stored ? [...stored.pieces, ...fresh] : fresh;
+    return { file: { path: bundlePath, size: pos, sha256: whole.digest('hex'), pieces }, extendsStored, read };
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 interface Timing {

@@ -1,6 +1,6 @@
 import { UsageError } from '../errors.js';
 import type { LoreContext } from './context.js';
-import { openRepo, pickRemote } from './sync.js';
+import { openRepo, pickRemote } from './sync/index.js';
 import { ensureFetchRefspec } from '../format/refs.js';
 
 /**

@@ -2,8 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { LoreError, UsageError } from '../errors.js';
 import type { LoreContext } from './context.js';
-import { resolveSession } from './sessions.js';
-import { unpackBundle } from '../store/bundle.js';
+import { resolveSession, storedFiles } from './sessions.js';
 import type { SourceFileRow } from '../store/db.js';
 
 export interface RestoreOptions {
@@ -40,8 +39,7 @@ export async function restoreSession(ctx: LoreContext, opts: RestoreOptions): Pr
   }
   if (!fs.existsSync(localRoot)) throw new UsageError(`${localRoot} does not exist`, { hint: 'Clone the repository there first, or give --to <folder>.' });
   const realRoot = fs.realpathSync(localRoot);
-  const bundle = ctx.db.getBundle(row.id);
-  if (!bundle) throw new LoreError(`the stored copy of session ${row.id} is missing`, { hint: 'Run `git lore sync` (or `git lore sync --global`) to fetch it again.' });
+  const files = storedFiles(ctx, row.id);
   const roots = (row.agent_root ? row.agent_root.split('\n') : []).filter((r) => r && r !== realRoot).sort((a, b) => b.length - a.length);
   const cwd = row.cwd ?? realRoot;
   const agentRoot = roots.find((r) => cwd === r || cwd.startsWith(`${r}/`));
@@ -58,7 +56,7 @@ export async function restoreSession(ctx: LoreContext, opts: RestoreOptions): Pr
     return Buffer.from(text, 'utf8');
   };
   const plan: Array<{ dest: string; data: Buffer }> = [];
-  for (const f of await unpackBundle(bundle)) {
+  for (const f of files) {
     const parts = f.path.split('/');
     if (parts.some((p) => p === '..' || p === '' || p === '.')) throw new LoreError(`session ${row.id}: refusing the unsafe path ${f.path}`);
     if (parts[0] === 'claude') {

@@ -2,7 +2,7 @@ import { UsageError } from '../errors.js';
 import type { LoreContext } from './context.js';
 import type { EditRow, SessionRow } from '../store/db.js';
 import { StoreError } from '../errors.js';
-import { unpackBundle } from '../store/bundle.js';
+import type { NativeFile } from '../store/bundle.js';
 import { sources } from './import.js';
 import type { NormalizedMessage, NormalizedSession } from '../sources/types.js';
 
@@ -78,10 +78,18 @@ export async function showSession(ctx: LoreContext, idOrPrefix: string): Promise
 
 /** Parses a stored session from its bundle (the lossless copy), with the parser of its tool. */
 export async function loadSession(ctx: LoreContext, row: SessionRow): Promise<NormalizedSession> {
-  const bundle = ctx.db.getBundle(row.id);
-  if (!bundle) throw new StoreError(`the stored copy of session ${row.id} is missing`, { hint: 'Run `git lore import` (or `git lore sync`) to capture it again.' });
-  const files = (await unpackBundle(bundle)).filter((f) => f.path.startsWith('claude/') || f.path.startsWith('codex/'));
+  const files = storedFiles(ctx, row.id);
   const source = sources(ctx, { unreadable: () => undefined }).find((s) => s.tool === row.tool);
   if (!source) throw new StoreError(`session ${row.id} comes from an unknown tool ${row.tool}`, { hint: 'Upgrade git-lore.' });
   return source.parse(row.id, files);
+}
+
+/**
+ * A stored session's native files, read whole from the piece store (show and restore need them
+ * whole). Throws when the session has none (its content was lost: import or sync brings it back).
+ */
+export function storedFiles(ctx: LoreContext, id: string): NativeFile[] {
+  const files = ctx.db.sessionFiles(id);
+  if (!files.length) throw new StoreError(`the stored copy of session ${id} is missing`, { hint: 'Run `git lore import` (or `git lore sync`) to capture it again.' });
+  return files.map((f) => ({ path: f.path, data: ctx.db.pieces.readAll(f), mtimeMs: 0 }));
 }

@@ -2,8 +2,8 @@ import crypto from 'node:crypto';
 import { CryptoError, LoreError, UsageError } from '../errors.js';
 import { checkKdfParams, deriveKey, hmacHex, newKdfParams, open, sameHex, seal, subkey, type KdfParams } from '../crypto/primitives.js';
 
-/** The on-ref format version this code writes and reads (docs/FORMAT.md). */
-export const FORMAT_VERSION = 1;
+/** The on-ref format version this code writes (docs/FORMAT.md); it reads 1 and 2. */
+export const FORMAT_VERSION = 2;
 export const DESCRIPTOR_PATH = 'lore.json';
 
 export interface KeySlot {
@@ -23,8 +23,8 @@ export interface Descriptor {
   keyCheck: string;
 }
 
-/** The format-2 version: chunks and indexes (docs/FORMAT.md). Written by the format-2 writer only. */
-export const FORMAT_V2 = 2;
+/** Format 2: chunks and indexes (docs/FORMAT.md). */
+export const FORMAT_V2 = FORMAT_VERSION;
 /** The largest descriptor a reader accepts, and the most slots. */
 export const DESCRIPTOR_MAX_BYTES = 1024 * 1024;
 export const DESCRIPTOR_MAX_SLOTS = 64;
@@ -49,7 +49,7 @@ export async function createDescriptor(passphrase: string): Promise<{ descriptor
 }
 
 /**
- * A format-1 descriptor for a given store id and data key, with one slot for the passphrase (random
+ * A descriptor (the current format) for a given store id and data key, with one slot for the passphrase (random
  * salt, slot id and nonce). `createDescriptor` draws both at random; test vectors fix them.
  */
 export async function descriptorForKey(storeId: string, dataKey: Buffer, passphrase: string): Promise<Descriptor> {
@@ -98,29 +98,11 @@ export function serializeDescriptor(d: Descriptor): Buffer {
   return Buffer.from(`${JSON.stringify(d, null, 2)}\n`, 'utf8');
 }
 
-/** Parses and validates a descriptor; throws a clear error for anything else. */
-export function parseDescriptor(data: Buffer): Descriptor {
-  let d: Descriptor;
-  try {
-    d = JSON.parse(data.toString('utf8')) as Descriptor;
-  } catch (err) {
-    throw new LoreError('the lore store descriptor (lore.json) is not valid JSON', { cause: err, hint: 'The lore ref may be damaged; see docs/SECURITY.md.' });
-  }
-  if (!d || d.format !== 'git-lore' || typeof d.storeId !== 'string' || !/^[0-9a-f]{32}$/.test(d.storeId) || !Array.isArray(d.slots) || typeof d.keyCheck !== 'string') {
-    throw new LoreError('the lore store descriptor (lore.json) is malformed', { hint: 'The lore ref may be damaged; see docs/SECURITY.md.' });
-  }
-  if (d.version !== FORMAT_VERSION) {
-    throw new LoreError(`the lore store uses format version ${d.version}; this git-lore reads version ${FORMAT_VERSION}`, { hint: 'Upgrade git-lore (./install.sh in a newer checkout).' });
-  }
-  return d;
-}
-
 /**
- * Parses and validates a descriptor of format 1 or 2 (the format-2 reader's entry point; `parseDescriptor`
- * stays the format-1 one): at most 1 MiB and 64 slots, store id 32 hex, key check 64 hex, slots with
+ * Parses and validates a descriptor of format 1 or 2: at most 1 MiB and 64 slots, store id 32 hex, key check 64 hex, slots with
  * an id, KDF parameters and a wrapped key (the parameters themselves are checked by `unlock`).
  */
-export function parseDescriptorAny(data: Buffer): Descriptor {
+export function parseDescriptor(data: Buffer): Descriptor {
   const hint = 'The lore ref may be damaged; see docs/SECURITY.md.';
   if (data.length > DESCRIPTOR_MAX_BYTES) throw new LoreError(`the lore store descriptor (lore.json) is ${data.length} bytes, more than ${DESCRIPTOR_MAX_BYTES}`, { hint });
   let d: Descriptor;
@@ -133,8 +115,8 @@ export function parseDescriptorAny(data: Buffer): Descriptor {
     typeof d.keyCheck !== 'string' || !/^[0-9a-f]{64}$/.test(d.keyCheck)) {
     throw new LoreError('the lore store descriptor (lore.json) is malformed', { hint });
   }
-  if (d.version !== FORMAT_VERSION && d.version !== FORMAT_V2) {
-    throw new LoreError(`the lore store uses format version ${d.version}; this git-lore reads versions ${FORMAT_VERSION} and ${FORMAT_V2}`, { hint: 'Upgrade git-lore (./install.sh in a newer checkout).' });
+  if (d.version !== 1 && d.version !== FORMAT_V2) {
+    throw new LoreError(`the lore store uses format version ${d.version}; this git-lore reads versions 1 and ${FORMAT_V2}`, { hint: 'Upgrade git-lore (./install.sh in a newer checkout).' });
   }
   if (d.slots.length < 1 || d.slots.length > DESCRIPTOR_MAX_SLOTS) throw new LoreError(`the lore store descriptor (lore.json) has ${d.slots.length} key slots (1 to ${DESCRIPTOR_MAX_SLOTS} allowed)`, { hint });
   for (const s of d.slots) {

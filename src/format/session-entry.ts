@@ -1,7 +1,7 @@
-import crypto from 'node:crypto';
 import { CryptoError, LoreError } from '../errors.js';
 import { hmacHex, open, seal, subkey } from '../crypto/primitives.js';
-import { FORMAT_VERSION } from './descriptor.js';
+/** Format 1's payload envelope version and label (read for conversion). */
+const V1 = 1;
 
 /** Envelope: magic "LORE", version byte, then nonce || ciphertext || tag. */
 const MAGIC = Buffer.from('LORE', 'latin1');
@@ -57,7 +57,7 @@ export function parseChunkPath(p: string): string | null {
 
 /** The keyed content digest of a session (docs/FORMAT.md). Takes the digest subkey: `subkey(dataKey, 'digest')`. */
 export function contentDigest(digestKey: Buffer, sessionId: string, bundleSha256: string): string {
-  return hmacHex(digestKey, `git-lore/${FORMAT_VERSION} digest\0${sessionId}\0${bundleSha256}`);
+  return hmacHex(digestKey, `git-lore/1 digest\0${sessionId}\0${bundleSha256}`);
 }
 
 /** Canonical bytes of metadata: fixed key order, so the same metadata always has the same blob. */
@@ -74,34 +74,7 @@ export const META_V2 = 2;
 /** The largest `.meta` blob: 4 KiB (docs/FORMAT.md). */
 export const META_MAX_BYTES = 4096;
 
-/** One native file as the content hash sees it. */
-export interface ContentFile {
-  path: string;
-  size: number;
-  /** 64 lowercase hex: SHA-256 of the file's bytes */
-  sha256: string;
-}
-
-/** Compares two paths in UTF-8 byte order (not UTF-16 code units, which differ above U+FFFF). */
-export function comparePaths(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
-}
-
-/**
- * The hex SHA-256 of a session's file list: one line `path \0 size \0 sha256 \n` per file, sorted
- * by path in byte order (this sorts a copy). Independent of chunk boundaries. Throws on a repeated path.
- */
-export function contentHash(files: ReadonlyArray<ContentFile>): string {
-  const sorted = [...files].sort((a, b) => comparePaths(a.path, b.path));
-  const h = crypto.createHash('sha256');
-  sorted.forEach((f, i) => {
-    if (i > 0 && sorted[i - 1]!.path === f.path) throw new RangeError(`contentHash: the path ${JSON.stringify(f.path)} appears twice`);
-    if (!Number.isSafeInteger(f.size) || f.size < 0) throw new RangeError(`contentHash: bad size ${f.size} for ${JSON.stringify(f.path)}`);
-    if (!/^[0-9a-f]{64}$/.test(f.sha256)) throw new RangeError(`contentHash: bad sha256 for ${JSON.stringify(f.path)}`);
-    h.update(`${f.path}\0${f.size}\0${f.sha256}\n`, 'utf8');
-  });
-  return h.digest('hex');
-}
+export { comparePaths, contentHash, type ContentFile } from '../store/pieces.js';
 
 /**
  * The keyed content digest of a format-2 session: HMAC-SHA256(K_digest, "git-lore/2 digest\0" || id || "\0" || contentHash).
@@ -164,16 +137,16 @@ export function parseMeta(data: Buffer, expectId: string): SessionMeta {
  * authentication.
  */
 function payloadAad(storeId: string, sessionId: string, metaBytes: Buffer): Buffer {
-  return Buffer.concat([Buffer.from(`git-lore/${FORMAT_VERSION} payload\0${storeId}\0${sessionId}\0`, 'utf8'), metaBytes]);
+  return Buffer.concat([Buffer.from(`git-lore/1 payload\0${storeId}\0${sessionId}\0`, 'utf8'), metaBytes]);
 }
 
 export function sealPayload(dataKey: Buffer, storeId: string, sessionId: string, metaBytes: Buffer, gz: Buffer): Buffer {
   const sealed = seal(subkey(dataKey, 'payload'), gz, payloadAad(storeId, sessionId, metaBytes));
-  return Buffer.concat([MAGIC, Buffer.from([FORMAT_VERSION]), sealed]);
+  return Buffer.concat([MAGIC, Buffer.from([V1]), sealed]);
 }
 
 export function openPayload(dataKey: Buffer, storeId: string, sessionId: string, metaBytes: Buffer, blob: Buffer): Buffer {
   if (blob.length < 5 || !blob.subarray(0, 4).equals(MAGIC)) throw new CryptoError(`session ${sessionId}: payload is not a git-lore envelope`);
-  if (blob[4] !== FORMAT_VERSION) throw new CryptoError(`session ${sessionId}: payload format version ${blob[4]} is not supported`);
+  if (blob[4] !== V1) throw new CryptoError(`session ${sessionId}: payload format version ${blob[4]} is not supported`);
   return open(subkey(dataKey, 'payload'), blob.subarray(5), payloadAad(storeId, sessionId, metaBytes), `session ${sessionId}`);
 }

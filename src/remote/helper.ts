@@ -9,7 +9,7 @@ import { LORE_REF, ensureFetchRefspec, fetchRefspec, trackingRef } from '../form
 
 // Lore's own machinery (SQLite, crypto, sync) is loaded only when a lore ref is involved: most
 // fetches and pushes through the helper must cost no more than a plain remote's.
-const loreSync = () => import('../core/sync.js');
+const loreSync = () => import('../core/sync/index.js');
 
 /**
  * git-remote-lore: git's remote-helper protocol over an inner address of any transport git

@@ -55,3 +55,38 @@ export async function unpackBundle(tar: Buffer): Promise<NativeFile[]> {
   await done;
   return files;
 }
+
+/**
+ * Reads a tar archive made by packBundle synchronously (ustar with name prefixes, and pax `path`
+ * records for longer names): the one use is converting format-1 bundles when lore.db migrates,
+ * inside a synchronous open. Throws on anything malformed.
+ */
+export function readTarSync(tar: Buffer): NativeFile[] {
+  const files: NativeFile[] = [];
+  const field = (b: Buffer, off: number, len: number) => {
+    const s = b.subarray(off, off + len);
+    const z = s.indexOf(0);
+    return s.subarray(0, z < 0 ? len : z).toString('utf8');
+  };
+  let off = 0;
+  let paxPath: string | null = null;
+  while (off + 512 <= tar.length) {
+    const h = tar.subarray(off, off + 512);
+    if (h.every((b) => b === 0)) break;
+    const size = parseInt(field(h, 124, 12).trim() || '0', 8);
+    if (!Number.isSafeInteger(size) || size < 0 || off + 512 + size > tar.length) throw new Error('truncated tar archive');
+    const type = String.fromCharCode(h[156] || 48);
+    const data = tar.subarray(off + 512, off + 512 + size);
+    if (type === 'x') {
+      const m = /(?:^|\n)\d+ path=([^\n]*)\n/.exec(data.toString('utf8'));
+      paxPath = m ? m[1]! : null;
+    } else if (type === '0') {
+      const prefix = field(h, 345, 155);
+      const name = paxPath ?? (prefix ? `${prefix}/${field(h, 0, 100)}` : field(h, 0, 100));
+      files.push({ path: name, data: Buffer.from(data), mtimeMs: parseInt(field(h, 136, 12).trim() || '0', 8) * 1000 });
+      paxPath = null;
+    }
+    off += 512 + Math.ceil(size / 512) * 512;
+  }
+  return files;
+}

@@ -4,7 +4,8 @@ import Database from 'better-sqlite3';
 import { StoreError } from '../errors.js';
 import { log } from '../log.js';
 import { ensureLoreHome } from './home.js';
-import { BundleFiles } from './bundle-files.js';
+import { PieceFiles, decodePieces, encodePieces, type StoredFile } from './pieces.js';
+import { convertBundles } from './convert-bundles.js';
 import type { EditOp, ToolName } from '../sources/types.js';
 
 /**
@@ -63,6 +64,19 @@ const MIGRATIONS: string[] = [
   ALTER TABLE sessions ADD COLUMN rev INTEGER NOT NULL DEFAULT 0;
   CREATE INDEX sessions_rev ON sessions(rev);
   CREATE INDEX sessions_repo_rev ON sessions(repo_root, rev);
+  `,
+  // v3: sessions as files made of content-addressed pieces (LORE_HOME/chunks) instead of one tar
+  // bundle per version; the parser's state so a grown transcript is parsed from where it stopped;
+  // provisional edits (tool calls without a recorded result yet). sessions.bundle_sha256 now holds
+  // the content hash of docs/FORMAT.md and bundle_size the total size of the files. The bundles
+  // are converted by convertBundles in the same transaction.
+  `
+  CREATE TABLE session_files (
+    session_id TEXT NOT NULL, path TEXT NOT NULL, size INTEGER NOT NULL, sha256 TEXT NOT NULL, pieces BLOB NOT NULL,
+    PRIMARY KEY (session_id, path)
+  );
+  CREATE TABLE parse_state (session_id TEXT PRIMARY KEY, state TEXT NOT NULL);
+  ALTER TABLE edits ADD COLUMN provisional INTEGER NOT NULL DEFAULT 0;
   `,
 ];
 
@@ -132,22 +146,29 @@ export function normalizeLine(line: string): string {
   return t.includes('  ') || /[^\S ]/.test(t) ? t.replace(/\s+/g, ' ') : t;
 }
 
-/** A session write: the row, its bundle, its edits, and the source files it came from. */
+/** A session write: the row, its changed files, its edits, the parser's state and the source files it came from. */
 export interface SessionWrite {
   row: SessionRow;
-  bundle: Buffer;
+  /** Files whose content changed (their pieces are already in the piece store); others are kept. */
+  files: StoredFile[];
+  /** 'replace': these are all of the session's confirmed edits; 'append': they come after the stored ones. */
+  editMode: 'replace' | 'append';
   edits: EditRecord[];
-  files: SourceFileRow[];
+  /** Edits whose tool result is not recorded yet: they replace the previous provisional ones. */
+  provisional: EditRecord[];
+  /** The parser's saved state (JSON), to resume from when the session grows. */
+  parseState: string | null;
+  sources: SourceFileRow[];
 }
 
 /** Handle on lore.db. Close it when done. */
 export class LoreDb {
   readonly db: Database.Database;
-  readonly bundles: BundleFiles;
+  readonly pieces: PieceFiles;
 
-  private constructor(db: Database.Database, bundles: BundleFiles) {
+  private constructor(db: Database.Database, pieces: PieceFiles, private readonly loreHome: string) {
     this.db = db;
-    this.bundles = bundles;
+    this.pieces = pieces;
   }
 
   /** Opens (and migrates) `$LORE_HOME/lore.db`. */
@@ -172,7 +193,7 @@ export class LoreDb {
         hint: 'Check that LORE_HOME is writable and that no other process holds the database; retry.',
       });
     }
-    const store = new LoreDb(db, new BundleFiles(path.join(loreHome, 'bundles')));
+    const store = new LoreDb(db, new PieceFiles(path.join(loreHome, 'chunks')), loreHome);
     store.migrate();
     return store;
   }
@@ -185,10 +206,15 @@ export class LoreDb {
       });
     }
     for (let v = version; v < MIGRATIONS.length; v++) {
+      // v3 converts bundle files into pieces: written before the transaction (content-addressed,
+      // so a crash leaves only unreferenced pieces and the next open converts again).
+      const converted = v === 2 ? convertBundles(this.db, this.pieces, this.loreHome) : null;
       this.db.transaction(() => {
         this.db.exec(MIGRATIONS[v]!);
+        converted?.apply();
         this.db.pragma(`user_version = ${v + 1}`);
       }).immediate();
+      converted?.cleanUp();
       log.store('migrated lore.db to version %d', v + 1);
     }
   }
@@ -223,27 +249,37 @@ export class LoreDb {
   }
 
   /**
-   * Writes a whole session atomically, replacing any previous version of it: the bundle file
-   * first, then the rows in one transaction, then the superseded bundle file is removed.
+   * Writes a session atomically: its pieces are already stored; the rows (session, changed files,
+   * edits, parser state, source stamps) go in one transaction that also moves the write counter.
    */
   writeSession(w: SessionWrite): void {
-    const db = this.db;
     const stmts = this.stmts();
-    const previous = this.getSession(w.row.id)?.bundle_sha256;
-    this.bundles.put(w.row.bundle_sha256, w.bundle);
-    db.transaction(() => {
-      stmts.delEdits.run(w.row.id);
+    this.db.transaction(() => {
+      if (w.editMode === 'replace') stmts.delEdits.run(w.row.id);
+      else stmts.delProvisional.run(w.row.id);
       stmts.putSession.run(w.row);
-      for (const e of w.edits) {
-        stmts.putEdit.run(w.row.id, e.seq, e.file, e.movePath ?? null, e.op, e.toolName, e.ts ?? null, e.added.length, JSON.stringify(e.added));
-      }
-      for (const f of w.files) stmts.putFile.run(f);
+      const put = (e: EditRecord, provisional: number) =>
+        stmts.putEdit.run(w.row.id, e.seq, e.file, e.movePath ?? null, e.op, e.toolName, e.ts ?? null, e.added.length, JSON.stringify(e.added), provisional);
+      for (const e of w.edits) put(e, 0);
+      for (const e of w.provisional) put(e, 1);
+      for (const f of w.files) stmts.putFile.run(w.row.id, f.path, f.size, f.sha256, encodePieces(f.pieces));
+      if (w.parseState === null) stmts.delState.run(w.row.id);
+      else stmts.putState.run(w.row.id, w.parseState);
+      for (const f of w.sources) stmts.putSource.run(f);
       stmts.bumpRev.run();
       stmts.stampRev.run(w.row.id);
     })();
-    if (previous && previous !== w.row.bundle_sha256 && !db.prepare('SELECT 1 FROM sessions WHERE bundle_sha256 = ?').get(previous)) {
-      this.bundles.remove(previous);
-    }
+  }
+
+  /** The stored files of a session, sorted by path (empty when the session is unknown). */
+  sessionFiles(id: string): StoredFile[] {
+    const rows = this.stmts().getFiles.all(id) as Array<{ path: string; size: number; sha256: string; pieces: Buffer }>;
+    return rows.map((r) => ({ path: r.path, size: r.size, sha256: r.sha256, pieces: decodePieces(r.pieces) }));
+  }
+
+  /** The parser's saved state of a session (JSON text), if any. */
+  parseState(id: string): string | null {
+    return (this.stmts().getState.get(id) as { state: string } | undefined)?.state ?? null;
   }
 
   private cached: ReturnType<LoreDb['prepareAll']> | undefined;
@@ -255,13 +291,19 @@ export class LoreDb {
     const db = this.db;
     return {
       delEdits: db.prepare('DELETE FROM edits WHERE session_id = ?'),
+      delProvisional: db.prepare('DELETE FROM edits WHERE session_id = ? AND provisional = 1'),
+      getFiles: db.prepare('SELECT path, size, sha256, pieces FROM session_files WHERE session_id = ? ORDER BY path'),
+      putFile: db.prepare('INSERT OR REPLACE INTO session_files (session_id, path, size, sha256, pieces) VALUES (?, ?, ?, ?, ?)'),
+      getState: db.prepare('SELECT state FROM parse_state WHERE session_id = ?'),
+      putState: db.prepare('INSERT OR REPLACE INTO parse_state (session_id, state) VALUES (?, ?)'),
+      delState: db.prepare('DELETE FROM parse_state WHERE session_id = ?'),
       getSession: db.prepare('SELECT * FROM sessions WHERE id = ?'),
       putSession: db.prepare(`INSERT OR REPLACE INTO sessions (id, tool, tool_version, cwd, repo_root, agent_root, branch, started_at, updated_at,
         message_count, subagent_count, title, origin, origin_machine, bundle_sha256, bundle_size, malformed_lines, unknown_lines, imported_at)
         VALUES (@id, @tool, @tool_version, @cwd, @repo_root, @agent_root, @branch, @started_at, @updated_at, @message_count, @subagent_count, @title,
         @origin, @origin_machine, @bundle_sha256, @bundle_size, @malformed_lines, @unknown_lines, @imported_at)`),
-      putEdit: db.prepare('INSERT INTO edits (session_id, seq, file, move_path, op, tool_name, ts, added_count, added_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)'),
-      putFile: db.prepare('INSERT OR REPLACE INTO source_files (path, tool, session_id, size, mtime_ms) VALUES (@path, @tool, @session_id, @size, @mtime_ms)'),
+      putEdit: db.prepare('INSERT INTO edits (session_id, seq, file, move_path, op, tool_name, ts, added_count, added_json, provisional) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)'),
+      putSource: db.prepare('INSERT OR REPLACE INTO source_files (path, tool, session_id, size, mtime_ms) VALUES (@path, @tool, @session_id, @size, @mtime_ms)'),
       stampRev: db.prepare(`UPDATE sessions SET rev = (SELECT CAST(value AS INTEGER) FROM kv WHERE key = '${SESSIONS_REV}') WHERE id = ?`),
       bumpRev: db.prepare(`INSERT INTO kv (key, value) VALUES ('${SESSIONS_REV}', '1') ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1`),
     };
@@ -283,7 +325,6 @@ export class LoreDb {
     return this.db.prepare('SELECT * FROM sessions WHERE repo_root = ? ORDER BY started_at, id').all(repoRoot) as SessionRow[];
   }
 
-  /** The session's tar bundle, verified against its digest; null when the session is unknown. */
   /**
    * Id and bundle digest of the sessions of one repository (all with undefined): the narrow read
    * a sync needs; full rows for 10,000 sessions cost 175 ms. With `sinceRev`, only those written
@@ -299,11 +340,6 @@ export class LoreDb {
   metaDigest(sessionId: string, oid: string): string | null {
     const r = this.db.prepare('SELECT digest FROM meta_cache WHERE session_id = ? AND oid = ?').get(sessionId, oid) as { digest: string } | undefined;
     return r?.digest ?? null;
-  }
-
-  getBundle(id: string): Buffer | null {
-    const row = this.getSession(id);
-    return row ? this.bundles.get(row.bundle_sha256) : null;
   }
 
   edits(id: string): EditRow[] {

@@ -14,7 +14,7 @@ import { FORMAT1_COMMIT, oldClient, oldClientSkip, onClient } from '../helpers/o
 
 const SKIP = oldClientSkip();
 /** Until format 2 lands the migration tests below are expected to fail; issue 14 sets this to false. */
-const TODO: string | false = 'format 2 lands with issue 14';
+const TODO: string | false = false;
 
 const REF = 'refs/lore/sessions';
 

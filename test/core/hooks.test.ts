@@ -20,7 +20,7 @@ function commitFile(m: Machine, repo: string, name: string, text: string): void 
 
 function remoteLoreFiles(m: Machine, bare: string): string[] {
   try {
-    return m.git(bare, 'ls-tree', '-r', '--name-only', 'refs/lore/sessions').split('\n').filter((p) => p.endsWith('.lore'));
+    return m.git(bare, 'ls-tree', '-r', '--name-only', 'refs/lore/sessions').split('\n').filter((p) => p.endsWith('.idx'));
   } catch {
     return [];
   }

@@ -7,7 +7,7 @@ import {
 } from '../helpers/machine.js';
 import { importSessions } from '../../src/core/import.js';
 import { listSessions, showSession } from '../../src/core/sessions.js';
-import { unpackBundle } from '../../src/store/bundle.js';
+import { storedFiles } from '../../src/core/sessions.js';
 
 /** Independent count of Claude Code messages: user lines by uuid, assistant replies by message.id. */
 function claudeCount(files: string[]): number {
@@ -96,7 +96,7 @@ test('import of every real fixture: listed once, subagents attached, counts and 
   // The bundle is a lossless copy: byte-identical native files.
   const ctx = m.ctx(repo);
   try {
-    const files = await unpackBundle(ctx.db.getBundle('0ccf1a04-1b4c-43b6-8aa5-79e41db43a68')!);
+    const files = storedFiles(ctx, '0ccf1a04-1b4c-43b6-8aa5-79e41db43a68');
     assert.equal(files.length, 6);
     const main = files.find((f) => f.path.endsWith('0ccf1a04-1b4c-43b6-8aa5-79e41db43a68.jsonl'))!;
     assert.deepEqual(main.data, fs.readFileSync(path.join(claudeProjectDir(m.claudeDir, repo), '0ccf1a04-1b4c-43b6-8aa5-79e41db43a68.jsonl')));
@@ -174,7 +174,7 @@ test('incremental: nothing changed reads nothing; a grown transcript updates onl
     const row = ctx.db.getSession(SID(1))!;
     assert.equal(row.message_count, 3);
     assert.equal(row.subagent_count, 1);
-    const files = (await unpackBundle(ctx.db.getBundle(SID(1))!)).map((f) => path.basename(f.path)).sort();
+    const files = storedFiles(ctx, SID(1)).map((f) => path.basename(f.path)).sort();
     assert.deepEqual(files, ['aaaaaaaa-0000-4000-8000-000000000001.jsonl', 'agent-x1.jsonl']);
   } finally {
     ctx.close();

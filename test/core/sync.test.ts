@@ -5,6 +5,7 @@ import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { Machine, claudeProjectDir } from '../helpers/machine.js';
 import { PASS, bareRemote, cloneOn, ok, userLine, uuid, writeSession } from '../helpers/repos.js';
+import { storedFiles } from '../../src/core/sessions.js';
 
 async function sessionsOf(m: Machine, repo: string): Promise<Map<string, { messageCount: number }>> {
   const r = await ok(m.lore(['sessions', '--json'], { cwd: repo }));
@@ -44,7 +45,7 @@ test('two machines: A creates and syncs, B joins and sees identical content, con
   const cb = b.ctx(repoB);
   try {
     assert.equal(cb.db.getSession(id)!.bundle_sha256, ca.db.getSession(id)!.bundle_sha256, 'identical content');
-    assert.deepEqual(cb.db.getBundle(id), ca.db.getBundle(id));
+    assert.deepEqual(storedFiles(cb, id), storedFiles(ca, id));
   } finally {
     ca.close();
     cb.close();
@@ -115,7 +116,7 @@ test('four clones syncing concurrently in a loop: every session everywhere, no f
     const have = await sessionsOf(machines[i]!, repos[i]!);
     for (const id of all) assert.ok(have.has(id), `clone ${i} lacks ${id}`);
   }
-  const onRemote = first.git(bare, 'ls-tree', '-r', '--name-only', 'refs/lore/sessions').split('\n').filter((p) => p.endsWith('.lore'));
+  const onRemote = first.git(bare, 'ls-tree', '-r', '--name-only', 'refs/lore/sessions').split('\n').filter((p) => p.endsWith('.idx'));
   assert.equal(onRemote.length, all.length);
   // Every update of the remote ref was a fast-forward: nothing was force-pushed.
   const log = fs.readFileSync(path.join(bare, 'logs', 'refs', 'lore', 'sessions'), 'utf8').trim().split('\n');
@@ -171,10 +172,10 @@ test('a tampered blob is reported by session id, the rest syncs, exit 1, local d
   writeSession(a, repoA, bad, [userLine(bad, repoA, 'b1', 'will be tampered', 1)]);
   await ok(a.lore(['sync', 'setup'], { cwd: repoA, env: PASS }));
   await ok(a.lore(['sync'], { cwd: repoA }));
-  // A repository writer without the passphrase flips a byte of one payload and pushes.
+  // A repository writer without the passphrase flips a byte of one index and pushes.
   const attacker = cloneOn(a, bare, 'attacker');
   a.git(attacker, 'fetch', '-q', 'origin', 'refs/lore/sessions:refs/lore/sessions');
-  const p = `sessions/${bad.slice(-2)}/${bad}.lore`;
+  const p = `sessions/${bad.slice(-2)}/${bad}.idx`;
   const blob = execFileSync('git', ['cat-file', 'blob', `refs/lore/sessions:${p}`], { cwd: attacker });
   blob[blob.length - 20] ^= 0xff;
   const newBlob = execFileSync('git', ['hash-object', '-w', '--stdin'], { cwd: attacker, input: blob }).toString().trim();

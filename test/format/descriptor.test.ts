@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import {
-  descriptorForKey, FORMAT_V2, FORMAT_VERSION, parseDescriptor, parseDescriptorAny, serializeDescriptor, unlock, upgradeDescriptor, verifyKey,
+  descriptorForKey, FORMAT_V2, FORMAT_VERSION, parseDescriptor, serializeDescriptor, unlock, upgradeDescriptor, verifyKey,
 } from '../../src/format/descriptor.js';
 
 // Written by the code of commit 5987297 (before format 2): createDescriptor('correct horse battery
@@ -16,20 +16,18 @@ const PASS = 'correct horse battery staple';
 test('a descriptor written before format 2 still parses, unlocks and verifies, and after upgradeDescriptor too', async () => {
   const d = parseDescriptor(v1);
   assert.equal(d.version, 1);
-  assert.deepEqual(parseDescriptorAny(v1), d);
   assert.deepEqual(await unlock(d, PASS), v1Key);
   verifyKey(d, v1Key);
   const up = upgradeDescriptor(d);
   assert.deepEqual(up, { ...d, version: FORMAT_V2 });
   assert.equal(d.version, 1, 'the original is not changed');
-  const reparsed = parseDescriptorAny(serializeDescriptor(up));
+  const reparsed = parseDescriptor(serializeDescriptor(up));
   assert.deepEqual(await unlock(reparsed, PASS), v1Key);
   verifyKey(reparsed, v1Key);
   await assert.rejects(unlock(reparsed, 'wrong passphrase!'), /wrong passphrase/);
-  assert.throws(() => parseDescriptor(serializeDescriptor(up)), /uses format version 2; this git-lore reads version 1/, 'the format-1 reader still refuses version 2');
 });
 
-test('descriptorForKey: the given store id and key, format 1, unlockable', async () => {
+test('descriptorForKey: the given store id and key, the current format (2), unlockable', async () => {
   const key = Buffer.alloc(32, 9);
   const d = await descriptorForKey('f'.repeat(32), key, PASS);
   assert.equal(d.version, FORMAT_VERSION);
@@ -38,9 +36,9 @@ test('descriptorForKey: the given store id and key, format 1, unlockable', async
   await assert.rejects(descriptorForKey('F'.repeat(32), key, PASS), RangeError);
 });
 
-test('parseDescriptorAny: versions 1 and 2 only, 1 MiB, 1 to 64 slots, well-formed fields', () => {
+test('parseDescriptor: versions 1 and 2 only, 1 MiB, 1 to 64 slots, well-formed fields', () => {
   const d = JSON.parse(v1.toString()) as Record<string, unknown> & { slots: unknown[] };
-  const parse = (x: unknown) => parseDescriptorAny(Buffer.from(JSON.stringify(x)));
+  const parse = (x: unknown) => parseDescriptor(Buffer.from(JSON.stringify(x)));
   assert.equal(parse({ ...d, version: 2 }).version, 2);
   assert.throws(() => parse({ ...d, version: 3 }), /uses format version 3; this git-lore reads versions 1 and 2/);
   assert.throws(() => parse({ ...d, slots: [] }), /0 key slots/);
@@ -52,7 +50,7 @@ test('parseDescriptorAny: versions 1 and 2 only, 1 MiB, 1 to 64 slots, well-form
   assert.throws(() => parse({ ...d, keyCheck: 'nothex' }), /malformed/);
   assert.throws(() => parse({ ...d, format: 'other' }), /malformed/);
   assert.throws(() => parse(null), /malformed/);
-  assert.throws(() => parseDescriptorAny(Buffer.from('{')), /not valid JSON/);
+  assert.throws(() => parseDescriptor(Buffer.from('{')), /not valid JSON/);
   const big = Buffer.concat([Buffer.from(JSON.stringify({ ...d, pad: '' }).slice(0, -2)), Buffer.alloc(1024 * 1024, 0x20), Buffer.from('"}')]);
-  assert.throws(() => parseDescriptorAny(big), /more than 1048576/);
+  assert.throws(() => parseDescriptor(big), /more than 1048576/);
 });

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { fileURLToPath } from 'node:url';
-import { parseDescriptorAny, unlock, verifyKey } from '../../src/format/descriptor.js';
+import { parseDescriptor, unlock, verifyKey } from '../../src/format/descriptor.js';
 import { chunkKeys, openChunk } from '../../src/format/chunk.js';
 import { INDEX_MAX_BLOB, openIndex } from '../../src/format/session-index.js';
 import { chunkPath, contentDigestV2, contentHash, META_MAX_BYTES, parseChunkPath, parseMetaV2, parseSessionPath, sessionPaths } from '../../src/format/session-entry.js';
@@ -23,7 +23,7 @@ const expectedFiles = (id: string) => {
 };
 
 test('format-2 vectors: decoded with git-lore\'s functions (passphrase -> data key -> indexes -> chunks -> files, digests)', async () => {
-  const d = parseDescriptorAny(read('lore.json'));
+  const d = parseDescriptor(read('lore.json'));
   assert.equal(d.version, 2);
   assert.equal(d.storeId, keysFile.storeId);
   const dataKey = await unlock(d, keysFile.passphrase);

@@ -6,9 +6,10 @@ import { spawn } from 'node:child_process';
 import Database from 'better-sqlite3';
 import { BIN, Machine } from '../helpers/machine.js';
 import { PASS, bareRemote, cloneOn, ok, userLine } from '../helpers/repos.js';
-import { LORE_REF } from '../../src/core/sync.js';
+import { LORE_REF, cachedKey } from '../../src/core/sync/index.js';
 import { readRefState } from '../../src/format/ref-store.js';
-import { parseMeta } from '../../src/format/session-entry.js';
+import { chunkPath, parseMeta } from '../../src/format/session-entry.js';
+import { openIndex } from '../../src/format/session-index.js';
 import { PROFILE, rng, summary } from './profile.js';
 
 const POINTS = ['during-import', 'after-capture', 'during-pull', 'during-encrypt', 'after-objects', 'after-update-ref', 'after-push'];
@@ -42,10 +43,14 @@ async function checkIntact(m: Machine, repo: string): Promise<void> {
     const cat = git.catFile();
     try {
       const state = await readRefState(git, cat, tip);
+      const key = cachedKey(ctx, state);
       for (const s of state.sessions.values()) {
-        assert.ok(s.metaOid && s.payloadOid, `${s.id} has both files`);
-        parseMeta((await cat.get(s.metaOid!))!.data, s.id);
-        assert.ok(await cat.get(s.payloadOid!), `${s.id} payload present`);
+        assert.ok(s.metaOid && s.indexOid, `${s.id} has both files`);
+        const meta = (await cat.get(s.metaOid!))!.data;
+        parseMeta(meta, s.id);
+        // Objects first, ref last: every chunk the index names is in the tree the ref points at.
+        const index = openIndex(key, state.descriptor.storeId, s.id, meta, (await cat.get(s.indexOid!))!.data);
+        for (const f of index.files) for (const [cid] of f.chunks) assert.ok(await cat.info(`${tip}:${chunkPath(cid)}`), `${s.id}: chunk ${cid} present`);
       }
     } finally {
       await cat.close();

@@ -4,7 +4,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { Machine } from '../helpers/machine.js';
 import { LoreError } from '../../src/errors.js';
-import { decodePayload } from '../../src/core/sync.js';
+import { decodePayload } from '../../src/core/sync/pull.js';
 import { openPayload, sealPayload } from '../../src/format/session-entry.js';
 import { packBundle } from '../../src/store/bundle.js';
 import { ClaudeCodeSource } from '../../src/sources/claude-code.js';

@@ -114,11 +114,11 @@ test(`concurrency soak: ${PROFILE.clones} clones x ${PROFILE.rounds} rounds thro
   const objects = execFileSync('git', ['cat-file', '--batch-all-objects', '--batch'], { cwd: bare, maxBuffer: 1 << 30 });
   // The text the host can read: commits, metadata and the descriptor. A needle as short as a
   // hostname like "vm" turns up by chance in binary data (any 2 bytes do every 64 KiB): in the
-  // encrypted payloads (*.lore) and in trees, which hold raw object ids. Short needles are looked
+  // encrypted indexes and chunks (*.idx, chunks/) and in trees, which hold raw object ids. Short needles are looked
   // for in the text only.
   const listed = execFileSync('git', ['rev-list', '--objects', '--all'], { cwd: bare, maxBuffer: 1 << 30 }).toString().split('\n').filter(Boolean);
   const types = new Map(execFileSync('git', ['cat-file', '--batch-all-objects', '--batch-check=%(objectname) %(objecttype)'], { cwd: bare }).toString().trim().split('\n').map((l) => l.split(' ') as [string, string]));
-  const plainIds = listed.filter((l) => !l.endsWith('.lore') && types.get(l.split(' ')[0]!) !== 'tree').map((l) => l.split(' ')[0]).join('\n');
+  const plainIds = listed.filter((l) => !l.endsWith('.lore') && !l.endsWith('.idx') && !l.includes(' chunks/') && types.get(l.split(' ')[0]!) !== 'tree').map((l) => l.split(' ')[0]).join('\n');
   const plaintext = execFileSync('git', ['cat-file', '--batch'], { cwd: bare, input: `${plainIds}\n`, maxBuffer: 1 << 30 });
   const needles = [...canaries, 'continued in round', os.hostname(), ...clones.map((c) => c.m.home), PASS.LORE_PASSPHRASE];
   // A short needle is looked for as a JSON string value, the form a hostname would take in the

@@ -22,7 +22,7 @@ function attack(m: Machine, bare: string, edits: Record<string, Buffer | string>
 }
 const blobAt = (bare: string, rev: string, p: string) => execFileSync('git', ['cat-file', 'blob', `${rev}:${p}`], { cwd: bare });
 const oidAt = (bare: string, rev: string, p: string) => execFileSync('git', ['rev-parse', `${rev}:${p}`], { cwd: bare }).toString().trim();
-const paths = (id: string) => ({ meta: `sessions/${id.slice(-2)}/${id}.meta`, payload: `sessions/${id.slice(-2)}/${id}.lore` });
+const paths = (id: string) => ({ meta: `sessions/${id.slice(-2)}/${id}.meta`, index: `sessions/${id.slice(-2)}/${id}.idx` });
 
 test('tampering by a repository writer without the passphrase: each attack detected or without effect, reported by session id', async () => {
   const a = new Machine('ta');
@@ -47,42 +47,42 @@ test('tampering by a repository writer without the passphrase: each attack detec
   };
   const countOnA = async (id: string) => JSON.parse((await ok(a.lore(['show', '--json', id], { cwd: repoA }))).stdout).session.messageCount as number;
 
-  // 1. Flip bytes in a payload.
-  const flipped = Buffer.from(blobAt(bare, 'refs/lore/sessions', paths(ids[0]!).payload));
+  // 1. Flip bytes in an index.
+  const flipped = Buffer.from(blobAt(bare, 'refs/lore/sessions', paths(ids[0]!).index));
   flipped[flipped.length - 30] ^= 0x01;
-  attack(a, bare, { [paths(ids[0]!).payload]: flipped });
+  attack(a, bare, { [paths(ids[0]!).index]: flipped });
   let f = await fresh('flip');
   let r = await f.b.lore(['sync'], { cwd: f.repo });
   assert.equal(r.code, 1);
   assert.match(r.stderr, new RegExp(`session ${ids[0]}: .*authentication failed`));
-  results.push({ attack: 'flip bytes in a payload', outcome: 'detected: authentication failed, reported, skipped' });
+  results.push({ attack: 'flip bytes in an index', outcome: 'detected: authentication failed, reported, skipped' });
   const ra = await a.lore(['sync'], { cwd: repoA });
   assert.equal(ra.code, 1, 'the holder sees it too');
   assert.equal(await countOnA(ids[0]!), 1, 'local data untouched');
   assert.equal((await f.b.lore(['sync'], { cwd: f.repo })).code, 0, 'the holder\'s sync repaired the ref');
 
-  // 2. Swap two sessions' payloads.
-  const p0 = oidAt(bare, 'refs/lore/sessions', paths(ids[0]!).payload);
-  const p1 = oidAt(bare, 'refs/lore/sessions', paths(ids[1]!).payload);
-  attack(a, bare, { [paths(ids[0]!).payload]: p1, [paths(ids[1]!).payload]: p0 });
+  // 2. Swap two sessions' indexes.
+  const p0 = oidAt(bare, 'refs/lore/sessions', paths(ids[0]!).index);
+  const p1 = oidAt(bare, 'refs/lore/sessions', paths(ids[1]!).index);
+  attack(a, bare, { [paths(ids[0]!).index]: p1, [paths(ids[1]!).index]: p0 });
   f = await fresh('swap');
   r = await f.b.lore(['sync'], { cwd: f.repo });
   assert.equal(r.code, 1);
   for (const id of [ids[0]!, ids[1]!]) assert.match(r.stderr, new RegExp(`session ${id}: .*authentication failed`));
-  results.push({ attack: 'swap two sessions\' payloads', outcome: 'detected: both fail authentication (AAD binds the id)' });
+  results.push({ attack: 'swap two sessions\' indexes', outcome: 'detected: both fail authentication (AAD binds the id)' });
   assert.equal((await a.lore(['sync'], { cwd: repoA })).code, 1);
   assert.equal(await countOnA(ids[0]!), 1);
   assert.equal(await countOnA(ids[1]!), 1);
 
-  // 3. Replay an older (valid) payload of a session, with its older metadata.
-  attack(a, bare, { [paths(ids[2]!).meta]: oidAt(bare, v1, paths(ids[2]!).meta), [paths(ids[2]!).payload]: oidAt(bare, v1, paths(ids[2]!).payload) });
+  // 3. Replay an older (valid) index of a session, with its older metadata.
+  attack(a, bare, { [paths(ids[2]!).meta]: oidAt(bare, v1, paths(ids[2]!).meta), [paths(ids[2]!).index]: oidAt(bare, v1, paths(ids[2]!).index) });
   const ar = await a.lore(['sync'], { cwd: repoA });
   assert.equal(ar.code, 0, ar.stderr);
   assert.equal(await countOnA(ids[2]!), 2, 'the older copy is a prefix: the holder keeps the longer');
   f = await fresh('replay');
   await ok(f.b.lore(['sync'], { cwd: f.repo }));
   assert.equal(JSON.parse((await ok(f.b.lore(['show', '--json', ids[2]!], { cwd: f.repo }))).stdout).session.messageCount, 2, 'and wrote it back');
-  results.push({ attack: 'replay an older payload of the same session', outcome: 'no effect: merge keeps the longer transcript, the next holder\'s sync restores it' });
+  results.push({ attack: 'replay an older index of the same session', outcome: 'no effect: merge keeps the longer transcript, the next holder\'s sync restores it' });
 
   // 4. Rewrite plaintext metadata.
   const meta = JSON.parse(blobAt(bare, 'refs/lore/sessions', paths(ids[3]!).meta).toString());
@@ -93,7 +93,7 @@ test('tampering by a repository writer without the passphrase: each attack detec
   r = await f.b.lore(['sync'], { cwd: f.repo });
   assert.equal(r.code, 1);
   assert.match(r.stderr, new RegExp(`session ${ids[3]}: .*authentication failed`));
-  results.push({ attack: 'rewrite plaintext metadata', outcome: 'detected: the payload\'s AAD holds the exact metadata bytes' });
+  results.push({ attack: 'rewrite plaintext metadata', outcome: 'detected: the index\'s AAD holds the exact metadata bytes' });
   assert.equal((await a.lore(['sync'], { cwd: repoA })).code, 1);
 
   // 5. Weaken the descriptor's KDF parameters.

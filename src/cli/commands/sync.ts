@@ -1,6 +1,6 @@
 import type { Argv, CommandModule } from 'yargs';
 import type { LoreContext } from '../../core/context.js';
-import { runSync, setupStore, syncStatus, type SyncResult } from '../../core/sync.js';
+import { runSync, setupStore, syncStatus, type SyncResult } from '../../core/sync/index.js';
 import { LoreError, toLoreError } from '../../errors.js';
 import { installHooks } from '../../core/hooks.js';
 import { getSetting, setSetting } from '../../core/config.js';
@@ -19,6 +19,9 @@ export function reportSync(ctx: LoreContext, r: SyncResult, opts: { quiet: boole
   const err = ctx.env.stderr;
   for (const w of r.warnings) err.write(`warning: ${w}\n`);
   for (const f of r.failed) err.write(`error: session ${f.id}: ${f.reason}\n`);
+  if (r.converted && (r.commit || r.dryRun)) {
+    err.write(`lore: ${r.dryRun ? 'would convert' : 'converted'} the store on ${r.remote} to format 2 (docs/FORMAT.md); its history is kept, and git-lore versions that read only format 1 now stop and ask to be upgraded\n`);
+  }
   if (!opts.quiet) {
     const would = r.dryRun ? 'would ' : '';
     const out = ctx.env.stdout;

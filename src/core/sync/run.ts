@@ -1,0 +1,369 @@
+import { createHash } from 'node:crypto';
+import { LoreError, UsageError } from '../../errors.js';
+import { log } from '../../log.js';
+import type { LoreContext } from '../context.js';
+import { gitReason, type CatFile } from '../../git/git.js';
+import { DESCRIPTOR_PATH, serializeDescriptor, upgradeDescriptor, verifyKey } from '../../format/descriptor.js';
+import { contentDigestV2, sessionPaths } from '../../format/session-entry.js';
+import { readRefState, type RefState } from '../../format/ref-store.js';
+import { LORE_REF, fetchRefspec, trackingRef } from '../../format/refs.js';
+import { checkKdfParams, sameHex } from '../../crypto/primitives.js';
+import { importSessions, type ImportSummary } from '../import.js';
+import { getSetting } from '../config.js';
+import { networkAddress, pickRemote, readRemoteConfig, syncTarget, type SyncTarget } from './target.js';
+import { fetchLore, peekLore } from './transport.js';
+import { maybeCrash, readSyncState, syncKeys, touchStamp, writtenSince } from './state.js';
+import { cachedKey, storeKeys, type StoreKeys } from './keys.js';
+import { metaDigests, someMetaDigests } from './digests.js';
+import { pullOne } from './pull.js';
+import { ChunkPresence, damagedChunks, repairChunks, sealSession } from './seal.js';
+
+/** Default limit of one session's native files for sync: 1 GiB (LORE_MAX_PAYLOAD_BYTES). */
+export const DEFAULT_MAX_PAYLOAD_BYTES = 1024 * 1024 * 1024;
+export const COMMITTER = 'git-lore <git-lore@invalid>';
+const MAX_ATTEMPTS = 8;
+
+export interface SyncOptions {
+  remote?: string;
+  /** The global personal store instead of this repository's. */
+  global?: boolean;
+  /** Talk to this address instead of the remote's URL (git-remote-lore passes the inner address). */
+  url?: string;
+  /** Commit and update refs/lore/sessions but leave the push to the caller (git-remote-lore pushes it with the code). */
+  deferPush?: boolean;
+  dryRun?: boolean;
+  /** Skip capture. */
+  noCapture?: boolean;
+  /** false: receive only (the post-merge hook); nothing is committed or pushed. */
+  push?: boolean;
+  maxPayloadBytes?: number;
+  /** Called with progress for long syncs (the CLI shows it on a TTY). */
+  onProgress?: (phase: string, done: number, total: number) => void;
+}
+
+export interface SyncResult {
+  remote: string;
+  storeId: string;
+  /** Sessions received from the remote and merged into the local store (or, with --dry-run, that would be). */
+  pulled: string[];
+  /** Sessions written to the ref and pushed (or, with --dry-run, that would be). */
+  pushed: string[];
+  /** Sessions skipped for their size. */
+  oversized: string[];
+  /** Remote sessions that failed authentication or could not be read: reported, skipped, never applied. */
+  failed: Array<{ id: string; reason: string }>;
+  commit: string | null;
+  retries: number;
+  dryRun: boolean;
+  /** The store was in format 1 and this sync converted it to format 2 (or, with --dry-run, would). */
+  converted: boolean;
+  capture: ImportSummary | null;
+  warnings: string[];
+}
+
+interface Reached {
+  target: SyncTarget;
+  remote: string;
+  url: string;
+  pushTracks: boolean;
+  remoteTip: string | null;
+  localTip: string | null;
+}
+
+/** Resolves the target and remote and fetches the remote's lore ref (or, for a dry run, only peeks at it). */
+async function reach(ctx: LoreContext, opts: SyncOptions): Promise<Reached> {
+  const target = await syncTarget(ctx, opts.global ? { global: true } : {});
+  const cfg = await readRemoteConfig(target.git);
+  const remote = await pickRemote(target.git, opts.remote, cfg);
+  const url = opts.url ?? (await networkAddress(target.git, remote, cfg));
+  // git push updates the tracking ref itself when it pushes to the remote by name through our refspec.
+  const pushTracks = url === remote && (cfg.fetch.get(remote) ?? []).includes(fetchRefspec(remote));
+  if (opts.dryRun) return { target, remote, url, pushTracks, remoteTip: await peekLore(target.git, remote, url), localTip: await target.git.resolve(LORE_REF) };
+  await fetchLore(target.git, remote, url);
+  const tips = await target.git.resolveRefs([LORE_REF, trackingRef(remote)]);
+  return { target, remote, url, pushTracks, remoteTip: tips.get(trackingRef(remote)) ?? null, localTip: tips.get(LORE_REF) ?? null };
+}
+
+/**
+ * `git lore sync`: capture, fetch the lore ref, merge remote sessions into the local store,
+ * seal this repository's new or changed sessions (only their new chunks), commit (objects first,
+ * then a compare-and-swap of refs/lore/sessions) and push without force; on a rejected push,
+ * fetch, merge and retry (bounded, jittered). A format-1 store is converted on its first write.
+ * Work is proportional to what changed.
+ */
+export async function runSync(ctx: LoreContext, opts: SyncOptions = {}): Promise<SyncResult> {
+  const started = new Date();
+  const dryRun = Boolean(opts.dryRun);
+  // The remote's lore ref is fetched while capture runs (git works on the other core); a failure
+  // is reported once capture is done.
+  const reached = reach(ctx, opts);
+  reached.catch(() => undefined);
+  const capture = opts.noCapture ? null : await importSessions(ctx);
+  maybeCrash(ctx, 'after-capture');
+  const r = await reached;
+  const { target, remote, url, pushTracks } = r;
+  const git = target.git;
+  const maxBytes = opts.maxPayloadBytes ?? (Number(await getSetting(ctx, 'max_payload_bytes')) || DEFAULT_MAX_PAYLOAD_BYTES);
+  const result: SyncResult = {
+    remote, storeId: '', pulled: [], pushed: [], oversized: [], failed: [], commit: null, retries: 0, dryRun, converted: false, capture, warnings: [...(capture?.warnings ?? [])],
+  };
+  const keys_ = syncKeys(target, remote);
+  /**
+   * A successful sync: the time (for `sync status`), the stamp the pre-push shim compares with,
+   * and, when nothing failed or was skipped, the ref it left and the session counter it started
+   * from: a later sync that finds both unchanged has nothing to do.
+   */
+  const markSynced = (tip: string | null, rev: string | null) => {
+    ctx.db.setKv(keys_.lastSync, ctx.env.now().toISOString());
+    if (tip && rev && !result.failed.length && !result.oversized.length) ctx.db.setKv(keys_.state, `${tip} ${rev} ${result.storeId}`);
+    else ctx.db.deleteKv(keys_.state);
+    touchStamp(target, started);
+  };
+  let remoteTip = r.remoteTip;
+  let localTip = r.localTip;
+  const state = readSyncState(ctx, keys_.state);
+  if (remoteTip && remoteTip === localTip && state?.tip === localTip && state.rev === ctx.db.sessionsRev()) {
+    log.sync('nothing new here or on %s since the last sync (%s)', remote, localTip.slice(0, 12));
+    result.storeId = state.storeId;
+    if (!dryRun) markSynced(localTip, state.rev);
+    return result;
+  }
+  if (!remoteTip && !localTip) {
+    throw new UsageError('this repository has no lore store yet', { hint: `Run \`git lore sync setup${opts.remote ? ` --remote ${remote}` : ''}\` first.` });
+  }
+  const cat = git.catFile();
+  const states = new Map<string, RefState>();
+  const stateOf = async (commit: string) => {
+    let s = states.get(commit);
+    if (!s) {
+      s = await readRefState(git, cat, commit);
+      states.set(commit, s);
+    }
+    return s;
+  };
+  try {
+    const scope = target.global ? undefined : target.repoRoot ?? '';
+    // Quick: both refs are where our last complete sync left them, so every session in the ref
+    // was pulled or sent then, and only the sessions written here since need a look: no pull, no
+    // digest work for the thousands that did not change, and only their entries of the tree.
+    const tip = (remoteTip ?? localTip)!;
+    const since = tip === localTip ? writtenSince(ctx, state, localTip, scope) : null;
+    const partial = since ? await readRefState(git, cat, tip, since.map((s) => s.id)) : null;
+    const first = partial ?? (await stateOf(tip));
+    const keys = storeKeys(first.descriptor.storeId, cachedKey(ctx, first));
+    result.storeId = keys.storeId;
+    warnWeakSlots(first, remote, result);
+    if (remoteTip && localTip && remoteTip !== localTip) {
+      const other = await stateOf(localTip);
+      if (other.descriptor.storeId !== keys.storeId) {
+        throw new LoreError(`the local lore ref belongs to store ${other.descriptor.storeId}, the remote's to ${keys.storeId}`, {
+          hint: `If the remote store replaced yours, run \`git update-ref -d ${LORE_REF}\` and \`git lore sync setup\`.`,
+        });
+      }
+    }
+    const pulledOrSame = new Set<string>();
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const quick = attempt === 0 && partial !== null && state?.storeId === keys.storeId && partial.descriptor.version === 2;
+      const sinceRev = quick ? state?.rev : undefined;
+      const base = quick ? partial : await stateOf((remoteTip ?? localTip)!);
+      verifyKey(base.descriptor, keys.dataKey);
+      const converting = base.descriptor.version === 1;
+      const known = quick ? base : localTip ? await stateOf(localTip) : null;
+      // Read before the session digests: a session written after this moves the counter on.
+      let rev = ctx.db.sessionsRev();
+      const mine = new Map(ctx.db.sessionDigests(scope, sinceRev).map((row) => [row.id, row]));
+      const digests = quick ? await someMetaDigests(ctx, cat, base, [...mine.keys()]) : await metaDigests(ctx, cat, base);
+      const localDigest = (id: string, hash: string) => contentDigestV2(keys.digest, id, hash);
+      if (quick) log.sync('quick sync: %d sessions written since the last one', mine.size);
+
+      // Pull: sessions whose entries changed since our last view and whose content we lack.
+      const toPull = quick ? [] : [...base.sessions.values()].filter((e) => {
+        if (!e.metaOid || pulledOrSame.has(`${e.id}\0${e.metaOid}`)) return false;
+        const seen = known?.sessions.get(e.id);
+        const local = mine.get(e.id) ?? ctx.db.getSession(e.id);
+        const sameEntries = seen?.metaOid === e.metaOid && seen.indexOid === e.indexOid && seen.payloadOid === e.payloadOid;
+        if (sameEntries && local) return false;
+        const d = digests.get(e.metaOid);
+        // A changed index or metadata blob is opened even when the digest matches ours: that is
+        // how tampering shows (and a holder's sync then repairs it).
+        return !(local && d && sameHex(localDigest(e.id, local.bundle_sha256), d) && sameEntries);
+      });
+      await pullAll(ctx, cat, keys, base.commit, toPull, target, maxBytes, opts, result, pulledOrSame, remote);
+
+      // Push: this repository's sessions whose content differs from the ref's (all that the ref
+      // holds in format 1, when converting).
+      const failedIds = new Set(result.failed.map((f) => f.id));
+      if (pulledOrSame.size) rev = ctx.db.sessionsRev();
+      const pool = pulledOrSame.size ? ctx.db.sessionDigests(scope, sinceRev) : [...mine.values()];
+      if (converting) {
+        const inPool = new Set(pool.map((p) => p.id));
+        for (const e of base.sessions.values()) {
+          const local = inPool.has(e.id) ? null : ctx.db.getSession(e.id);
+          if (local) pool.push({ id: local.id, bundle_sha256: local.bundle_sha256 });
+        }
+      }
+      const candidates = pool.filter((row) => {
+        // A good local copy of a session whose remote entry failed is written again: that repairs the ref.
+        if (failedIds.has(row.id)) return true;
+        const e = base.sessions.get(row.id);
+        const d = e?.metaOid ? digests.get(e.metaOid) : undefined;
+        return !(d && e?.indexOid && sameHex(localDigest(row.id, row.bundle_sha256), d));
+      });
+      const rows = candidates.map((c) => ctx.db.getSession(c.id)!).filter(Boolean);
+      result.converted = converting;
+      // Chunks altered or removed on the remote since our last view: written again from our copies.
+      const damaged = !quick && known && known.commit !== base.commit ? await damagedChunks(git, known.commit, base.commit) : new Set<string>();
+      if (dryRun) {
+        result.pushed = rows.map((row) => row.id);
+        return result;
+      }
+      if (opts.push === false) {
+        if (base.commit !== localTip && (!localTip || (await git.isAncestor(localTip, base.commit)))) await git.updateRef(LORE_REF, base.commit, localTip);
+        touchStamp(target, started);
+        return result;
+      }
+      const written = await sealAll(ctx, cat, keys, base, rows, maxBytes, opts, result);
+      if (damaged.size) {
+        const repaired = repairChunks(ctx, keys, damaged, ctx.db.sessionDigests(scope).map((row) => row.id));
+        if (repaired.length) {
+          written.files.push(...repaired);
+          result.warnings.push(`${repaired.length} chunk${repaired.length === 1 ? ' was' : 's were'} altered or removed on ${remote}; written again from this machine's copy (docs/SECURITY.md)`);
+        }
+      }
+      if (!written.ids.length && !converting && written.files.length === 0) {
+        if (base.commit !== localTip && !(await git.updateRef(LORE_REF, base.commit, localTip))) {
+          localTip = await git.resolve(LORE_REF);
+          continue;
+        }
+        markSynced(base.commit, remoteTip === base.commit ? rev : null);
+        return result;
+      }
+      if (converting) {
+        written.files.push({ path: DESCRIPTOR_PATH, data: serializeDescriptor(upgradeDescriptor(base.descriptor)) });
+        opts.onProgress?.('Converting the store to format 2', 1, 1);
+      }
+      written.files.sort((a, b) => (a.path < b.path ? -1 : 1));
+      // A repaired chunk's path is also listed by the session that added it again: keep one.
+      written.files = [...new Map(written.files.map((f) => [f.path, f])).values()];
+      const n = written.ids.length;
+      const { oid: commit, scratch } = await git.fastImportScratch({
+        parents: [base.commit], files: written.files, message: `lore: ${n} session${n === 1 ? '' : 's'}${converting ? ' (store converted to format 2)' : ''}\n`, committer: COMMITTER, time: ctx.env.now(),
+      });
+      maybeCrash(ctx, 'after-objects');
+      if (!(await git.updateRef(LORE_REF, commit, localTip, 'lore', scratch))) {
+        await git.deleteRef(scratch);
+        // Another sync on this machine moved the ref: start over from its result.
+        localTip = await git.resolve(LORE_REF);
+        result.retries += 1;
+        continue;
+      }
+      localTip = commit;
+      ctx.db.putMetaDigests(written.metas);
+      maybeCrash(ctx, 'after-update-ref');
+      if (opts.deferPush) {
+        result.commit = commit;
+        result.pushed = written.ids.sort();
+        return result;
+      }
+      const pushed = await git.push(url, [`${LORE_REF}:${LORE_REF}`]);
+      const ref = pushed.refs.find((x) => x.dst === LORE_REF);
+      if (pushed.run.exitCode === 0 && ref && ref.flag !== '!') {
+        maybeCrash(ctx, 'after-push');
+        if (!pushTracks) await git.raw(['update-ref', trackingRef(remote), commit]);
+        markSynced(commit, rev);
+        result.commit = commit;
+        result.pushed = written.ids.sort();
+        return result;
+      }
+      if (ref?.flag === '!') {
+        // Rejected (someone pushed in between, or the remote could not lock the ref): fetch, merge, retry.
+        result.retries += 1;
+        log.sync('push rejected (%s); fetching and retrying', ref.reason);
+        await sleep(40 * 2 ** Math.min(attempt, 5) * (0.5 + Math.random()));
+        await fetchLore(git, remote, url);
+        remoteTip = await git.resolve(trackingRef(remote));
+        continue;
+      }
+      throw new LoreError(`cannot push the lore ref to ${remote}: ${gitReason(pushed.run.stderr) || ref?.reason || 'unknown error'}`, {
+        hint: `Your sessions are committed locally in ${LORE_REF}; run \`git lore sync\` again when ${remote} accepts pushes.`,
+      });
+    }
+    throw new LoreError(`the lore ref on ${remote} kept moving: gave up after ${MAX_ATTEMPTS} attempts`, { hint: 'Run `git lore sync` again.' });
+  } finally {
+    await cat.close();
+  }
+}
+
+function warnWeakSlots(state: RefState, remote: string, result: SyncResult): void {
+  for (const slot of state.descriptor.slots) {
+    try {
+      checkKdfParams(slot.kdf);
+    } catch {
+      result.warnings.push(`the store descriptor on ${remote} names weak or malformed key-derivation parameters in key slot ${slot.id}: someone without the passphrase may have edited it (docs/SECURITY.md); joins will refuse it`);
+    }
+  }
+}
+
+/** Receives the sessions to pull, one by one, recording outcomes in the result. */
+async function pullAll(
+  ctx: LoreContext, cat: CatFile, keys: StoreKeys, commit: string, toPull: RefState['sessions'] extends Map<string, infer E> ? E[] : never,
+  target: SyncTarget, maxBytes: number, opts: SyncOptions, result: SyncResult, pulledOrSame: Set<string>, remote: string,
+): Promise<void> {
+  let done = 0;
+  for (const e of toPull) {
+    opts.onProgress?.('Receiving sessions', ++done, toPull.length);
+    if (opts.dryRun) {
+      result.pulled.push(e.id);
+      continue;
+    }
+    const outcome = await pullOne(ctx, cat, keys, commit, e, target, maxBytes);
+    pulledOrSame.add(`${e.id}\0${e.metaOid}`);
+    if (outcome.kind === 'failed') {
+      if (!result.failed.some((f) => f.id === e.id)) result.failed.push({ id: e.id, reason: outcome.reason });
+    } else if (outcome.kind === 'oversized') {
+      if (!result.oversized.includes(e.id)) result.oversized.push(e.id);
+      result.warnings.push(`skipped session ${e.id} from ${remote}: it is over the ${maxBytes}-byte limit (LORE_MAX_PAYLOAD_BYTES)`);
+    } else if (outcome.kind === 'merged' && !result.pulled.includes(e.id)) result.pulled.push(e.id);
+    if (done === 1) maybeCrash(ctx, 'during-pull');
+  }
+}
+
+/** Seals the sessions to write: the files of one commit (new chunks, indexes, metadata, removed format-1 payloads). */
+async function sealAll(
+  ctx: LoreContext, cat: CatFile, keys: StoreKeys, base: RefState, rows: Array<NonNullable<ReturnType<LoreContext['db']['getSession']>>>,
+  maxBytes: number, opts: SyncOptions, result: SyncResult,
+): Promise<{ ids: string[]; files: Array<{ path: string; data?: Buffer }>; metas: Array<{ oid: string; sessionId: string; digest: string }> }> {
+  const presence = new ChunkPresence(cat, base.commit);
+  const out = { ids: [] as string[], files: [] as Array<{ path: string; data?: Buffer }>, metas: [] as Array<{ oid: string; sessionId: string; digest: string }> };
+  let i = 0;
+  for (const row of rows) {
+    opts.onProgress?.('Encrypting sessions', ++i, rows.length);
+    let sealed;
+    try {
+      sealed = await sealSession(ctx, keys, presence, row, maxBytes);
+    } catch (err) {
+      result.warnings.push(`skipped session ${row.id}: ${(err as Error).message}`);
+      continue;
+    }
+    if (i === 1) maybeCrash(ctx, 'during-encrypt');
+    if (!sealed) {
+      if (!result.oversized.includes(row.id)) result.oversized.push(row.id);
+      result.warnings.push(`skipped session ${row.id}: its native files are over the ${maxBytes}-byte limit (LORE_MAX_PAYLOAD_BYTES)`);
+      continue;
+    }
+    const paths = sessionPaths(row.id);
+    out.files.push({ path: paths.meta, data: sealed.meta }, { path: paths.idx, data: sealed.index }, ...sealed.chunks);
+    if (base.sessions.get(row.id)?.payloadOid) out.files.push({ path: paths.payload });
+    out.metas.push({ oid: blobOid(sealed.meta), sessionId: row.id, digest: sealed.digest });
+    out.ids.push(row.id);
+  }
+  return out;
+}
+
+/** The id git gives a blob (SHA-1 of its header and content), computed without asking git. */
+function blobOid(data: Buffer): string {
+  return createHash('sha1').update(`blob ${data.length}\0`).update(data).digest('hex');
+}
+
+const sleep = (ms: number) => new Promise((res) => setTimeout(res, ms));
+

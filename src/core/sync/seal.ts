@@ -1,0 +1,99 @@
+import { LoreError } from '../../errors.js';
+import type { LoreContext } from '../context.js';
+import type { CatFile, Git } from '../../git/git.js';
+import type { SessionRow } from '../../store/db.js';
+import { chunkId, sealChunk } from '../../format/chunk.js';
+import { sealIndex, type SessionIndex } from '../../format/session-index.js';
+import { chunkPath, contentDigestV2, serializeMetaV2 } from '../../format/session-entry.js';
+import { FORMAT_V2 } from '../../format/descriptor.js';
+import type { StoreKeys } from './keys.js';
+
+/** One session ready to commit: its metadata, sealed index and the chunks the ref lacks. */
+export interface SealedSession {
+  meta: Buffer;
+  index: Buffer;
+  digest: string;
+  chunks: Array<{ path: string; data: Buffer }>;
+}
+
+/**
+ * Which chunks a commit on `base` already has: those in the base tree (asked through cat-file,
+ * size only, pipelined) and those added by this commit so far. One per sync.
+ */
+export class ChunkPresence {
+  private readonly added = new Set<string>();
+  constructor(private readonly cat: CatFile, private readonly base: string) {}
+
+  /** Of these chunk ids, the ones neither in the base tree nor added yet (and marks them added). */
+  async missing(cids: readonly string[]): Promise<Set<string>> {
+    const unique = [...new Set(cids)].filter((c) => !this.added.has(c));
+    const found = await Promise.all(unique.map((c) => this.cat.info(`${this.base}:${chunkPath(c)}`)));
+    const out = new Set<string>();
+    unique.forEach((c, i) => {
+      if (!found[i]) out.add(c);
+      this.added.add(c);
+    });
+    return out;
+  }
+}
+
+/**
+ * Seals one session as format 2: chunk ids for its pieces, sealed chunks for those the ref lacks,
+ * a sealed index and the plaintext metadata. Reads only the pieces that are new to the ref. Null
+ * when the session's files add up to more than `maxBytes`.
+ */
+export async function sealSession(ctx: LoreContext, keys: StoreKeys, presence: ChunkPresence, row: SessionRow, maxBytes: number): Promise<SealedSession | null> {
+  const files = ctx.db.sessionFiles(row.id);
+  if (!files.length) throw new LoreError(`the stored copy of session ${row.id} is missing`, { hint: 'Run `git lore import` to capture it again.' });
+  if (files.reduce((n, f) => n + f.size, 0) > maxBytes) return null;
+  const index: SessionIndex = {
+    v: FORMAT_V2, id: row.id, tool: row.tool, toolVersion: row.tool_version, branch: row.branch, startedAt: row.started_at, updatedAt: row.updated_at,
+    messageCount: row.message_count, agentRoots: row.agent_root ? row.agent_root.split('\n') : [],
+    files: files.map((f) => ({ path: f.path, size: f.size, sha256: f.sha256, chunks: f.pieces.map((p) => [chunkId(keys.chunk.id, Buffer.from(p.sha, 'hex')), p.length] as [string, number]) })),
+  };
+  const pieceOf = new Map<string, (typeof files)[number]['pieces'][number]>();
+  files.forEach((f, i) => f.pieces.forEach((p, j) => pieceOf.set(index.files[i]!.chunks[j]![0], p)));
+  const missing = await presence.missing([...pieceOf.keys()]);
+  const chunks: SealedSession['chunks'] = [];
+  for (const cid of missing) {
+    const sealed = sealChunk(keys.chunk, keys.storeId, ctx.db.pieces.get(pieceOf.get(cid)!));
+    if (sealed.cid !== cid) throw new LoreError(`internal error: chunk id mismatch for session ${row.id}`);
+    chunks.push({ path: chunkPath(cid), data: sealed.blob });
+  }
+  const meta = {
+    id: row.id, tool: row.tool, startedAt: row.started_at, updatedAt: row.updated_at, messageCount: row.message_count,
+    originMachine: row.origin_machine ?? ctx.machineId, branch: row.branch, digest: contentDigestV2(keys.digest, row.id, row.bundle_sha256),
+  };
+  const metaBytes = serializeMetaV2(meta);
+  return { meta: metaBytes, index: sealIndex(keys.dataKey, keys.storeId, row.id, metaBytes, index), digest: meta.digest, chunks };
+}
+
+/**
+ * Chunks that changed or vanished between two commits of the ref. A sync never rewrites or
+ * removes a chunk, so these were altered by someone else (a host or a writer without the key).
+ */
+export async function damagedChunks(git: Git, from: string, to: string): Promise<Set<string>> {
+  const out = new Set<string>();
+  for (const c of await git.diffTree(from, to, ['chunks'])) {
+    if (c.status === 'A') continue;
+    const cid = c.path.slice(c.path.lastIndexOf('/') + 1);
+    if (/^[0-9a-f]{64}$/.test(cid)) out.add(cid);
+  }
+  return out;
+}
+
+/** Seals again the damaged chunks this machine holds (any session of `ids`): the files that repair them. */
+export function repairChunks(ctx: LoreContext, keys: StoreKeys, damaged: Set<string>, ids: readonly string[]): Array<{ path: string; data: Buffer }> {
+  const out = new Map<string, Buffer>();
+  for (const id of ids) {
+    for (const f of ctx.db.sessionFiles(id)) {
+      for (const p of f.pieces) {
+        const cid = chunkId(keys.chunk.id, Buffer.from(p.sha, 'hex'));
+        if (!damaged.has(cid) || out.has(cid)) continue;
+        out.set(cid, sealChunk(keys.chunk, keys.storeId, ctx.db.pieces.get(p)).blob);
+      }
+    }
+    if (out.size === damaged.size) break;
+  }
+  return [...out].map(([cid, data]) => ({ path: chunkPath(cid), data }));
+}

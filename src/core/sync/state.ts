@@ -1,0 +1,63 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { log } from '../../log.js';
+import type { LoreContext } from '../context.js';
+import type { SyncTarget } from './target.js';
+
+/** A quick sync reads the tree entries of at most this many changed sessions by path; more, and it lists the whole tree. */
+const QUICK_MAX_SESSIONS = 200;
+
+/** What a complete sync left (kv `sync-state`): the lore ref, the session counter it started from, the store. */
+export interface SyncState {
+  tip: string;
+  rev: string;
+  storeId: string;
+}
+
+/** The kv keys of a target and remote: the last successful sync's time, and the state of the last complete one. */
+export const syncKeys = (target: SyncTarget, remote: string) => ({
+  lastSync: `last-sync\0${target.gitDir}\0${remote}`,
+  state: `sync-state\0${target.gitDir}\0${remote}`,
+});
+
+export function readSyncState(ctx: LoreContext, key: string): SyncState | null {
+  const [tip, rev, storeId] = ctx.db.getKv(key)?.split(' ') ?? [];
+  return tip && rev ? { tip, rev, storeId: storeId ?? '' } : null;
+}
+
+/**
+ * The sessions (of `scope`) written since the complete sync recorded in `state`, when the local
+ * ref is still where that sync left it, so that every other session matches the ref; null when
+ * it moved, or when they are too many to read their tree entries by path (the full path then).
+ */
+export function writtenSince(ctx: LoreContext, state: SyncState | null, localTip: string | null, scope: string | undefined): Array<{ id: string; bundle_sha256: string }> | null {
+  if (!state || state.tip !== localTip) return null;
+  const rows = ctx.db.sessionDigests(scope, state.rev);
+  return rows.length <= QUICK_MAX_SESSIONS ? rows : null;
+}
+
+/**
+ * Marks the time a successful sync started (`$GIT_DIR/lore/hook-stamp`): the pre-push shim
+ * skips starting git-lore when no agent file is newer and the lore ref matches the remote's.
+ */
+export function touchStamp(target: SyncTarget, started: Date): void {
+  if (target.global) return;
+  try {
+    const file = path.join(target.gitDir, 'lore', 'hook-stamp');
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, '');
+    fs.utimesSync(file, started, started);
+  } catch (err) {
+    log.sync('cannot touch the hook stamp: %s', (err as Error).message);
+  }
+}
+
+/**
+ * Test-only fault injection: LORE_TEST_CRASH=<point> kills the process there with SIGKILL
+ * (points: after-capture, during-pull, during-encrypt, after-objects, after-update-ref, after-push;
+ * docs/RELIABILITY.md).
+ */
+export function maybeCrash(ctx: LoreContext, point: string): void {
+  if (ctx.env.vars.LORE_TEST_CRASH === point) process.kill(process.pid, 'SIGKILL');
+}
+

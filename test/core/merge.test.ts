@@ -1,0 +1,88 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { mergeFile } from '../../src/core/merge.js';
+
+/** A transcript line as agents write them: a uuid and a timestamp (second resolution, so ties happen). */
+const line = (uuid: string, t: number, text: string) => JSON.stringify({ type: 'user', uuid, timestamp: new Date(Date.UTC(2026, 0, 1, 0, 0, t)).toISOString(), message: { role: 'user', content: text } });
+
+type Op = { kind: 'append'; replica: number; count: number } | { kind: 'sync'; replica: number };
+
+const ops = (replicas: number) =>
+  fc.array(
+    fc.oneof(
+      fc.record({ kind: fc.constant('append' as const), replica: fc.integer({ min: 0, max: replicas - 1 }), count: fc.integer({ min: 1, max: 3 }) }),
+      fc.record({ kind: fc.constant('sync' as const), replica: fc.integer({ min: 0, max: replicas - 1 }) }),
+    ),
+    { minLength: 1, maxLength: 30 },
+  );
+
+/**
+ * Replays a history: replicas append lines to their copy of one transcript and sync through one
+ * remote (merge with the remote's copy, then the remote takes the result), as `git lore sync` does.
+ */
+function replay(history: Op[], replicas: number): { copies: Buffer[]; remote: Buffer; written: Set<string> } {
+  const copies: Buffer[] = Array.from({ length: replicas }, () => Buffer.from(`${line("root", 0, "first prompt")}\n`));
+  let remote: Buffer = copies[0]!;
+  let clock = 0;
+  let n = 0;
+  const written = new Set<string>(['root']);
+  for (const op of history) {
+    if (op.kind === 'append') {
+      const add: string[] = [];
+      for (let i = 0; i < op.count; i++) {
+        const id = `u${n++}`;
+        written.add(id);
+        // Times move on, but two replicas can write in the same second.
+        clock += n % 3 === 0 ? 0 : 1;
+        add.push(line(id, clock, `message ${id} from replica ${op.replica}`));
+      }
+      copies[op.replica] = Buffer.concat([copies[op.replica]!, Buffer.from(`${add.join('\n')}\n`)]);
+    } else {
+      const merged = mergeFile('claude/s.jsonl', copies[op.replica]!, remote);
+      copies[op.replica] = merged;
+      remote = merged;
+    }
+  }
+  return { copies, remote, written };
+}
+
+const uuids = (b: Buffer) => new Set(b.toString('utf8').split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { uuid: string }).uuid));
+
+test('merge is symmetric: merge(a, b) = merge(b, a) for diverged transcripts of any seeded history', () => {
+  fc.assert(
+    fc.property(ops(2), (history) => {
+      const { copies } = replay(history, 2);
+      assert.deepEqual(mergeFile('claude/s.jsonl', copies[0]!, copies[1]!), mergeFile('claude/s.jsonl', copies[1]!, copies[0]!));
+    }),
+    { seed: 14, numRuns: 300 },
+  );
+});
+
+test('machines converge and lose no line: after any history, two rounds of syncs leave every copy equal to the remote', () => {
+  fc.assert(
+    fc.property(fc.integer({ min: 2, max: 4 }).chain((r) => fc.tuple(fc.constant(r), ops(r))), ([replicas, history]) => {
+      const settle: Op[] = [];
+      for (let round = 0; round < 2; round++) for (let i = 0; i < replicas; i++) settle.push({ kind: 'sync', replica: i });
+      const { copies, remote, written } = replay([...history, ...settle], replicas);
+      for (const c of copies) assert.ok(c.equals(remote), 'converged');
+      assert.deepEqual(uuids(remote), written, 'every line written on any machine is kept');
+    }),
+    { seed: 14, numRuns: 300 },
+  );
+});
+
+test('merge keeps the longer of a file and its prefix, and is idempotent', () => {
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 200 }), fc.uint8Array({ maxLength: 200 }), (a, b) => {
+      const short = Buffer.from(a);
+      const long = Buffer.concat([short, Buffer.from(b)]);
+      assert.ok(mergeFile('claude/x.txt', short, long).equals(long));
+      assert.ok(mergeFile('claude/x.txt', long, short).equals(long));
+      const m = mergeFile('claude/x.txt', Buffer.from(a), Buffer.from(b));
+      assert.ok(mergeFile('claude/x.txt', m, m).equals(m));
+      assert.ok(m.equals(mergeFile('claude/x.txt', Buffer.from(b), Buffer.from(a))));
+    }),
+    { seed: 14, numRuns: 300 },
+  );
+});
