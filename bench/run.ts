@@ -3,6 +3,7 @@ import { benchSync } from './sync.bench.js';
 import { benchHooks } from './hooks.bench.js';
 import { benchBlame } from './blame.bench.js';
 import { benchRemote } from './remote.bench.js';
+import { benchChunker } from './chunker.bench.js';
 
 /**
  * `npm run bench [-- <name>...]`: runs the named benchmarks (all by default) and prints Markdown
@@ -14,6 +15,7 @@ const all: Record<string, () => Promise<string>> = {
   hooks: benchHooks,
   blame: benchBlame,
   remote: benchRemote,
+  chunker: benchChunker,
 };
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const names = wanted.length ? wanted : Object.keys(all);

@@ -6,7 +6,10 @@
  *
  * Leaf module: imports only node: builtins.
  *
- * Throughput (THROUGHPUT_PLACEHOLDER)
+ * Throughput (`npm run bench -- chunker`: 67 MB of generated JSONL, default parameters, CPU time,
+ * median of 7, on the project's shared 2-core VM under a load of ~4.5): 460-810 MB/s in one
+ * chunkBuffer call, 650-1000 MB/s pushed in 64 KiB pieces, over four runs; SHA-256 of the same
+ * bytes ran at 1700 MB/s. One byte per loop iteration instead of four ran at about half that.
  */
 import crypto from 'node:crypto';
 
