@@ -72,8 +72,8 @@ function highMask(bits: number): number {
  * Streaming content-defined chunker (keyed FastCDC, normalized chunking).
  *
  * A chunk ends at the first offset c > min (counted from the chunk's start) where the top bits of
- * the gear hash of bytes [min, c) are all zero: log2(avg)+2 bits while c <= avg, log2(avg)-2 bits
- * after; if a '\n' occurs at an index i in [c, min(c + lineWindow, max)) the chunk ends right after
+ * the gear hash of bytes [min, c) are all zero: b+2 bits while c <= avg, b-2 bits after, where b is
+ * log2(avg) rounded; if a '\n' occurs at an index i in [c, min(c + lineWindow, max)) the chunk ends right after
  * the first such '\n' instead; with no hash cut, the chunk ends at max. Boundaries depend only on
  * the table, the parameters and the bytes, never on how they are split across push() calls.
  * Buffers at most `max` bytes of the stream.
