@@ -4,6 +4,7 @@ import { benchHooks } from './hooks.bench.js';
 import { benchBlame } from './blame.bench.js';
 import { benchRemote } from './remote.bench.js';
 import { benchGrowth } from './growth.bench.js';
+import { benchChunker } from './chunker.bench.js';
 
 /**
  * `npm run bench [-- <name>...]`: runs the named benchmarks (all by default) and prints Markdown
@@ -16,6 +17,7 @@ const all: Record<string, () => Promise<string>> = {
   blame: benchBlame,
   remote: benchRemote,
   growth: benchGrowth,
+  chunker: benchChunker,
 };
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const names = wanted.length ? wanted : Object.keys(all);

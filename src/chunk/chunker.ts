@@ -6,7 +6,10 @@
  *
  * Leaf module: imports only node: builtins.
  *
- * Throughput (THROUGHPUT_PLACEHOLDER)
+ * Throughput (`npm run bench -- chunker`: 67 MB of generated JSONL, default parameters, CPU time,
+ * median of 7, on the project's shared 2-core VM under a load of ~4.5): 460-810 MB/s in one
+ * chunkBuffer call, 650-1000 MB/s pushed in 64 KiB pieces, over four runs; SHA-256 of the same
+ * bytes ran at 1700 MB/s. One byte per loop iteration instead of four ran at about half that.
  */
 import crypto from 'node:crypto';
 
@@ -69,8 +72,8 @@ function highMask(bits: number): number {
  * Streaming content-defined chunker (keyed FastCDC, normalized chunking).
  *
  * A chunk ends at the first offset c > min (counted from the chunk's start) where the top bits of
- * the gear hash of bytes [min, c) are all zero: log2(avg)+2 bits while c <= avg, log2(avg)-2 bits
- * after; if a '\n' occurs at an index i in [c, min(c + lineWindow, max)) the chunk ends right after
+ * the gear hash of bytes [min, c) are all zero: b+2 bits while c <= avg, b-2 bits after, where b is
+ * log2(avg) rounded; if a '\n' occurs at an index i in [c, min(c + lineWindow, max)) the chunk ends right after
  * the first such '\n' instead; with no hash cut, the chunk ends at max. Boundaries depend only on
  * the table, the parameters and the bytes, never on how they are split across push() calls.
  * Buffers at most `max` bytes of the stream.
