@@ -86,8 +86,12 @@ test('determinism: same key and bytes, same chunks; the chunks are the input; pi
   assert.equal(crypto.createHash('sha256').update(vector).digest('hex').slice(0, 16), '9bff6ce6825a1f77');
   assert.deepEqual(lengths(chunkBuffer(TABLE, vector)), PINNED);
 });
-/** Also what a naive per-byte implementation of the rules (written apart from this one) gives. */
-const PINNED = [95939, 70318, 80050, 124196, 75854, 84409, 72745, 72995, 95031, 72257, 82890, 67395, 5921];
+/**
+ * With one mask (no normalization). A naive per-byte implementation of the rules, written apart
+ * from this one, gave the pinned boundaries of the normalized variant; this vector pins the rules
+ * as they stand, so a change of boundaries is a deliberate one.
+ */
+const PINNED = [27516, 18088, 50335, 82015, 27783, 262144, 208625, 50898, 159269, 19744, 67884, 23872, 1827];
 
 test('property: any split of the input into push() calls gives the chunks of chunkBuffer', () => {
   fc.assert(
@@ -139,7 +143,7 @@ test('sizes on JSONL: within [min, max], mostly cut after a line end, average ne
   assert.ok(mean > avg * 0.75 && mean < avg * 2, `mean chunk ${mean}`);
 });
 
-test('an inserted or deleted line changes few chunks (at most 2 for most edits)', () => {
+test('an inserted or deleted line in the middle changes at most 2 chunks', () => {
   const data = jsonlText(4, 3_000_000);
   const old = chunkBuffer(TABLE, data);
   const known = new Set(old.map((c) => c.toString('latin1')));
@@ -147,8 +151,7 @@ test('an inserted or deleted line changes few chunks (at most 2 for most edits)'
   for (let i = data.length >> 2; i < (data.length >> 2) * 3; i++) if (data[i - 1] === 0x0a) starts.push(i);
   assert.ok(starts.length > 100);
   const r = rng(5);
-  const changed: number[] = [];
-  for (let k = 0; k < 40; k++) {
+  for (let k = 0; k < 100; k++) {
     const at = starts[Math.floor(r() * starts.length)]!;
     const edited =
       k % 2 === 0
@@ -162,14 +165,8 @@ test('an inserted or deleted line changes few chunks (at most 2 for most edits)'
     let suffix = 0;
     while (suffix < Math.min(chunks.length, old.length) && chunks[chunks.length - 1 - suffix]!.equals(old[old.length - 1 - suffix]!)) suffix++;
     assert.equal(prefix + fresh + suffix, chunks.length, `edit ${k}: the changed chunks are contiguous`);
-    assert.ok(fresh >= 1 && fresh <= 8, `edit ${k} at ${at}: ${fresh} new chunks`);
-    changed.push(fresh);
+    assert.ok(fresh >= 1 && fresh <= 2, `edit ${k} at ${at}: ${fresh} new chunks`);
   }
-  // Normalized chunking (level 2) sometimes needs a few chunks to fall back into step: a cut the
-  // looser mask found past avg is missed under the stricter one when the chunk starts later.
-  // Seen with this seed: 38 of 40 edits change 1 or 2 chunks, the other two 5 and 6.
-  const few = changed.filter((n) => n <= 2).length;
-  assert.ok(few >= 0.75 * changed.length, `edits changing at most 2 chunks: ${few} of ${changed.length} (${changed.join(' ')})`);
 });
 
 test('different keys give different boundaries', () => {
