@@ -244,8 +244,15 @@ export class TranscriptGenerator {
     return this.envelope({ type: 'assistant', message: { id: `msg_01${this.chars(ID, 22)}`, type: 'message', role: 'assistant', model: 'claude-opus-4-5-20251101', content, stop_reason: null, usage }, requestId: `req_011${this.chars(ID, 21)}`, ...extra });
   }
 
+  private pendingResult: string | null = null;
+
   /** The next line of the transcript, without its newline. */
   next(): string {
+    if (this.pendingResult) {
+      const l = this.pendingResult;
+      this.pendingResult = null;
+      return l;
+    }
     const r = this.r;
     const x = r();
     const file = `${this.session.cwd}/${this.pick(this.files)}`;
@@ -253,7 +260,11 @@ export class TranscriptGenerator {
     if (x < 0.27) return this.assistant([{ type: 'thinking', thinking: this.sentences(2 + Math.floor(r() * 10)), signature: this.chars(B64, Math.floor(300 * (0.5 + r()))) }]);
     if (x < 0.42) return this.assistant([{ type: 'text', text: this.sentences(1 + Math.floor(r() * 8)) }]);
     const tool = `toolu_01${this.chars(ID, 22)}`;
-    if (x < 0.57) return this.assistant([{ type: 'tool_use', id: tool, name: 'Edit', input: { file_path: file, old_string: this.code(1 + Math.floor(r() * 6)), new_string: this.code(2 + Math.floor(r() * 25)) } }]);
+    if (x < 0.57) {
+      // Claude Code records the result of every tool call in the next user line.
+      this.pendingResult = this.envelope({ type: 'user', message: { role: 'user', content: [{ tool_use_id: tool, type: 'tool_result', content: `The file ${file} has been updated.` }] }, toolUseResult: { filePath: file } });
+      return this.assistant([{ type: 'tool_use', id: tool, name: 'Edit', input: { file_path: file, old_string: this.code(1 + Math.floor(r() * 6)), new_string: this.code(2 + Math.floor(r() * 25)) } }]);
+    }
     if (x < 0.72) {
       const n = 20 + Math.floor(r() * 180);
       const start = 1 + Math.floor(r() * 300);

@@ -225,7 +225,7 @@ async function importOne(
 }
 
 /** Read size of one step when streaming an agent file. */
-const BLOCK = 1024 * 1024;
+const BLOCK = 4 * 1024 * 1024;
 
 /**
  * Streams one agent file into the piece store. When it starts with the stored version's bytes
@@ -246,8 +246,9 @@ export function captureFile(cutter: Cutter, absPath: string, bundlePath: string,
     let cut = prefix ? null : cutter.start();
     let pos = 0;
     let read = 0;
+    // One buffer serves every read: the chunker copies what it keeps.
+    const buf = Buffer.allocUnsafe(BLOCK);
     for (;;) {
-      const buf = Buffer.allocUnsafe(BLOCK);
       const n = fs.readSync(fd, buf, 0, BLOCK, pos);
       if (n === 0) break;
       let block = buf.subarray(0, n);

@@ -37,6 +37,8 @@ export interface UpdateResult {
 interface SavedParse {
   offsets: Record<string, number>;
   parser: ParserState;
+  /** Digest of the provisional edits last written (unchanged: they are not written again). */
+  provisional?: string;
 }
 
 /** The files a source's parser reads (transcripts); other files (tool results) are only kept. */
@@ -153,13 +155,15 @@ export async function updateSession(ctx: LoreContext, source: Source, sessionId:
     imported_at: ctx.env.now().toISOString(),
   };
   const rel = (e: Parameters<typeof relativizeEdit>[0]) => relativizeEdit(e, summary.cwd, placement);
+  const provisionalRows = provisional.map(rel);
+  const provisionalDigest = crypto.createHash('sha256').update(JSON.stringify(provisionalRows)).digest('hex');
   db.writeSession({
     row,
     files: changed,
     editMode: saved ? 'append' : 'replace',
     edits: confirmed.map(rel),
-    provisional: provisional.map(rel),
-    parseState: JSON.stringify({ offsets, parser: state } satisfies SavedParse),
+    provisional: saved && saved.provisional === provisionalDigest ? null : provisionalRows,
+    parseState: JSON.stringify({ offsets, parser: state, provisional: provisionalDigest } satisfies SavedParse),
     sources: opts.sourceRows ?? [],
   });
   return { status: existing ? 'updated' : 'new', summary, row };

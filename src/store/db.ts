@@ -154,8 +154,8 @@ export interface SessionWrite {
   /** 'replace': these are all of the session's confirmed edits; 'append': they come after the stored ones. */
   editMode: 'replace' | 'append';
   edits: EditRecord[];
-  /** Edits whose tool result is not recorded yet: they replace the previous provisional ones. */
-  provisional: EditRecord[];
+  /** Edits whose tool result is not recorded yet: they replace the previous provisional ones (null: keep those). */
+  provisional: EditRecord[] | null;
   /** The parser's saved state (JSON), to resume from when the session grows. */
   parseState: string | null;
   sources: SourceFileRow[];
@@ -256,12 +256,12 @@ export class LoreDb {
     const stmts = this.stmts();
     this.db.transaction(() => {
       if (w.editMode === 'replace') stmts.delEdits.run(w.row.id);
-      else stmts.delProvisional.run(w.row.id);
+      else if (w.provisional) stmts.delProvisional.run(w.row.id);
       stmts.putSession.run(w.row);
       const put = (e: EditRecord, provisional: number) =>
         stmts.putEdit.run(w.row.id, e.seq, e.file, e.movePath ?? null, e.op, e.toolName, e.ts ?? null, e.added.length, JSON.stringify(e.added), provisional);
       for (const e of w.edits) put(e, 0);
-      for (const e of w.provisional) put(e, 1);
+      for (const e of w.provisional ?? []) put(e, 1);
       for (const f of w.files) stmts.putFile.run(w.row.id, f.path, f.size, f.sha256, encodePieces(f.pieces));
       if (w.parseState === null) stmts.delState.run(w.row.id);
       else stmts.putState.run(w.row.id, w.parseState);
