@@ -28,13 +28,34 @@ export function mergeBundles(a: NativeFile[], b: NativeFile[]): NativeFile[] {
   return out;
 }
 
-export function mergeFile(p: string, x: Buffer, y: Buffer): Buffer {
-  if (x.equals(y)) return x;
+/** How a merge treats two versions of one line (same key, different text). */
+export interface MergeOptions {
+  /**
+   * Keep every version (a sync's merge: a line this machine has is never replaced by what a sync
+   * brings). Without it, the byte-wise greater version is kept (capture's merge of the agent's
+   * own file with the stored copy).
+   */
+  keepConflicts?: boolean;
+  /**
+   * The repository roots the session's recorded paths use on each machine: two versions that
+   * differ only by them (a session restored on another machine has its paths rewritten) are one
+   * line, never a conflict.
+   */
+  roots?: readonly string[];
+}
+
+export function mergeFile(p: string, x: Buffer, y: Buffer, opts: MergeOptions = {}): Buffer {
+  return mergeFileReport(p, x, y, opts).data;
+}
+
+/** mergeFile, with the number of lines that arrived in conflicting versions (kept side by side with keepConflicts). */
+export function mergeFileReport(p: string, x: Buffer, y: Buffer, opts: MergeOptions = {}): { data: Buffer; conflicts: number } {
+  if (x.equals(y)) return { data: x, conflicts: 0 };
   const [short, long] = x.length <= y.length ? [x, y] : [y, x];
-  if (long.subarray(0, short.length).equals(short)) return long;
-  if (p.endsWith('.jsonl')) return mergeJsonl(x, y);
+  if (long.subarray(0, short.length).equals(short)) return { data: long, conflicts: 0 };
+  if (p.endsWith('.jsonl')) return mergeJsonl(x, y, opts);
   const c = x.length !== y.length ? x.length - y.length : Buffer.compare(x, y);
-  return c >= 0 ? x : y;
+  return { data: c >= 0 ? x : y, conflicts: 0 };
 }
 
 interface Line {
@@ -81,18 +102,36 @@ function describe(lines: string[]): Line[] {
   });
 }
 
-function mergeJsonl(x: Buffer, y: Buffer): Buffer {
+function mergeJsonl(x: Buffer, y: Buffer, opts: MergeOptions): { data: Buffer; conflicts: number } {
   const a = linesOf(x);
   const b = linesOf(y);
   let common = 0;
   while (common < a.lines.length && common < b.lines.length && a.lines[common] === b.lines[common]) common++;
-  const rest = new Map<string, Line>();
+  const roots = [...new Set((opts.roots ?? []).filter((r) => r.length > 1))].sort((p, q) => q.length - p.length).map((r) => JSON.stringify(r).slice(1, -1));
+  const sameLine = (p: string, q: string) => {
+    if (!roots.length) return false;
+    const norm = (t: string) => roots.reduce((acc, r) => acc.split(r).join('\0root\0'), t);
+    return norm(p) === norm(q);
+  };
+  // Per key, its versions: one per distinct text, except texts that differ only by a root.
+  const rest = new Map<string, Line[]>();
   for (const l of [...describe(a.lines.slice(common)), ...describe(b.lines.slice(common))]) {
     if (!l.text.trim()) continue;
-    const prev = rest.get(l.key);
-    if (!prev || l.text > prev.text) rest.set(l.key, l);
+    const versions = rest.get(l.key) ?? [];
+    rest.set(l.key, versions);
+    const same = versions.findIndex((v) => v.text === l.text || sameLine(v.text, l.text));
+    if (same >= 0) {
+      if (l.text > versions[same]!.text) versions[same] = l;
+    } else if (opts.keepConflicts || !versions.length) versions.push(l);
+    else if (l.text > versions[0]!.text) versions[0] = l;
   }
-  const tail = [...rest.values()].sort((p, q) => (p.ts < q.ts ? -1 : p.ts > q.ts ? 1 : p.key < q.key ? -1 : p.key > q.key ? 1 : 0));
+  let conflicts = 0;
+  const tail: Line[] = [];
+  for (const versions of rest.values()) {
+    if (versions.length > 1) conflicts += 1;
+    tail.push(...versions);
+  }
+  tail.sort((p, q) => (p.ts < q.ts ? -1 : p.ts > q.ts ? 1 : p.key < q.key ? -1 : p.key > q.key ? 1 : p.text < q.text ? -1 : p.text > q.text ? 1 : 0));
   const merged = [...a.lines.slice(0, common), ...tail.map((l) => l.text)];
-  return Buffer.from(merged.join('\n') + (a.finalNewline || b.finalNewline ? '\n' : ''), 'utf8');
+  return { data: Buffer.from(merged.join('\n') + (a.finalNewline || b.finalNewline ? '\n' : ''), 'utf8'), conflicts };
 }

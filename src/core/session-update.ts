@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import { log } from '../log.js';
 import type { LoreContext } from './context.js';
-import { mergeFile } from './merge.js';
+import { mergeFileReport } from './merge.js';
 import { placementOf, relativizeEdit, type Placement } from './placement.js';
 import { Cutter } from '../store/cutter.js';
 import { contentHash, type StoredFile } from '../store/pieces.js';
@@ -25,12 +25,19 @@ export interface UpdateOptions {
   originMachine: string;
   sourceRows?: SourceFileRow[];
   repoCache: Map<string, Promise<RepoInfo | null>>;
+  /**
+   * The versions come from a sync: a line this machine has is never replaced or dropped; a
+   * conflicting version is kept beside it (another file: kept under `<path>.conflict-<sha>`).
+   */
+  fromSync?: boolean;
 }
 
 export interface UpdateResult {
   status: 'new' | 'updated' | 'unchanged';
   summary: SessionSummary | null;
   row: SessionRow | null;
+  /** Lines (or files) that arrived in a version conflicting with this machine's: both kept. */
+  conflicts: number;
 }
 
 /** What lore.db keeps for a session's parse: how far each file was parsed, and the source's state. */
@@ -60,6 +67,8 @@ export async function updateSession(ctx: LoreContext, source: Source, sessionId:
   const changed: StoredFile[] = [];
   const grown = new Map<string, number>();
   let rewritten = false;
+  let conflicts = 0;
+  const roots = [...(existing?.agent_root ? existing.agent_root.split('\n') : []), ...(opts.placement?.agentRoots ?? [])];
   for (const v of versions) {
     const s = stored.get(v.file.path);
     if (!s) {
@@ -74,19 +83,32 @@ export async function updateSession(ctx: LoreContext, source: Source, sessionId:
       continue;
     }
     if (s.size > v.file.size && startsWith(ctx, s, v.file)) continue;
-    const merged = mergeFile(v.file.path, db.pieces.readAll(s), db.pieces.readAll(v.file));
-    const sha256 = crypto.createHash('sha256').update(merged).digest('hex');
+    const mine = db.pieces.readAll(s);
+    const theirs = db.pieces.readAll(v.file);
+    const m = mergeFileReport(v.file.path, mine, theirs, { keepConflicts: opts.fromSync, roots });
+    conflicts += m.conflicts;
+    const sha256 = crypto.createHash('sha256').update(m.data).digest('hex');
+    if (opts.fromSync && !v.file.path.endsWith('.jsonl')) {
+      // Not lines: the version the merge did not keep at the path is kept beside it (both
+      // machines name it alike, so they converge).
+      const other = sha256 === s.sha256 ? v.file : s;
+      const aside = `${v.file.path}.conflict-${other.sha256.slice(0, 12)}`;
+      if (!stored.has(aside)) {
+        changed.push({ ...other, path: aside });
+        conflicts += 1;
+      }
+    }
     if (sha256 === s.sha256) continue;
-    changed.push({ path: v.file.path, size: merged.length, sha256, pieces: sha256 === v.file.sha256 ? v.file.pieces : reuseCut(cutter, s, merged) });
+    changed.push({ path: v.file.path, size: m.data.length, sha256, pieces: sha256 === v.file.sha256 ? v.file.pieces : reuseCut(cutter, s, m.data) });
     rewritten = true;
   }
   if (!changed.length && existing) {
     if (opts.sourceRows?.length) db.putSourceFiles(opts.sourceRows);
-    return { status: 'unchanged', summary: null, row: existing };
+    return { status: 'unchanged', summary: null, row: existing, conflicts };
   }
   for (const f of changed) stored.set(f.path, f);
   const all = [...stored.values()];
-  if (!all.some((f) => parsed(f.path))) return { status: 'unchanged', summary: null, row: existing };
+  if (!all.some((f) => parsed(f.path))) return { status: 'unchanged', summary: null, row: existing, conflicts };
 
   // Parse: from where it stopped when every change is growth, else the whole session again.
   const savedText = rewritten ? null : db.parseState(sessionId);
@@ -166,7 +188,7 @@ export async function updateSession(ctx: LoreContext, source: Source, sessionId:
     parseState: JSON.stringify({ offsets, parser: state, provisional: provisionalDigest } satisfies SavedParse),
     sources: opts.sourceRows ?? [],
   });
-  return { status: existing ? 'updated' : 'new', summary, row };
+  return { status: existing ? 'updated' : 'new', summary, row, conflicts };
 }
 
 /** True when `long`'s bytes start with all of `short`'s: by their pieces when they share them, else by hashing. */

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { mergeFile } from '../../src/core/merge.js';
+import { mergeFile, mergeFileReport } from '../../src/core/merge.js';
 
 /** A transcript line as agents write them: a uuid and a timestamp (second resolution, so ties happen). */
 const line = (uuid: string, t: number, text: string) => JSON.stringify({ type: 'user', uuid, timestamp: new Date(Date.UTC(2026, 0, 1, 0, 0, t)).toISOString(), message: { role: 'user', content: text } });
@@ -85,4 +85,54 @@ test('merge keeps the longer of a file and its prefix, and is idempotent', () =>
     }),
     { seed: 14, numRuns: 300 },
   );
+});
+
+test('a sync merge never drops a version of a line: forged or conflicting versions are kept beside it, and machines still converge', () => {
+  fc.assert(
+    fc.property(fc.integer({ min: 2, max: 3 }).chain((r) => fc.tuple(fc.constant(r), ops(r), fc.array(fc.tuple(fc.nat(), fc.nat()), { maxLength: 4 }))), ([replicas, history, forgeries]) => {
+      const opts = { keepConflicts: true };
+      const copies: Buffer[] = Array.from({ length: replicas }, () => Buffer.from(`${line('root', 0, 'first prompt')}\n`));
+      let remote: Buffer = copies[0]!;
+      let n = 0;
+      const seen = new Set<string>();
+      const note = (b: Buffer) => b.toString('utf8').split('\n').filter(Boolean).forEach((l) => seen.add(l));
+      // Every line a machine holds when it syncs is one it has: no later sync may drop it.
+      const sync = (i: number) => {
+        note(copies[i]!);
+        remote = mergeFile('claude/s.jsonl', copies[i]!, remote, opts);
+        copies[i] = remote;
+      };
+      history.forEach((op, step) => {
+        if (op.kind === 'append') {
+          const add = Array.from({ length: op.count }, () => line(`u${n}`, n++, `message from ${op.replica}`));
+          copies[op.replica] = Buffer.concat([copies[op.replica]!, Buffer.from(`${add.join('\n')}\n`)]);
+        } else sync(op.replica);
+        // A key holder rewrites one line of its copy (same uuid, other text).
+        const f = forgeries[step];
+        if (f) {
+          const who = f[0] % replicas;
+          const ls = copies[who]!.toString('utf8').split('\n').filter(Boolean);
+          const at = f[1] % ls.length;
+          ls[at] = ls[at]!.replace(/"content":"[^"]*"/, `"content":"forged ${step}"`);
+          copies[who] = Buffer.from(`${ls.join('\n')}\n`);
+        }
+      });
+      for (let round = 0; round < 2; round++) for (let i = 0; i < replicas; i++) sync(i);
+      for (const c of copies) assert.ok(c.equals(remote), 'converged');
+      const final = new Set(remote.toString('utf8').split('\n').filter(Boolean));
+      for (const l of seen) assert.ok(final.has(l), `kept: ${l.slice(0, 80)}`);
+    }),
+    { seed: 15, numRuns: 200 },
+  );
+});
+
+test('versions of a line that differ only by a repository root (a restored session) are one line, not a conflict', () => {
+  const a = Buffer.from(`${line('root', 0, 'hi')}\n${JSON.stringify({ uuid: 'u1', timestamp: 't1', cwd: '/home/ann/app' })}\n${line('u2', 2, 'from ann')}\n`);
+  const b = Buffer.from(`${line('root', 0, 'hi')}\n${JSON.stringify({ uuid: 'u1', timestamp: 't1', cwd: '/home/bob/work/app' })}\n${line('u3', 3, 'from bob')}\n`);
+  const r = mergeFileReport('claude/s.jsonl', a, b, { keepConflicts: true, roots: ['/home/ann/app', '/home/bob/work/app'] });
+  assert.equal(r.conflicts, 0);
+  assert.equal(r.data.toString().split('\n').filter((l) => l.includes('"u1"')).length, 1);
+  const without = mergeFileReport('claude/s.jsonl', a, b, { keepConflicts: true });
+  assert.equal(without.conflicts, 1, 'without the roots they are two versions, both kept');
+  assert.equal(without.data.toString().split('\n').filter((l) => l.includes('"u1"')).length, 2);
 });

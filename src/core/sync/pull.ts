@@ -20,7 +20,7 @@ import type { SyncTarget } from './target.js';
 const gunzip = promisify(zlib.gunzip);
 const MANIFEST = 'manifest.json';
 
-export type PullOutcome = { kind: 'merged' } | { kind: 'same' } | { kind: 'oversized' } | { kind: 'failed'; reason: string };
+export type PullOutcome = { kind: 'merged'; conflicts: number } | { kind: 'same' } | { kind: 'oversized' } | { kind: 'failed'; reason: string };
 
 /**
  * Decrypts one remote session (format 2, or format 1 in a store not yet converted) and merges it
@@ -63,8 +63,9 @@ export async function pullOne(ctx: LoreContext, cat: CatFile, keys: StoreKeys, c
       originMachine: meta.originMachine,
       placement: { repoRoot: local?.repo_root ?? target.repoRoot, agentRoots, realRoot: null },
       repoCache: new Map(),
+      fromSync: true,
     });
-    return r.status === 'unchanged' ? { kind: 'same' } : { kind: 'merged' };
+    return r.status === 'unchanged' ? { kind: 'same' } : { kind: 'merged', conflicts: r.conflicts };
   } catch (err) {
     const le = toLoreError(err);
     log.sync('session %s failed: %s', e.id, le.message);

@@ -323,7 +323,12 @@ async function pullAll(
     } else if (outcome.kind === 'oversized') {
       if (!result.oversized.includes(e.id)) result.oversized.push(e.id);
       result.warnings.push(`skipped session ${e.id} from ${remote}: it is over the ${maxBytes}-byte limit (LORE_MAX_PAYLOAD_BYTES)`);
-    } else if (outcome.kind === 'merged' && !result.pulled.includes(e.id)) result.pulled.push(e.id);
+    } else if (outcome.kind === 'merged') {
+      if (!result.pulled.includes(e.id)) result.pulled.push(e.id);
+      if (outcome.conflicts) {
+        result.warnings.push(`session ${e.id}: ${outcome.conflicts} line${outcome.conflicts === 1 ? '' : 's'} from ${remote} conflict with this machine's; both versions are kept (docs/SECURITY.md)`);
+      }
+    }
     if (done === 1) maybeCrash(ctx, 'during-pull');
   }
 }
