@@ -9,11 +9,20 @@ import type { Git } from '../git/git.js';
 export const LORE_REF = 'refs/lore/sessions';
 /** Where a remote's lore ref is fetched to. */
 export const trackingRef = (remote: string) => `refs/lore/remotes/${remote}/sessions`;
-/** The glob fetch refspec: a plain `git fetch` brings the ref, and does not fail while the remote lacks it. */
-export const fetchRefspec = (remote: string) => `+refs/lore/sessions*:refs/lore/remotes/${remote}/sessions*`;
+/**
+ * The fetch refspec: exactly the ref lore uses, so a plain `git fetch` brings it and nothing else
+ * (a glob would let anyone with push access add refs that every fetch downloads). The price: a
+ * plain `git fetch` fails while the remote lacks the ref, so it is configured only once the store
+ * exists there (setup), and `git lore repair` re-creates a deleted ref.
+ */
+export const fetchRefspec = (remote: string) => `+refs/lore/sessions:refs/lore/remotes/${remote}/sessions`;
+/** The glob refspec git-lore configured before (replaced by `ensureFetchRefspec`). */
+const legacyRefspec = (remote: string) => `+refs/lore/sessions*:refs/lore/remotes/${remote}/sessions*`;
 
-/** Adds the glob fetch refspec to `remote.<name>.fetch` unless it is there (never touches `.push`). */
+/** Adds the fetch refspec to `remote.<name>.fetch` unless it is there, replacing the old glob (never touches `.push`). */
 export async function ensureFetchRefspec(git: Git, remote: string): Promise<void> {
   const key = `remote.${remote}.fetch`;
-  if (!(await git.configGetAll(key)).includes(fetchRefspec(remote))) await git.configAdd(key, fetchRefspec(remote));
+  const have = await git.configGetAll(key);
+  if (have.includes(legacyRefspec(remote))) await git.configUnsetValue(key, legacyRefspec(remote));
+  if (!have.includes(fetchRefspec(remote))) await git.configAdd(key, fetchRefspec(remote));
 }

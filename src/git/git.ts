@@ -240,6 +240,12 @@ export class Git {
     if (r.exitCode !== 0 && r.exitCode !== 5) throw new GitError(['config', '--unset-all', key], r.exitCode, r.stderr);
   }
 
+  /** Removes the values of a multi-valued key that equal `value` exactly (none: no-op). */
+  async configUnsetValue(key: string, value: string): Promise<void> {
+    const r = await this.raw(['config', '--fixed-value', '--unset-all', key, value]);
+    if (r.exitCode !== 0 && r.exitCode !== 5) throw new GitError(['config', '--unset-all', key], r.exitCode, r.stderr);
+  }
+
   /** Names of configured remotes. */
   async remotes(): Promise<string[]> {
     return (await this.text(['remote'])).split('\n').filter(Boolean);
@@ -251,7 +257,8 @@ export class Git {
    * remote cannot be reached, so callers can decide how loud to be.
    */
   async fetch(remote: string, refspecs: string[], opts: { quiet?: boolean } = {}): Promise<RunResult> {
-    return this.raw(['fetch', '--no-write-fetch-head', '--no-auto-gc', '--no-recurse-submodules', ...(opts.quiet ? ['-q'] : []), '--', remote, ...refspecs], {
+    // core.bigFileThreshold: a huge blob on a hostile ref is streamed by index-pack, not inflated in memory.
+    return this.raw(['-c', 'core.bigFileThreshold=1m', 'fetch', '--no-write-fetch-head', '--no-auto-gc', '--no-recurse-submodules', ...(opts.quiet ? ['-q'] : []), '--', remote, ...refspecs], {
       env: { GIT_TERMINAL_PROMPT: this.env.stdinIsTTY ? '1' : '0' },
     });
   }

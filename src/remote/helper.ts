@@ -187,8 +187,14 @@ async function fetchBatch(io: HelperIo, git: Git, address: string, remote: strin
 
 async function loreAfterFetch(io: HelperIo, git: Git, address: string, remote: string, state: HelperState): Promise<void> {
   try {
-    const fetched = await git.raw(['fetch', '-q', '--no-write-fetch-head', '--no-auto-gc', '--', address, fetchRefspec(remote)], { env: innerEnv() });
-    if (fetched.exitCode !== 0) throw new LoreError(`cannot fetch the lore ref: ${fetched.stderr.trim().split('\n')[0]}`);
+    const fetched = await git.raw(['-c', 'core.bigFileThreshold=1m', 'fetch', '-q', '--no-write-fetch-head', '--no-auto-gc', '--', address, fetchRefspec(remote)], { env: innerEnv() });
+    if (fetched.exitCode !== 0) {
+      // The exact refspec fails when the remote has no lore ref: then there is nothing to do.
+      const listed = await git.raw(['ls-remote', '--', address, LORE_REF], { env: innerEnv() });
+      if (listed.exitCode === 0 && !listed.stdout.toString('utf8').trim()) return;
+      throw new LoreError(`cannot fetch the lore ref: ${fetched.stderr.trim().split('\n')[0]}`);
+    }
+    // Only a remote that has the ref gets the refspec: with an exact one, a plain fetch fails without it.
     if (state.cloning) await ensureFetchRefspec(git, remote);
     const tip = await git.resolve(trackingRef(remote));
     if (!tip) return;

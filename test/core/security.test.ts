@@ -37,3 +37,51 @@ test('a teammate with the key cannot rewrite a line this machine wrote: the forg
   await ok(b.lore(['sync', '-q'], { cwd: repoB }));
   assert.deepEqual((await texts(b, repoB, id)).sort(), onA.sort());
 });
+
+test('store pinning: a lore ref swapped for another store whose key this machine holds is refused, never adopted; accepting it takes the passphrase', async () => {
+  const v = new Machine('pinv');
+  // The victim's two repositories, each with its own store; the victim holds both keys.
+  const bare1 = bareRemote(v);
+  const repo1 = cloneOn(v, bare1, 'one');
+  const other = path.join(v.home, 'other.git');
+  v.git(v.home, 'init', '-q', '--bare', other);
+  const repo2 = v.initRepo(path.join(v.home, 'two'));
+  v.git(repo2, 'remote', 'add', 'origin', other);
+  v.git(repo2, 'push', '-q', 'origin', 'main');
+  const secret = 'cccccccc-0000-4000-8000-000000000001';
+  writeSession(v, repo1, secret, [userLine(secret, repo1, 'u1', 'the secret reasoning of repository one', 1)]);
+  await ok(v.lore(['sync', 'setup'], { cwd: repo1, env: PASS }));
+  await ok(v.lore(['sync', '-q'], { cwd: repo1 }));
+  await ok(v.lore(['sync', 'setup'], { cwd: repo2, env: { LORE_PASSPHRASE: 'the other team passphrase' } }));
+  await ok(v.lore(['sync', '-q'], { cwd: repo2 }));
+
+  // An attacker with push access to repository one (no passphrase) puts store two's ref there.
+  v.git(bare1, 'fetch', '-q', other, '+refs/lore/sessions:refs/lore/sessions');
+  const swapped = v.git(bare1, 'rev-parse', 'refs/lore/sessions').trim();
+
+  // The existing clone refuses, says what happened, and sends nothing.
+  writeSession(v, repo1, secret, [userLine(secret, repo1, 'u2', 'more secret reasoning', 2)], true);
+  const r = await v.lore(['sync'], { cwd: repo1 });
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /the lore store on origin changed: this clone joined store [0-9a-f]{32}, the remote now holds store [0-9a-f]{32}/);
+  assert.match(r.stderr, /git lore sync setup/);
+  assert.equal(v.git(bare1, 'rev-parse', 'refs/lore/sessions').trim(), swapped, 'nothing pushed');
+
+  // A fresh `git clone lore::` does not adopt it silently, and its syncs refuse too.
+  const fresh = path.join(v.home, 'fresh');
+  const cloned = await v.run('git', ['clone', '-q', `lore::${bare1}`, fresh], { cwd: v.home });
+  assert.equal(cloned.code, 0, cloned.stderr);
+  const s = await v.lore(['sync'], { cwd: fresh });
+  assert.equal(s.code, 1);
+  assert.match(s.stderr, /has not joined the lore store on origin/);
+  const list = JSON.parse((await ok(v.lore(['sessions', '--json'], { cwd: fresh }))).stdout) as { sessions: Array<{ id: string }> };
+  assert.ok(!list.sessions.some((x) => x.id !== secret && x.id.startsWith('cccc')), 'no foreign session filed here');
+  assert.equal(v.git(bare1, 'rev-parse', 'refs/lore/sessions').trim(), swapped, 'nothing pushed');
+  const setupNoPass = await v.lore(['sync', 'setup'], { cwd: repo1 });
+  assert.notEqual(setupNoPass.code, 0, 'accepting the other store needs its passphrase');
+
+  // Accepting it on purpose takes that store's passphrase; the old ref is kept aside.
+  await ok(v.lore(['sync', 'setup'], { cwd: repo1, env: { LORE_PASSPHRASE: 'the other team passphrase' } }));
+  await ok(v.lore(['sync', '-q'], { cwd: repo1 }));
+  assert.ok(v.git(repo1, 'for-each-ref', '--format=%(refname)', 'refs/lore/replaced/').trim().length > 0);
+});

@@ -90,6 +90,11 @@ export class Machine {
       child.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
       child.on('error', reject);
       child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+      // A command that exits without reading its input (a hook that has nothing to do) closes the
+      // pipe: EPIPE on our side is expected, not a failure of the command.
+      child.stdin.on('error', (err: NodeJS.ErrnoException) => {
+        if (err.code !== 'EPIPE') reject(err);
+      });
       child.stdin.end(opts.input ?? '');
     });
   }

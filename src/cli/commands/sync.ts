@@ -18,7 +18,9 @@ interface SyncArgs {
 export function reportSync(ctx: LoreContext, r: SyncResult, opts: { quiet: boolean; verbose: boolean }): void {
   const err = ctx.env.stderr;
   for (const w of r.warnings) err.write(`warning: ${w}\n`);
-  for (const f of r.failed) err.write(`error: session ${f.id}: ${f.reason}\n`);
+  // A hostile ref can list thousands of bad entries: name the first few, count the rest.
+  for (const f of opts.verbose ? r.failed : r.failed.slice(0, 10)) err.write(`error: session ${f.id}: ${f.reason}\n`);
+  if (!opts.verbose && r.failed.length > 10) err.write(`error: ... and ${r.failed.length - 10} more sessions that cannot be read (\`git lore sync -v\` lists them all)\n`);
   if (r.converted && (r.commit || r.dryRun)) {
     err.write(`lore: ${r.dryRun ? 'would convert' : 'converted'} the store on ${r.remote} to format 2 (docs/FORMAT.md); its history is kept, and git-lore versions that read only format 1 now stop and ask to be upgraded\n`);
   }

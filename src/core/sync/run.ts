@@ -10,9 +10,10 @@ import { LORE_REF, fetchRefspec, trackingRef } from '../../format/refs.js';
 import { checkKdfParams, sameHex } from '../../crypto/primitives.js';
 import { importSessions, type ImportSummary } from '../import.js';
 import { getSetting } from '../config.js';
-import { networkAddress, pickRemote, readRemoteConfig, syncTarget, type SyncTarget } from './target.js';
+import { networkAddress, pickRemote, pinAddress, readRemoteConfig, syncTarget, type SyncTarget } from './target.js';
+import { checkPin, normalizeAddress } from './pins.js';
 import { fetchLore, peekLore } from './transport.js';
-import { maybeCrash, readSyncState, syncKeys, touchStamp, writtenSince } from './state.js';
+import { entriesKey, maybeCrash, readFailed, readSyncState, syncKeys, touchStamp, writeFailed, writtenSince } from './state.js';
 import { cachedKey, storeKeys, type StoreKeys } from './keys.js';
 import { metaDigests, someMetaDigests } from './digests.js';
 import { pullOne } from './pull.js';
@@ -52,6 +53,8 @@ export interface SyncResult {
   oversized: string[];
   /** Remote sessions that failed authentication or could not be read: reported, skipped, never applied. */
   failed: Array<{ id: string; reason: string }>;
+  /** Remote sessions that failed in an earlier sync and have not changed since: not read again. */
+  stillFailing: number;
   commit: string | null;
   retries: number;
   dryRun: boolean;
@@ -65,6 +68,8 @@ interface Reached {
   target: SyncTarget;
   remote: string;
   url: string;
+  /** The remote's address as a pin key (docs/SECURITY.md, store pinning). */
+  address: string | null;
   pushTracks: boolean;
   remoteTip: string | null;
   localTip: string | null;
@@ -78,10 +83,11 @@ async function reach(ctx: LoreContext, opts: SyncOptions): Promise<Reached> {
   const url = opts.url ?? (await networkAddress(target.git, remote, cfg));
   // git push updates the tracking ref itself when it pushes to the remote by name through our refspec.
   const pushTracks = url === remote && (cfg.fetch.get(remote) ?? []).includes(fetchRefspec(remote));
-  if (opts.dryRun) return { target, remote, url, pushTracks, remoteTip: await peekLore(target.git, remote, url), localTip: await target.git.resolve(LORE_REF) };
+  const address = opts.url ? normalizeAddress(opts.url, target.gitDir) : await pinAddress(target.git, remote, target.gitDir, cfg);
+  if (opts.dryRun) return { target, remote, url, address, pushTracks, remoteTip: await peekLore(target.git, remote, url), localTip: await target.git.resolve(LORE_REF) };
   await fetchLore(target.git, remote, url);
   const tips = await target.git.resolveRefs([LORE_REF, trackingRef(remote)]);
-  return { target, remote, url, pushTracks, remoteTip: tips.get(trackingRef(remote)) ?? null, localTip: tips.get(LORE_REF) ?? null };
+  return { target, remote, url, address, pushTracks, remoteTip: tips.get(trackingRef(remote)) ?? null, localTip: tips.get(LORE_REF) ?? null };
 }
 
 /**
@@ -105,7 +111,7 @@ export async function runSync(ctx: LoreContext, opts: SyncOptions = {}): Promise
   const git = target.git;
   const maxBytes = opts.maxPayloadBytes ?? (Number(await getSetting(ctx, 'max_payload_bytes')) || DEFAULT_MAX_PAYLOAD_BYTES);
   const result: SyncResult = {
-    remote, storeId: '', pulled: [], pushed: [], oversized: [], failed: [], commit: null, retries: 0, dryRun, converted: false, capture, warnings: [...(capture?.warnings ?? [])],
+    remote, storeId: '', pulled: [], pushed: [], oversized: [], failed: [], stillFailing: 0, commit: null, retries: 0, dryRun, converted: false, capture, warnings: [...(capture?.warnings ?? [])],
   };
   const keys_ = syncKeys(target, remote);
   /**
@@ -150,17 +156,17 @@ export async function runSync(ctx: LoreContext, opts: SyncOptions = {}): Promise
     const since = tip === localTip ? writtenSince(ctx, state, localTip, scope) : null;
     const partial = since ? await readRefState(git, cat, tip, since.map((s) => s.id)) : null;
     const first = partial ?? (await stateOf(tip));
+    const localStore = localTip ? (localTip === first.commit ? first : await stateOf(localTip)).descriptor.storeId : null;
+    // Before any key is used: the store must be the one this clone joined (store pinning).
+    checkPin(ctx, target, remote, r.address, first.descriptor.storeId, localStore);
+    if (localStore && localStore !== first.descriptor.storeId) {
+      throw new LoreError(`the local lore ref belongs to store ${localStore}, the remote's to ${first.descriptor.storeId}; nothing was sent or received`, {
+        hint: `If your team re-created the store on purpose, run \`git lore sync setup${opts.remote ? ` --remote ${remote}` : ''}\` and enter its passphrase to accept it.`,
+      });
+    }
     const keys = storeKeys(first.descriptor.storeId, cachedKey(ctx, first));
     result.storeId = keys.storeId;
     warnWeakSlots(first, remote, result);
-    if (remoteTip && localTip && remoteTip !== localTip) {
-      const other = await stateOf(localTip);
-      if (other.descriptor.storeId !== keys.storeId) {
-        throw new LoreError(`the local lore ref belongs to store ${other.descriptor.storeId}, the remote's to ${keys.storeId}`, {
-          hint: `If the remote store replaced yours, run \`git update-ref -d ${LORE_REF}\` and \`git lore sync setup\`.`,
-        });
-      }
-    }
     const pulledOrSame = new Set<string>();
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const quick = attempt === 0 && partial !== null && state?.storeId === keys.storeId && partial.descriptor.version === 2;
@@ -177,8 +183,15 @@ export async function runSync(ctx: LoreContext, opts: SyncOptions = {}): Promise
       if (quick) log.sync('quick sync: %d sessions written since the last one', mine.size);
 
       // Pull: sessions whose entries changed since our last view and whose content we lack.
+      const failedBefore = readFailed(ctx, keys_.failed);
+      const failedNow = new Set<string>();
       const toPull = quick ? [] : [...base.sessions.values()].filter((e) => {
         if (!e.metaOid || pulledOrSame.has(`${e.id}\0${e.metaOid}`)) return false;
+        // Entries that failed before and have not changed fail the same way: not read again.
+        if (failedBefore.has(entriesKey(e))) {
+          failedNow.add(entriesKey(e));
+          return false;
+        }
         const seen = known?.sessions.get(e.id);
         const local = mine.get(e.id) ?? ctx.db.getSession(e.id);
         const sameEntries = seen?.metaOid === e.metaOid && seen.indexOid === e.indexOid && seen.payloadOid === e.payloadOid;
@@ -189,6 +202,14 @@ export async function runSync(ctx: LoreContext, opts: SyncOptions = {}): Promise
         return !(local && d && sameHex(localDigest(e.id, local.bundle_sha256), d) && sameEntries);
       });
       await pullAll(ctx, cat, keys, base.commit, toPull, target, maxBytes, opts, result, pulledOrSame, remote);
+      if (!dryRun) {
+        for (const e of toPull) if (result.failed.some((f) => f.id === e.id)) failedNow.add(entriesKey(e));
+        writeFailed(ctx, keys_.failed, failedNow);
+      }
+      result.stillFailing = [...failedNow].filter((k) => !result.failed.some((f) => k.startsWith(`${f.id}:`))).length;
+      if (result.stillFailing) {
+        result.warnings.push(`${result.stillFailing} session${result.stillFailing === 1 ? '' : 's'} on ${remote} still cannot be read (unchanged since an earlier sync reported ${result.stillFailing === 1 ? 'it' : 'them'}); \`git lore repair\` writes a store without them`);
+      }
 
       // Push: this repository's sessions whose content differs from the ref's (all that the ref
       // holds in format 1, when converting).

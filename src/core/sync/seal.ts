@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { LoreError } from '../../errors.js';
 import type { LoreContext } from '../context.js';
 import type { CatFile, Git } from '../../git/git.js';
@@ -60,9 +61,13 @@ export async function sealSession(ctx: LoreContext, keys: StoreKeys, presence: C
     if (sealed.cid !== cid) throw new LoreError(`internal error: chunk id mismatch for session ${row.id}`);
     chunks.push({ path: chunkPath(cid), data: sealed.blob });
   }
+  const origin = row.origin_machine ?? ctx.machineId;
   const meta = {
-    id: row.id, tool: row.tool, startedAt: row.started_at, updatedAt: row.updated_at, messageCount: row.message_count,
-    originMachine: row.origin_machine ?? ctx.machineId, branch: row.branch, digest: contentDigestV2(keys.digest, row.id, row.bundle_sha256),
+    id: row.id, tool: row.tool, startedAt: toMinute(row.started_at), updatedAt: toMinute(row.updated_at), messageCount: row.message_count,
+    // This machine's sessions name it by an id of its own per store, so the host cannot link one
+    // person's sessions across repositories; received sessions keep the id they came with.
+    originMachine: origin === ctx.machineId ? machineIdFor(ctx.machineId, keys.storeId) : origin,
+    branch: row.branch, digest: contentDigestV2(keys.digest, row.id, row.bundle_sha256),
   };
   const metaBytes = serializeMetaV2(meta);
   return { meta: metaBytes, index: sealIndex(keys.dataKey, keys.storeId, row.id, metaBytes, index), digest: meta.digest, chunks };
@@ -96,4 +101,16 @@ export function repairChunks(ctx: LoreContext, keys: StoreKeys, damaged: Set<str
     if (out.size === damaged.size) break;
   }
   return [...out].map(([cid, data]) => ({ path: chunkPath(cid), data }));
+}
+
+/** This machine's id as one store sees it: 128 bits of HMAC-SHA256(machine id, store id). */
+export function machineIdFor(machineId: string, storeId: string): string {
+  return createHmac('sha256', machineId).update(`git-lore machine\0${storeId}`).digest('hex').slice(0, 32);
+}
+
+/** An ISO time rounded down to the minute (plaintext metadata; the index keeps the exact time). */
+export function toMinute(iso: string | null): string | null {
+  if (!iso) return null;
+  const t = Date.parse(iso);
+  return Number.isNaN(t) ? null : new Date(t - (t % 60000)).toISOString();
 }

@@ -6,7 +6,8 @@ import { createDescriptor, unlock, verifyKey, serializeDescriptor, DESCRIPTOR_PA
 import { readRefState } from '../../format/ref-store.js';
 import { LORE_REF, ensureFetchRefspec, trackingRef } from '../../format/refs.js';
 import { readPassphrase } from '../passphrase.js';
-import { networkAddress, pickRemote, syncTarget } from './target.js';
+import { networkAddress, pickRemote, pinAddress, syncTarget } from './target.js';
+import { normalizeAddress, pinStore, pinnedStore } from './pins.js';
 import { peekLore } from './transport.js';
 import { COMMITTER } from './run.js';
 
@@ -30,9 +31,11 @@ export interface SetupResult {
  * nothing. The data key is cached in LORE_HOME/keys/<store-id>.
  */
 export async function setupStore(ctx: LoreContext, opts: SetupOptions = {}): Promise<SetupResult> {
-  const { git } = await syncTarget(ctx, { ...(opts.global ? { global: true } : {}), create: true });
+  const target = await syncTarget(ctx, { ...(opts.global ? { global: true } : {}), create: true });
+  const git = target.git;
   const remote = await pickRemote(git, opts.remote);
   const url = opts.url ?? (await networkAddress(git, remote));
+  const address = opts.url ? normalizeAddress(opts.url, target.gitDir) : await pinAddress(git, remote, target.gitDir);
   const keyring = new Keyring(ctx.paths.loreHome);
   const cat = git.catFile();
   try {
@@ -44,23 +47,37 @@ export async function setupStore(ctx: LoreContext, opts: SetupOptions = {}): Pro
         const state = await readRefState(git, cat, tip);
         const d = state.descriptor;
         const cached = keyring.get(d.storeId).key;
+        const pinned = pinnedStore(ctx, target, remote, address);
+        const localStore = localTip && localTip !== tip ? (await readRefState(git, cat, localTip)).descriptor.storeId : localTip ? d.storeId : null;
+        // A cached key counts only for the store this clone (or another clone of this address)
+        // joined with the passphrase; any other store takes the passphrase (store pinning).
+        const trusted = pinned.clone ? pinned.clone === d.storeId : pinned.address === d.storeId || localStore === d.storeId;
         let action: SetupResult['action'] = 'already';
         let key: Buffer;
-        if (cached) {
+        if (cached && trusted) {
           verifyKey(d, cached);
           key = cached;
         } else {
-          const passphrase = await readPassphrase(ctx.env, { confirm: false, purpose: `join the lore store on ${remote}` });
+          const changed = pinned.clone && pinned.clone !== d.storeId;
+          const passphrase = await readPassphrase(ctx.env, {
+            confirm: false,
+            purpose: changed ? `accept the new lore store ${d.storeId} on ${remote} (this clone joined ${pinned.clone})` : `join the lore store on ${remote}`,
+          });
           key = await unlock(d, passphrase);
           action = 'joined';
         }
         // Only now that the passphrase is proven does anything get written.
         keyring.put(d.storeId, key);
+        pinStore(ctx, target, remote, address, d.storeId);
         await ensureFetchRefspec(git, remote);
         if (remoteTip) {
           await git.exec(['update-ref', trackingRef(remote), remoteTip]);
           if (!localTip) await git.updateRef(LORE_REF, remoteTip, null);
-          else if (localTip !== remoteTip && (await git.isAncestor(localTip, remoteTip))) await git.updateRef(LORE_REF, remoteTip, localTip);
+          else if (localStore !== d.storeId) {
+            // The store was replaced and the passphrase accepted the new one: the old ref is kept aside.
+            await git.exec(['update-ref', `refs/lore/replaced/${localStore}`, localTip]);
+            await git.updateRef(LORE_REF, remoteTip, localTip);
+          } else if (localTip !== remoteTip && (await git.isAncestor(localTip, remoteTip))) await git.updateRef(LORE_REF, remoteTip, localTip);
         }
         return { action, storeId: d.storeId, remote };
       }
@@ -80,6 +97,7 @@ export async function setupStore(ctx: LoreContext, opts: SetupOptions = {}): Pro
         throw new LoreError(`cannot push the new lore store to ${remote}: ${gitReason(pushed.run.stderr)}`, { hint: `Check that you can push to ${remote}, then run \`git lore sync setup\` again.` });
       }
       keyring.put(descriptor.storeId, dataKey);
+      pinStore(ctx, target, remote, address, descriptor.storeId);
       await ensureFetchRefspec(git, remote);
       await git.exec(['update-ref', trackingRef(remote), commit]);
       return { action: 'created', storeId: descriptor.storeId, remote };

@@ -16,6 +16,7 @@ export interface SyncState {
 
 /** The kv keys of a target and remote: the last successful sync's time, and the state of the last complete one. */
 export const syncKeys = (target: SyncTarget, remote: string) => ({
+  failed: `failed\0${target.gitDir}\0${remote}`,
   lastSync: `last-sync\0${target.gitDir}\0${remote}`,
   state: `sync-state\0${target.gitDir}\0${remote}`,
 });
@@ -61,3 +62,21 @@ export function maybeCrash(ctx: LoreContext, point: string): void {
   if (ctx.env.vars.LORE_TEST_CRASH === point) process.kill(process.pid, 'SIGKILL');
 }
 
+
+/** A remote session's entries, as a key of what failed: the same entries fail the same way. */
+export const entriesKey = (e: { id: string; metaOid?: string; indexOid?: string; payloadOid?: string }) => `${e.id}:${e.metaOid ?? ''}:${e.indexOid ?? e.payloadOid ?? ''}`;
+
+/** The remote entries that failed to be read, as left by earlier syncs (bounded). */
+export function readFailed(ctx: LoreContext, key: string): Set<string> {
+  try {
+    const v = JSON.parse(ctx.db.getKv(key) ?? '[]') as unknown;
+    return new Set(Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string').slice(0, 100000) : []);
+  } catch {
+    return new Set();
+  }
+}
+
+export function writeFailed(ctx: LoreContext, key: string, entries: Set<string>): void {
+  if (entries.size) ctx.db.setKv(key, JSON.stringify([...entries].slice(0, 100000)));
+  else ctx.db.deleteKv(key);
+}

@@ -4,6 +4,7 @@ import { LoreError, UsageError } from '../../errors.js';
 import type { LoreContext } from '../context.js';
 import { assertSafeName, gitReason, type Git, type RepoInfo } from '../../git/git.js';
 import { getSetting } from '../config.js';
+import { normalizeAddress } from './pins.js';
 
 interface RepoHandle {
   git: Git;
@@ -120,3 +121,10 @@ export async function networkAddress(git: Git, remote: string, known?: RemoteCon
   return remote;
 }
 
+
+/** The address a remote points at (its URL, `lore::` removed), normalized as a pin key; null when it has none. */
+export async function pinAddress(git: Git, remote: string, cwd: string, known?: RemoteConfig): Promise<string | null> {
+  const cfg = known ?? (await readRemoteConfig(git));
+  const url = cfg.urls.get(remote);
+  return url ? normalizeAddress(url, cwd) : null;
+}

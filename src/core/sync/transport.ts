@@ -5,10 +5,22 @@ import { LORE_REF, fetchRefspec } from '../../format/refs.js';
 const unreachable = (remote: string, stderr: string, cause?: unknown) =>
   new LoreError(`cannot fetch the lore ref from ${remote}: ${gitReason(stderr)}`, { cause, hint: `Check that \`git fetch ${remote}\` works; nothing was changed.` });
 
-/** Fetches the remote's lore ref into its tracking ref (one round trip). */
-export async function fetchLore(git: Git, remote: string, url: string = remote): Promise<void> {
+/**
+ * Fetches the remote's lore ref into its tracking ref (one round trip). Returns false when the
+ * remote has no lore ref (the exact refspec then fails; ls-remote tells that apart from an
+ * unreachable remote, on the failure path only).
+ */
+export async function fetchLore(git: Git, remote: string, url: string = remote): Promise<boolean> {
   const r = await git.fetch(url, [fetchRefspec(remote)], { quiet: true });
-  if (r.exitCode !== 0) throw unreachable(remote, r.stderr);
+  if (r.exitCode === 0) return true;
+  let oid: string | null;
+  try {
+    oid = await git.lsRemote(url, LORE_REF);
+  } catch {
+    throw unreachable(remote, r.stderr);
+  }
+  if (oid) throw unreachable(remote, r.stderr);
+  return false;
 }
 
 /**
