@@ -19,10 +19,18 @@ export const fetchRefspec = (remote: string) => `+refs/lore/sessions:refs/lore/r
 /** The glob refspec git-lore configured before (replaced by `ensureFetchRefspec`). */
 const legacyRefspec = (remote: string) => `+refs/lore/sessions*:refs/lore/remotes/${remote}/sessions*`;
 
-/** Adds the fetch refspec to `remote.<name>.fetch` unless it is there, replacing the old glob (never touches `.push`). */
+/**
+ * Adds the fetch refspec to `remote.<name>.fetch` unless it is there, replacing the old glob
+ * (never touches `.push`). A remote through git-remote-lore (`lore::` or `vcs=lore`) gets none:
+ * the helper fetches the lore ref itself, and its ref list (which git matches refspecs against)
+ * does not carry it.
+ */
 export async function ensureFetchRefspec(git: Git, remote: string): Promise<void> {
   const key = `remote.${remote}.fetch`;
   const have = await git.configGetAll(key);
   if (have.includes(legacyRefspec(remote))) await git.configUnsetValue(key, legacyRefspec(remote));
-  if (!have.includes(fetchRefspec(remote))) await git.configAdd(key, fetchRefspec(remote));
+  const helper = (await git.configGet(`remote.${remote}.url`))?.startsWith('lore::') || (await git.configGet(`remote.${remote}.vcs`)) === 'lore';
+  if (helper) {
+    if (have.includes(fetchRefspec(remote))) await git.configUnsetValue(key, fetchRefspec(remote));
+  } else if (!have.includes(fetchRefspec(remote))) await git.configAdd(key, fetchRefspec(remote));
 }

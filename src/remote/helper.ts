@@ -5,7 +5,7 @@ import { log } from '../log.js';
 import { Git, gitReason, parsePushPorcelain } from '../git/git.js';
 import { run } from '../process/spawn.js';
 import type { LoreContext } from '../core/context.js';
-import { LORE_REF, ensureFetchRefspec, fetchRefspec, trackingRef } from '../format/refs.js';
+import { LORE_REF, fetchRefspec, trackingRef } from '../format/refs.js';
 
 // Lore's own machinery (SQLite, crypto, sync) is loaded only when a lore ref is involved: most
 // fetches and pushes through the helper must cost no more than a plain remote's.
@@ -194,8 +194,6 @@ async function loreAfterFetch(io: HelperIo, git: Git, address: string, remote: s
       if (listed.exitCode === 0 && !listed.stdout.toString('utf8').trim()) return;
       throw new LoreError(`cannot fetch the lore ref: ${fetched.stderr.trim().split('\n')[0]}`);
     }
-    // Only a remote that has the ref gets the refspec: with an exact one, a plain fetch fails without it.
-    if (state.cloning) await ensureFetchRefspec(git, remote);
     const tip = await git.resolve(trackingRef(remote));
     if (!tip) return;
     const { runSync, setupStore } = await loreSync();

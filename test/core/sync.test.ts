@@ -36,7 +36,7 @@ test('two machines: A creates and syncs, B joins and sees identical content, con
   const repoB = cloneOn(b, bare);
   // The glob refspec makes a plain fetch bring the lore ref.
   await ok(b.lore(['sync', 'setup'], { cwd: repoB, env: PASS }));
-  assert.match(b.git(repoB, 'config', '--get-all', 'remote.origin.fetch'), /\+refs\/lore\/sessions\*:refs\/lore\/remotes\/origin\/sessions\*/);
+  assert.match(b.git(repoB, 'config', '--get-all', 'remote.origin.fetch'), /^\+refs\/lore\/sessions:refs\/lore\/remotes\/origin\/sessions$/m);
   assert.throws(() => b.git(repoB, 'config', '--get', 'remote.origin.push'), 'setup never sets remote.<name>.push');
   const sb = await ok(b.lore(['sync'], { cwd: repoB }));
   assert.match(sb.stdout, /receive 1 session from origin, send 0/);

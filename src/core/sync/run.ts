@@ -183,7 +183,10 @@ export async function runSync(ctx: LoreContext, opts: SyncOptions = {}): Promise
       if (quick) log.sync('quick sync: %d sessions written since the last one', mine.size);
 
       // Pull: sessions whose entries changed since our last view and whose content we lack.
-      const failedBefore = readFailed(ctx, keys_.failed);
+      // Failures are remembered with the chunk pool they were read from: when it changed (a
+      // holder wrote missing chunks again), they are tried again.
+      const chunkPool = (await git.resolve(`${base.commit}:chunks`)) ?? '';
+      const failedBefore = readFailed(ctx, keys_.failed, chunkPool);
       const failedNow = new Set<string>();
       const toPull = quick ? [] : [...base.sessions.values()].filter((e) => {
         if (!e.metaOid || pulledOrSame.has(`${e.id}\0${e.metaOid}`)) return false;
@@ -204,7 +207,7 @@ export async function runSync(ctx: LoreContext, opts: SyncOptions = {}): Promise
       await pullAll(ctx, cat, keys, base.commit, toPull, target, maxBytes, opts, result, pulledOrSame, remote);
       if (!dryRun) {
         for (const e of toPull) if (result.failed.some((f) => f.id === e.id)) failedNow.add(entriesKey(e));
-        writeFailed(ctx, keys_.failed, failedNow);
+        writeFailed(ctx, keys_.failed, chunkPool, failedNow);
       }
       result.stillFailing = [...failedNow].filter((k) => !result.failed.some((f) => k.startsWith(`${f.id}:`))).length;
       if (result.stillFailing) {

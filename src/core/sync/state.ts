@@ -66,17 +66,18 @@ export function maybeCrash(ctx: LoreContext, point: string): void {
 /** A remote session's entries, as a key of what failed: the same entries fail the same way. */
 export const entriesKey = (e: { id: string; metaOid?: string; indexOid?: string; payloadOid?: string }) => `${e.id}:${e.metaOid ?? ''}:${e.indexOid ?? e.payloadOid ?? ''}`;
 
-/** The remote entries that failed to be read, as left by earlier syncs (bounded). */
-export function readFailed(ctx: LoreContext, key: string): Set<string> {
+/** The remote entries that failed to be read, as left by earlier syncs (bounded); empty when the chunk pool changed since. */
+export function readFailed(ctx: LoreContext, key: string, chunkPool: string): Set<string> {
   try {
-    const v = JSON.parse(ctx.db.getKv(key) ?? '[]') as unknown;
-    return new Set(Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string').slice(0, 100000) : []);
+    const v = JSON.parse(ctx.db.getKv(key) ?? '{}') as { pool?: unknown; entries?: unknown };
+    if (v.pool !== chunkPool || !Array.isArray(v.entries)) return new Set();
+    return new Set(v.entries.filter((x): x is string => typeof x === 'string').slice(0, 100000));
   } catch {
     return new Set();
   }
 }
 
-export function writeFailed(ctx: LoreContext, key: string, entries: Set<string>): void {
-  if (entries.size) ctx.db.setKv(key, JSON.stringify([...entries].slice(0, 100000)));
+export function writeFailed(ctx: LoreContext, key: string, chunkPool: string, entries: Set<string>): void {
+  if (entries.size) ctx.db.setKv(key, JSON.stringify({ pool: chunkPool, entries: [...entries].slice(0, 100000) }));
   else ctx.db.deleteKv(key);
 }
