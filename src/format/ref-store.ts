@@ -3,6 +3,9 @@ import { LoreError } from '../errors.js';
 import { DESCRIPTOR_MAX_BYTES, DESCRIPTOR_PATH, parseDescriptor, type Descriptor } from './descriptor.js';
 import { parseSessionPath, sessionPaths } from './session-entry.js';
 
+/** The most entries under sessions/ a reader lists (two per session: a million sessions' worth). */
+export const MAX_SESSION_FILES = 2_000_000;
+
 /** One session's files in a lore ref's tree: metadata, and a format-2 index or a format-1 payload. */
 export interface RefSession {
   id: string;
@@ -34,6 +37,9 @@ export interface RefState {
  */
 export async function readRefState(git: Git, cat: CatFile, commit: string, only?: readonly string[]): Promise<RefState> {
   const entries: TreeEntry[] = await git.lsTree(commit, only ? [DESCRIPTOR_PATH, ...only.flatMap((id) => { const p = sessionPaths(id); return [p.meta, p.payload, p.idx]; })] : [DESCRIPTOR_PATH, 'sessions']);
+  if (entries.length > MAX_SESSION_FILES) {
+    throw new LoreError(`the lore ref lists ${entries.length} session files, more than the ${MAX_SESSION_FILES} git-lore reads`, { hint: 'Someone may have flooded it (docs/SECURITY.md); `git lore repair` writes a store with only the good sessions.' });
+  }
   const sessions = new Map<string, RefSession>();
   let descriptor: TreeEntry | undefined;
   const unknownPaths: string[] = [];

@@ -85,3 +85,84 @@ test('store pinning: a lore ref swapped for another store whose key this machine
   await ok(v.lore(['sync', '-q'], { cwd: repo1 }));
   assert.ok(v.git(repo1, 'for-each-ref', '--format=%(refname)', 'refs/lore/replaced/').trim().length > 0);
 });
+
+test('git lore repair: after a writer without the key deletes lore.json, adds junk entries and damages a chunk, one commit on top makes every sync work again', async () => {
+  const a = new Machine('ra');
+  const bare = bareRemote(a);
+  const repoA = cloneOn(a, bare);
+  const ids = ['d1d1d1d1', 'd2d2d2d2', 'd3d3d3d3'].map((p) => `${p}-0000-4000-8000-000000000001`);
+  for (const id of ids) writeSession(a, repoA, id, [userLine(id, repoA, `${id}-1`, `work of ${id}`, 1)]);
+  await ok(a.lore(['sync', 'setup'], { cwd: repoA, env: PASS }));
+  await ok(a.lore(['sync', '-q'], { cwd: repoA }));
+  const b = new Machine('rb');
+  const repoB = cloneOn(b, bare);
+  await ok(b.lore(['sync', 'setup'], { cwd: repoB, env: PASS }));
+  await ok(b.lore(['sync', '-q'], { cwd: repoB }));
+
+  // The attack, as a plain git user with push access.
+  const work = fs.mkdtempSync(path.join(a.home, 'attack-'));
+  const env = { ...a.vars, GIT_INDEX_FILE: path.join(work, 'index'), GIT_DIR: bare };
+  const { execFileSync } = await import('node:child_process');
+  execFileSync('git', ['read-tree', 'refs/lore/sessions'], { env });
+  const junk = execFileSync('git', ['hash-object', '-w', '--stdin'], { env, input: 'junk\n' }).toString().trim();
+  const lines = [`0 0000000000000000000000000000000000000000\tlore.json`];
+  for (let i = 0; i < 500; i++) lines.push(`100644 ${junk}\tsessions/${String(i % 100).padStart(2, '0')}/junk${String(i).padStart(6, '0')}-${String(i % 100).padStart(2, '0')}.meta`);
+  const chunk = a.git(bare, 'ls-tree', '-r', '--name-only', 'refs/lore/sessions', '--', 'chunks').split('\n').filter(Boolean)[0]!;
+  lines.push(`100644 ${junk}\t${chunk}`);
+  execFileSync('git', ['update-index', '--index-info'], { env, input: `${lines.join('\n')}\n` });
+  const tree = execFileSync('git', ['write-tree'], { env }).toString().trim();
+  const attacked = execFileSync('git', ['commit-tree', tree, '-p', 'refs/lore/sessions', '-m', 'innocent'], { env }).toString().trim();
+  execFileSync('git', ['update-ref', 'refs/lore/sessions', attacked], { env });
+
+  const broken = await b.lore(['sync'], { cwd: repoB });
+  assert.equal(broken.code, 1, 'a store without lore.json stops syncs');
+  assert.match(broken.stderr, /lore\.json/);
+
+  const dry = await ok(a.lore(['repair', '--dry-run', '--json'], { cwd: repoA }));
+  const plan = JSON.parse(dry.stdout) as { kept: string[]; rewritten: string[]; removedEntries: number; descriptorRestored: boolean; commit: string | null };
+  assert.equal(plan.descriptorRestored, true);
+  assert.ok(plan.removedEntries >= 500, `junk dropped (${plan.removedEntries})`);
+  assert.equal(plan.commit, null);
+  assert.equal(a.git(bare, 'rev-parse', 'refs/lore/sessions').trim(), attacked, 'a dry run writes nothing');
+
+  const fixed = await ok(a.lore(['repair'], { cwd: repoA }));
+  assert.match(fixed.stdout, /pushed the repaired store/);
+  const tip = a.git(bare, 'rev-parse', 'refs/lore/sessions').trim();
+  assert.equal(a.git(bare, 'rev-parse', `${tip}^`).trim(), attacked, 'one commit on top: nothing forced, history kept');
+  const paths = a.git(bare, 'ls-tree', '-r', '--name-only', tip).split('\n').filter(Boolean);
+  assert.ok(paths.includes('lore.json'));
+  assert.ok(!paths.some((p) => p.includes('junk')), 'junk entries gone');
+  for (const id of ids) assert.ok(paths.includes(`sessions/${id.slice(-2)}/${id}.idx`));
+
+  // B's syncs work again, and B has every session.
+  const rb = await b.lore(['sync'], { cwd: repoB });
+  assert.equal(rb.code, 0, rb.stderr);
+  const list = JSON.parse((await ok(b.lore(['sessions', '--json'], { cwd: repoB }))).stdout) as { sessions: Array<{ id: string }> };
+  assert.deepEqual(list.sessions.map((s) => s.id).sort(), [...ids].sort());
+  assert.match((await ok(a.lore(['repair'], { cwd: repoA }))).stdout, /nothing to repair/);
+});
+
+test('what the host learns: a machine has a different id in each store, and metadata times are rounded to the minute', async () => {
+  const m = new Machine('ids');
+  const metas: Array<{ originMachine: string; startedAt: string; updatedAt: string }> = [];
+  for (const name of ['one', 'two']) {
+    const bare = path.join(m.home, `${name}.git`);
+    m.git(m.home, 'init', '-q', '--bare', bare);
+    const repo = m.initRepo(path.join(m.home, name));
+    m.git(repo, 'remote', 'add', 'origin', bare);
+    m.git(repo, 'push', '-q', 'origin', 'main');
+    const id = `${name === 'one' ? '1a1a1a1a' : '2b2b2b2b'}-0000-4000-8000-000000000001`;
+    writeSession(m, repo, id, [userLine(id, repo, 'u1', 'hello', 17), userLine(id, repo, 'u2', 'later', 43)]);
+    await ok(m.lore(['sync', 'setup'], { cwd: repo, env: { LORE_PASSPHRASE: `passphrase of store ${name}` } }));
+    await ok(m.lore(['sync', '-q'], { cwd: repo }));
+    metas.push(JSON.parse(m.git(bare, 'cat-file', 'blob', `refs/lore/sessions:sessions/${id.slice(-2)}/${id}.meta`)));
+  }
+  const own = fs.readFileSync(path.join(m.vars.LORE_HOME!, 'machine-id'), 'utf8').trim();
+  assert.notEqual(metas[0]!.originMachine, metas[1]!.originMachine, 'not linkable across stores');
+  for (const meta of metas) {
+    assert.match(meta.originMachine, /^[0-9a-f]{32}$/);
+    assert.notEqual(meta.originMachine, own);
+    assert.match(meta.startedAt, /:00\.000Z$/);
+    assert.match(meta.updatedAt, /:00\.000Z$/);
+  }
+});

@@ -7,6 +7,12 @@ import { LoreError } from '../../src/errors.js';
 import { decodePayload } from '../../src/core/sync/pull.js';
 import { openPayload, sealPayload } from '../../src/format/session-entry.js';
 import { packBundle } from '../../src/store/bundle.js';
+import { chunkKeys, openChunk, sealChunk } from '../../src/format/chunk.js';
+import { openIndex, sealIndex } from '../../src/format/session-index.js';
+import { frame } from '../../src/format/frame.js';
+import { sealedHeader } from '../../src/format/sealed-object.js';
+import { sealWithNonce, subkey } from '../../src/crypto/primitives.js';
+import { createHash, randomBytes as cryptoRandom } from 'node:crypto';
 import { ClaudeCodeSource } from '../../src/sources/claude-code.js';
 import { CodexSource } from '../../src/sources/codex.js';
 import { parseApplyPatch } from '../../src/sources/apply-patch.js';
@@ -43,9 +49,16 @@ function mutate(r: () => number, buf: Buffer): Buffer {
   return out;
 }
 
+/** Seals any JSON as an index, without the writer's validation (what a hostile member could send). */
+function sealIndexUnchecked(dataKey: Buffer, storeId: string, sessionId: string, metaBytes: Buffer, value: unknown): Buffer {
+  const aad = Buffer.concat([Buffer.from(`git-lore/2 index\0${storeId}\0${sessionId}\0`, 'utf8'), metaBytes]);
+  const sealed = sealWithNonce(subkey(dataKey, 'index'), cryptoRandom(12), frame(Buffer.from(JSON.stringify(value), 'utf8'), { compress: true }), aad);
+  return Buffer.concat([sealedHeader('I'), sealed]);
+}
+
 const randomBytes = (r: () => number, n: number) => Buffer.from(Array.from({ length: n }, () => Math.floor(r() * 256)));
 
-test(`fuzzing: payload decoder, agent parsers and the remote-helper protocol reader (${PROFILE.fuzzCases} cases each, seed ${PROFILE.seed})`, async () => {
+test(`fuzzing: payload decoder, format-2 chunks and indexes, agent parsers and the remote-helper protocol reader (${PROFILE.fuzzCases} cases each, seed ${PROFILE.seed})`, async () => {
   const r = rng(PROFILE.seed);
   let crashes = 0;
   let hangs = 0;
@@ -83,6 +96,36 @@ test(`fuzzing: payload decoder, agent parsers and the remote-helper protocol rea
     } catch (err) {
       hangs += 1;
       unclear.push(String(err));
+    }
+  }
+
+  // 1b. Format 2: mutated sealed chunks and indexes, and indexes whose plaintext is mutated JSON
+  // sealed with the right key (a member holding the key sending garbage).
+  const ckeys = chunkKeys(key);
+  const data = Buffer.from('{"type":"user","uuid":"u1","message":{"role":"user","content":"hi"}}\n'.repeat(40));
+  const chunk = sealChunk(ckeys, storeId, data);
+  const sid = 'aaaaaaaa-0000-4000-8000-000000000001';
+  const meta2 = Buffer.from('{"v":2}\n');
+  const good = { v: 2, id: sid, tool: 'claude-code', toolVersion: null, branch: null, startedAt: null, updatedAt: null, messageCount: 1, agentRoots: ['/r'], files: [{ path: `claude/${sid}.jsonl`, size: data.length, sha256: createHash('sha256').update(data).digest('hex'), chunks: [[chunk.cid, data.length]] }] };
+  const index = sealIndex(key, storeId, sid, meta2, good as never);
+  for (let i = 0; i < PROFILE.fuzzCases; i++) {
+    const which = i % 3;
+    try {
+      if (which === 0) openChunk(ckeys, storeId, chunk.cid, mutate(r, chunk.blob), data.length);
+      else if (which === 1) openIndex(key, storeId, sid, meta2, mutate(r, index));
+      else {
+        // The JSON mutated, then framed and sealed properly: only validation stands in the way.
+        const text = mutate(r, Buffer.from(JSON.stringify(good))).toString('utf8');
+        let parsed: unknown;
+        try {
+          parsed = JSON.parse(text);
+        } catch {
+          continue;
+        }
+        openIndex(key, storeId, sid, meta2, sealIndexUnchecked(key, storeId, sid, meta2, parsed));
+      }
+    } catch (err) {
+      expectClear(err, `format-2 case ${i} (kind ${which})`);
     }
   }
 

@@ -2,7 +2,7 @@ import { log } from '../../log.js';
 import type { LoreContext } from '../context.js';
 import type { CatFile } from '../../git/git.js';
 import { META_MAX_BYTES, parseMeta } from '../../format/session-entry.js';
-import type { RefState } from '../../format/ref-store.js';
+import type { RefSession, RefState } from '../../format/ref-store.js';
 
 /** Reads and parses one metadata blob within its size limit; null (logged) when it is missing, too large or malformed. */
 async function readDigest(cat: CatFile, id: string, oid: string, size: number | undefined): Promise<string | null> {
@@ -20,9 +20,10 @@ async function readDigest(cat: CatFile, id: string, oid: string, size: number | 
 }
 
 /** Digests of the ref's metadata blobs, read once per blob id ever (cached in lore.db). */
-export async function metaDigests(ctx: LoreContext, cat: CatFile, base: RefState): Promise<Map<string, string>> {
+export async function metaDigests(ctx: LoreContext, cat: CatFile, base: RefState, wanted: (e: RefSession) => boolean = () => true): Promise<Map<string, string>> {
   const have = ctx.db.metaDigests();
-  const missing = [...base.sessions.values()].filter((e) => e.metaOid && !have.has(e.metaOid));
+  // An entry without an index (or format-1 payload) cannot be a session: its metadata is not worth reading.
+  const missing = [...base.sessions.values()].filter((e) => e.metaOid && (e.indexOid || e.payloadOid) && !have.has(e.metaOid) && wanted(e));
   // Requests are pipelined through the one cat-file process.
   const digests = await Promise.all(missing.map((e) => readDigest(cat, e.id, e.metaOid!, e.metaSize)));
   const fresh: Array<{ oid: string; sessionId: string; digest: string }> = [];

@@ -64,7 +64,7 @@ export interface SyncResult {
   warnings: string[];
 }
 
-interface Reached {
+export interface Reached {
   target: SyncTarget;
   remote: string;
   url: string;
@@ -76,7 +76,7 @@ interface Reached {
 }
 
 /** Resolves the target and remote and fetches the remote's lore ref (or, for a dry run, only peeks at it). */
-async function reach(ctx: LoreContext, opts: SyncOptions): Promise<Reached> {
+export async function reach(ctx: LoreContext, opts: Pick<SyncOptions, 'global' | 'remote' | 'url' | 'dryRun'>): Promise<Reached> {
   const target = await syncTarget(ctx, opts.global ? { global: true } : {});
   const cfg = await readRemoteConfig(target.git);
   const remote = await pickRemote(target.git, opts.remote, cfg);
@@ -178,15 +178,15 @@ export async function runSync(ctx: LoreContext, opts: SyncOptions = {}): Promise
       // Read before the session digests: a session written after this moves the counter on.
       let rev = ctx.db.sessionsRev();
       const mine = new Map(ctx.db.sessionDigests(scope, sinceRev).map((row) => [row.id, row]));
-      const digests = quick ? await someMetaDigests(ctx, cat, base, [...mine.keys()]) : await metaDigests(ctx, cat, base);
+      // Failures are remembered with the chunk pool they were read from: when it changed (a
+      // holder wrote missing chunks again), they are tried again.
+      const chunkPool = quick ? '' : (await git.resolve(`${base.commit}:chunks`)) ?? '';
+      const failedBefore = quick ? new Set<string>() : readFailed(ctx, keys_.failed, chunkPool);
+      const digests = quick ? await someMetaDigests(ctx, cat, base, [...mine.keys()]) : await metaDigests(ctx, cat, base, (e) => !failedBefore.has(entriesKey(e)));
       const localDigest = (id: string, hash: string) => contentDigestV2(keys.digest, id, hash);
       if (quick) log.sync('quick sync: %d sessions written since the last one', mine.size);
 
       // Pull: sessions whose entries changed since our last view and whose content we lack.
-      // Failures are remembered with the chunk pool they were read from: when it changed (a
-      // holder wrote missing chunks again), they are tried again.
-      const chunkPool = (await git.resolve(`${base.commit}:chunks`)) ?? '';
-      const failedBefore = readFailed(ctx, keys_.failed, chunkPool);
       const failedNow = new Set<string>();
       const toPull = quick ? [] : [...base.sessions.values()].filter((e) => {
         if (!e.metaOid || pulledOrSame.has(`${e.id}\0${e.metaOid}`)) return false;
@@ -206,10 +206,12 @@ export async function runSync(ctx: LoreContext, opts: SyncOptions = {}): Promise
       });
       await pullAll(ctx, cat, keys, base.commit, toPull, target, maxBytes, opts, result, pulledOrSame, remote);
       if (!dryRun) {
-        for (const e of toPull) if (result.failed.some((f) => f.id === e.id)) failedNow.add(entriesKey(e));
+        const failed = new Set(result.failed.map((f) => f.id));
+        for (const e of toPull) if (failed.has(e.id)) failedNow.add(entriesKey(e));
         writeFailed(ctx, keys_.failed, chunkPool, failedNow);
       }
-      result.stillFailing = [...failedNow].filter((k) => !result.failed.some((f) => k.startsWith(`${f.id}:`))).length;
+      const failedThisTime = new Set(result.failed.map((f) => f.id));
+      result.stillFailing = [...failedNow].filter((k) => !failedThisTime.has(k.slice(0, k.indexOf(':')))).length;
       if (result.stillFailing) {
         result.warnings.push(`${result.stillFailing} session${result.stillFailing === 1 ? '' : 's'} on ${remote} still cannot be read (unchanged since an earlier sync reported ${result.stillFailing === 1 ? 'it' : 'them'}); \`git lore repair\` writes a store without them`);
       }
@@ -334,6 +336,7 @@ async function pullAll(
   target: SyncTarget, maxBytes: number, opts: SyncOptions, result: SyncResult, pulledOrSame: Set<string>, remote: string,
 ): Promise<void> {
   let done = 0;
+  const pulled = new Set(result.pulled);
   for (const e of toPull) {
     opts.onProgress?.('Receiving sessions', ++done, toPull.length);
     if (opts.dryRun) {
@@ -343,12 +346,13 @@ async function pullAll(
     const outcome = await pullOne(ctx, cat, keys, commit, e, target, maxBytes);
     pulledOrSame.add(`${e.id}\0${e.metaOid}`);
     if (outcome.kind === 'failed') {
-      if (!result.failed.some((f) => f.id === e.id)) result.failed.push({ id: e.id, reason: outcome.reason });
+      result.failed.push({ id: e.id, reason: outcome.reason });
     } else if (outcome.kind === 'oversized') {
       if (!result.oversized.includes(e.id)) result.oversized.push(e.id);
       result.warnings.push(`skipped session ${e.id} from ${remote}: it is over the ${maxBytes}-byte limit (LORE_MAX_PAYLOAD_BYTES)`);
     } else if (outcome.kind === 'merged') {
-      if (!result.pulled.includes(e.id)) result.pulled.push(e.id);
+      if (!pulled.has(e.id)) result.pulled.push(e.id);
+      pulled.add(e.id);
       if (outcome.conflicts) {
         result.warnings.push(`session ${e.id}: ${outcome.conflicts} line${outcome.conflicts === 1 ? '' : 's'} from ${remote} conflict with this machine's; both versions are kept (docs/SECURITY.md)`);
       }

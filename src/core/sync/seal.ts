@@ -23,12 +23,14 @@ export interface SealedSession {
  */
 export class ChunkPresence {
   private readonly added = new Set<string>();
-  constructor(private readonly cat: CatFile, private readonly base: string) {}
+  /** `base` null: a tree built from nothing (repair), where every chunk is written. */
+  constructor(private readonly cat: CatFile, private readonly base: string | null) {}
 
   /** Of these chunk ids, the ones neither in the base tree nor added yet (and marks them added). */
   async missing(cids: readonly string[]): Promise<Set<string>> {
     const unique = [...new Set(cids)].filter((c) => !this.added.has(c));
-    const found = await Promise.all(unique.map((c) => this.cat.info(`${this.base}:${chunkPath(c)}`)));
+    const base = this.base;
+    const found = base ? await Promise.all(unique.map((c) => this.cat.info(`${base}:${chunkPath(c)}`))) : unique.map(() => null);
     const out = new Set<string>();
     unique.forEach((c, i) => {
       if (!found[i]) out.add(c);
