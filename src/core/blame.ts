@@ -7,6 +7,16 @@ import { normalizeLine, type SessionRow } from '../store/db.js';
 import type { NormalizedMessage } from '../sources/types.js';
 import { importSessions } from './import.js';
 import { openRepo } from './sync/index.js';
+import { repoScope } from './repo-id.js';
+import type { RepoKey } from '../store/db.js';
+import type { RepoInfo } from '../git/git.js';
+
+/** The repository blame scopes sessions by (rows of before its identity are given it now). */
+async function repoOf(ctx: LoreContext, git: Git, info: RepoInfo): Promise<RepoKey> {
+  const repo = await repoScope(ctx, git, info);
+  ctx.db.backfillRepoId(repo);
+  return repo;
+}
 import { loadSession } from './sessions.js';
 import { getSetting } from './config.js';
 
@@ -54,19 +64,13 @@ export class EditIndex {
   private readonly byFile = new Map<string, Map<string, Candidate[]>>();
   private readonly branchCache = new Map<string, Promise<Set<string>>>();
 
-  constructor(private readonly ctx: LoreContext, private readonly git: Git, private readonly repoRoot: string, private readonly toleranceMs: number) {}
+  constructor(private readonly ctx: LoreContext, private readonly git: Git, private readonly repo: RepoKey, private readonly toleranceMs: number) {}
 
   private load(file: string): Map<string, Candidate[]> {
     let idx = this.byFile.get(file);
     if (idx) return idx;
     idx = new Map();
-    const rows = this.ctx.db.db
-      .prepare(
-        `SELECT e.id, e.seq, e.ts, e.added_json, s.id AS session_id, s.tool, s.title, s.branch, s.started_at
-         FROM edits e JOIN sessions s ON s.id = e.session_id
-         WHERE coalesce(e.move_path, e.file) = ? AND s.repo_root = ?`,
-      )
-      .all(file, this.repoRoot) as Array<{ id: number; seq: number; ts: string | null; added_json: string; session_id: string; tool: string; title: string | null; branch: string | null; started_at: string | null }>;
+    const rows = this.ctx.db.editsOfFileIn(file, this.repo);
     for (const row of rows) {
       const when = row.ts ?? row.started_at;
       const ms = when ? Date.parse(when) : NaN;
@@ -169,7 +173,7 @@ export async function blameFile(ctx: LoreContext, opts: BlameOptions): Promise<{
   const { git, info } = await openRepo(ctx);
   const file = await repoPath(ctx, info.root, opts.file);
   await importSessions(ctx);
-  const index = new EditIndex(ctx, git, info.mainRoot, await toleranceMs(ctx, opts.toleranceSeconds));
+  const index = new EditIndex(ctx, git, await repoOf(ctx, git, info), await toleranceMs(ctx, opts.toleranceSeconds));
   index.prepare(file);
   const result = await blamed;
   if ('error' in result) {
@@ -250,7 +254,7 @@ export async function loreLog(ctx: LoreContext, opts: { range?: string; toleranc
   const max = opts.maxCount ?? (opts.range ? 0 : 20);
   const r = await git.raw(['log', '--format=%x01%H%x00%ct%x00%s', '-p', '--unified=0', '--no-color', '--no-ext-diff', '-M', ...(max ? [`-n${max}`] : []), '--end-of-options', range, '--']);
   if (r.exitCode !== 0) throw new UsageError(`git log failed: ${r.stderr.trim().split('\n')[0]}`, { hint: 'Give a revision range such as main..feature.' });
-  const index = new EditIndex(ctx, git, info.mainRoot, await toleranceMs(ctx, opts.toleranceSeconds));
+  const index = new EditIndex(ctx, git, await repoOf(ctx, git, info), await toleranceMs(ctx, opts.toleranceSeconds));
   const out: CommitAttribution[] = [];
   let cur: { commit: string; subject: string; time: number; lines: Array<{ file: string; text: string }> } | null = null;
   let file: string | null = null;

@@ -4,11 +4,14 @@ import type { LoreContext } from './context.js';
 import type { EditRecord } from '../store/db.js';
 import type { FileEdit } from '../sources/types.js';
 import type { RepoInfo } from '../git/git.js';
+import { repoScope } from './repo-id.js';
 
 /** Where a session lives: the local repository, and the root as the agent's recorded paths see it. */
 export interface Placement {
-  /** Main root of the local repository (what `git lore sessions` groups by); null outside any. */
+  /** Main root of the local repository; null outside any. */
   repoRoot: string | null;
+  /** Its identity (what `git lore sessions` groups by: shared by every clone); null outside any. */
+  repoId: string | null;
   /**
    * The repository root in the agents' own recorded paths (differs from repoRoot through symlinks,
    * or on other machines: a session continued on two machines has two).
@@ -18,7 +21,7 @@ export interface Placement {
   realRoot: string | null;
 }
 
-export const NO_PLACEMENT: Placement = { repoRoot: null, agentRoots: [], realRoot: null };
+export const NO_PLACEMENT: Placement = { repoRoot: null, repoId: null, agentRoots: [], realRoot: null };
 
 /** Finds the placement of a locally captured session from its recorded cwd. */
 export async function placementOf(ctx: LoreContext, cwd: string | undefined, cache: Map<string, Promise<RepoInfo | null>>): Promise<Placement> {
@@ -38,7 +41,8 @@ export async function placementOf(ctx: LoreContext, cwd: string | undefined, cac
   if (!info) return NO_PLACEMENT;
   const cwdInRoot = path.relative(info.root, real);
   const agentRoot = !cwdInRoot ? cwd : cwd.endsWith(`/${cwdInRoot}`) ? cwd.slice(0, cwd.length - cwdInRoot.length - 1) : info.root;
-  return { repoRoot: info.mainRoot, agentRoots: [agentRoot], realRoot: info.root };
+  const repo = await repoScope(ctx, ctx.git(info.root), info);
+  return { repoRoot: info.mainRoot, repoId: repo.id, agentRoots: [agentRoot], realRoot: info.root };
 }
 
 /** Makes a recorded path repository-relative (forward slashes); paths outside stay absolute. */

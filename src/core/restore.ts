@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { LoreError, UsageError } from '../errors.js';
 import type { LoreContext } from './context.js';
-import { resolveSession, storedFiles } from './sessions.js';
+import { currentRepo, resolveSession, storedFiles } from './sessions.js';
+import { repoScope } from './repo-id.js';
 import type { SourceFileRow } from '../store/db.js';
 
 export interface RestoreOptions {
@@ -33,13 +34,22 @@ const jsonText = (s: string) => JSON.stringify(s).slice(1, -1);
  */
 export async function restoreSession(ctx: LoreContext, opts: RestoreOptions): Promise<RestoreResult> {
   const row = resolveSession(ctx, opts.id);
-  const localRoot = opts.to ? path.resolve(ctx.env.cwd, opts.to) : row.repo_root;
+  // Default: the clone this command runs in, when it is the session's repository (any clone of
+  // it, moved or not); else where the session was placed on this machine.
+  const here = opts.to ? null : await currentRepo(ctx);
+  const localRoot = opts.to ? path.resolve(ctx.env.cwd, opts.to) : here && row.repo_id === here.id ? here.root : row.repo_root;
   if (!localRoot) {
     throw new UsageError(`session ${row.id} belongs to no repository on this machine`, { hint: `Say where it should live: git lore restore ${row.id.slice(0, 8)} --to <folder of your clone>` });
   }
   if (!fs.existsSync(localRoot)) throw new UsageError(`${localRoot} does not exist`, { hint: 'Clone the repository there first, or give --to <folder>.' });
   const realRoot = fs.realpathSync(localRoot);
   const files = storedFiles(ctx, row.id);
+  if (opts.to) {
+    // The session now belongs to that clone's repository: listed there, blamed there.
+    const git = ctx.git(realRoot);
+    const info = await git.repoInfo();
+    if (info) ctx.db.attachSession(row.id, await repoScope(ctx, git, info));
+  }
   const roots = (row.agent_root ? row.agent_root.split('\n') : []).filter((r) => r && r !== realRoot).sort((a, b) => b.length - a.length);
   const cwd = row.cwd ?? realRoot;
   const agentRoot = roots.find((r) => cwd === r || cwd.startsWith(`${r}/`));

@@ -153,6 +153,7 @@ export async function updateSession(ctx: LoreContext, source: Source, sessionId:
     // A session belongs to the repository it was first placed in (its cwd may name a folder that
     // is another repository, or none, on this machine).
     repoRoot: existing?.repo_root ?? placement.repoRoot,
+    repoId: existing?.repo_id ?? placement.repoId,
     agentRoots: [...new Set([...placement.agentRoots, ...knownRoots])],
   };
   const row: SessionRow = {
@@ -161,6 +162,7 @@ export async function updateSession(ctx: LoreContext, source: Source, sessionId:
     tool_version: summary.toolVersion ?? null,
     cwd: summary.cwd ?? null,
     repo_root: placement.repoRoot,
+    repo_id: placement.repoId,
     agent_root: placement.agentRoots.length ? placement.agentRoots.join('\n') : null,
     branch: summary.gitBranch ?? null,
     started_at: summary.startedAt ?? null,

@@ -1,6 +1,7 @@
 import { UsageError } from '../errors.js';
 import type { LoreContext } from './context.js';
-import type { EditRow, SessionRow } from '../store/db.js';
+import type { EditRow, RepoKey, SessionRow } from '../store/db.js';
+import { repoScope } from './repo-id.js';
 import { StoreError } from '../errors.js';
 import type { NativeFile } from '../store/bundle.js';
 import { sources } from './import.js';
@@ -30,19 +31,24 @@ export function summarize(row: SessionRow, editCount: number): SessionSummary {
   };
 }
 
-/** The main root of the repository containing the current folder, or null. */
-export async function currentRepoRoot(ctx: LoreContext): Promise<string | null> {
-  const info = await ctx.git().repoInfo();
-  return info ? info.mainRoot : null;
+/** The repository containing the current folder (identity and root), or null. */
+export async function currentRepo(ctx: LoreContext): Promise<RepoKey | null> {
+  const git = ctx.git();
+  const info = await git.repoInfo();
+  if (!info) return null;
+  const repo = await repoScope(ctx, git, info);
+  ctx.db.backfillRepoId(repo);
+  return repo;
 }
 
 /** Sessions of the current repository, or of every repository (and none) with `all`. */
 export async function listSessions(ctx: LoreContext, opts: { all: boolean }): Promise<{ repository: string | null; sessions: SessionSummary[] }> {
-  const repository = opts.all ? null : await currentRepoRoot(ctx);
-  if (!opts.all && !repository) {
+  const repo = opts.all ? null : await currentRepo(ctx);
+  const repository = repo?.root ?? null;
+  if (!opts.all && !repo) {
     throw new UsageError('not inside a git repository', { hint: 'Run it inside a repository, or use `git lore sessions --all`.' });
   }
-  const rows = ctx.db.listSessions(repository ?? undefined);
+  const rows = ctx.db.listSessions(repo ?? undefined);
   const counts = new Map<string, number>(
     (ctx.db.db.prepare('SELECT session_id, count(*) AS n FROM edits GROUP BY session_id').all() as Array<{ session_id: string; n: number }>).map((r) => [r.session_id, r.n]),
   );

@@ -107,6 +107,19 @@ export class Git {
     return { root, gitDir, commonDir, mainRoot };
   }
 
+  /** The root commits of HEAD's history (sorted); [] when there is no commit yet. */
+  async rootCommits(): Promise<string[]> {
+    const r = await this.raw(['rev-list', '--max-parents=0', 'HEAD', '--']);
+    if (r.exitCode !== 0) return [];
+    return r.stdout.toString('utf8').split('\n').filter((l) => /^[0-9a-f]{40,64}$/.test(l)).sort();
+  }
+
+  /** Whether the repository is a shallow clone. */
+  async isShallow(): Promise<boolean> {
+    const r = await this.raw(['rev-parse', '--is-shallow-repository']);
+    return r.exitCode === 0 && r.stdout.toString('utf8').trim() === 'true';
+  }
+
   /** The absolute git dir (works for bare repositories). Throws when not a repository. */
   async gitDir(): Promise<string> {
     return (await this.text(['rev-parse', '--absolute-git-dir'])).trim();

@@ -78,15 +78,31 @@ const MIGRATIONS: string[] = [
   CREATE TABLE parse_state (session_id TEXT PRIMARY KEY, state TEXT NOT NULL);
   ALTER TABLE edits ADD COLUMN provisional INTEGER NOT NULL DEFAULT 0;
   `,
+  // v4: the repository a session belongs to by identity (its root commits: shared by every clone,
+  // worktree and moved copy), not by folder. Rows of before are given theirs when their folder's
+  // repository is next seen (backfillRepoId).
+  `
+  ALTER TABLE sessions ADD COLUMN repo_id TEXT;
+  CREATE INDEX sessions_repo_id ON sessions(repo_id, started_at);
+  CREATE INDEX sessions_repo_id_rev ON sessions(repo_id, rev);
+  `,
 ];
+
+/** A repository as sessions are scoped by it: its identity, and its main root here (for rows of before v4). */
+export interface RepoKey {
+  id: string;
+  root: string;
+}
 
 export interface SessionRow {
   id: string;
   tool: ToolName;
   tool_version: string | null;
   cwd: string | null;
-  /** Main root of the local repository the session belongs to. */
+  /** Main root of the local repository the session belongs to (where it was placed on this machine). */
   repo_root: string | null;
+  /** The identity of that repository (its root commits): what scopes sessions. */
+  repo_id: string | null;
   /** The repository root(s) as the agents saw it, newline-separated; edit paths are made relative to them. */
   agent_root: string | null;
   branch: string | null;
@@ -135,6 +151,9 @@ export interface SourceFileRow {
   size: number;
   mtime_ms: number;
 }
+
+/** A session is in a repository by identity, or (rows from before v4, not yet backfilled) by folder. */
+const IN_REPO = 'repo_id = ? OR (repo_id IS NULL AND repo_root = ?)';
 
 /** kv key of the session-write counter. */
 const SESSIONS_REV = 'sessions_rev';
@@ -298,9 +317,9 @@ export class LoreDb {
       putState: db.prepare('INSERT OR REPLACE INTO parse_state (session_id, state) VALUES (?, ?)'),
       delState: db.prepare('DELETE FROM parse_state WHERE session_id = ?'),
       getSession: db.prepare('SELECT * FROM sessions WHERE id = ?'),
-      putSession: db.prepare(`INSERT OR REPLACE INTO sessions (id, tool, tool_version, cwd, repo_root, agent_root, branch, started_at, updated_at,
+      putSession: db.prepare(`INSERT OR REPLACE INTO sessions (id, tool, tool_version, cwd, repo_root, repo_id, agent_root, branch, started_at, updated_at,
         message_count, subagent_count, title, origin, origin_machine, bundle_sha256, bundle_size, malformed_lines, unknown_lines, imported_at)
-        VALUES (@id, @tool, @tool_version, @cwd, @repo_root, @agent_root, @branch, @started_at, @updated_at, @message_count, @subagent_count, @title,
+        VALUES (@id, @tool, @tool_version, @cwd, @repo_root, @repo_id, @agent_root, @branch, @started_at, @updated_at, @message_count, @subagent_count, @title,
         @origin, @origin_machine, @bundle_sha256, @bundle_size, @malformed_lines, @unknown_lines, @imported_at)`),
       putEdit: db.prepare('INSERT INTO edits (session_id, seq, file, move_path, op, tool_name, ts, added_count, added_json, provisional) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)'),
       putSource: db.prepare('INSERT OR REPLACE INTO source_files (path, tool, session_id, size, mtime_ms) VALUES (@path, @tool, @session_id, @size, @mtime_ms)'),
@@ -319,21 +338,46 @@ export class LoreDb {
     return this.db.prepare("SELECT * FROM sessions WHERE id LIKE ? ESCAPE '\\' ORDER BY id LIMIT ?").all(`${escaped}%`, limit) as SessionRow[];
   }
 
-  /** Sessions of one repository (by its main root), or all sessions when `repoRoot` is undefined; oldest first. */
-  listSessions(repoRoot?: string): SessionRow[] {
-    if (repoRoot === undefined) return this.db.prepare('SELECT * FROM sessions ORDER BY started_at, id').all() as SessionRow[];
-    return this.db.prepare('SELECT * FROM sessions WHERE repo_root = ? ORDER BY started_at, id').all(repoRoot) as SessionRow[];
+  /** Sessions of one repository, or all sessions when `repo` is undefined; oldest first. */
+  listSessions(repo?: RepoKey): SessionRow[] {
+    if (repo === undefined) return this.db.prepare('SELECT * FROM sessions ORDER BY started_at, id').all() as SessionRow[];
+    return this.db.prepare(`SELECT * FROM sessions WHERE ${IN_REPO} ORDER BY started_at, id`).all(repo.id, repo.root) as SessionRow[];
   }
 
   /**
-   * Id and bundle digest of the sessions of one repository (all with undefined): the narrow read
+   * Id and content hash of the sessions of one repository (all with undefined): the narrow read
    * a sync needs; full rows for 10,000 sessions cost 175 ms. With `sinceRev`, only those written
    * after that value of the session-write counter.
    */
-  sessionDigests(repoRoot?: string, sinceRev?: string): Array<{ id: string; bundle_sha256: string }> {
-    const since = sinceRev === undefined ? '' : ` ${repoRoot === undefined ? 'WHERE' : 'AND'} rev > ${Number(sinceRev) || 0}`;
-    if (repoRoot === undefined) return this.db.prepare(`SELECT id, bundle_sha256 FROM sessions${since}`).all() as Array<{ id: string; bundle_sha256: string }>;
-    return this.db.prepare(`SELECT id, bundle_sha256 FROM sessions WHERE repo_root = ?${since}`).all(repoRoot) as Array<{ id: string; bundle_sha256: string }>;
+  sessionDigests(repo?: RepoKey, sinceRev?: string): Array<{ id: string; bundle_sha256: string }> {
+    const since = sinceRev === undefined ? '' : ` ${repo === undefined ? 'WHERE' : 'AND'} rev > ${Number(sinceRev) || 0}`;
+    if (repo === undefined) return this.db.prepare(`SELECT id, bundle_sha256 FROM sessions${since}`).all() as Array<{ id: string; bundle_sha256: string }>;
+    return this.db.prepare(`SELECT id, bundle_sha256 FROM sessions WHERE (${IN_REPO})${since}`).all(repo.id, repo.root) as Array<{ id: string; bundle_sha256: string }>;
+  }
+
+  /**
+   * Gives rows placed before v4 (by folder only), or while the repository had no commit (named by
+   * its path), the identity of the repository now in that folder.
+   */
+  backfillRepoId(repo: RepoKey): void {
+    if (repo.id.startsWith('path:')) return;
+    this.db.prepare("UPDATE sessions SET repo_id = ? WHERE (repo_id IS NULL OR repo_id = 'path:' || repo_root) AND repo_root = ?").run(repo.id, repo.root);
+  }
+
+  /** Attaches a session to a repository (restore --to): its identity and where it is here. */
+  attachSession(id: string, repo: RepoKey): void {
+    this.db.prepare('UPDATE sessions SET repo_id = ?, repo_root = ? WHERE id = ?').run(repo.id, repo.root, id);
+  }
+
+  /** The edits of one repository's sessions that wrote to this repository-relative file, with their session's fields blame shows. */
+  editsOfFileIn(file: string, repo: RepoKey): Array<{ id: number; seq: number; ts: string | null; added_json: string; session_id: string; tool: string; title: string | null; branch: string | null; started_at: string | null }> {
+    return this.db
+      .prepare(
+        `SELECT e.id, e.seq, e.ts, e.added_json, s.id AS session_id, s.tool, s.title, s.branch, s.started_at
+         FROM edits e JOIN sessions s ON s.id = e.session_id
+         WHERE coalesce(e.move_path, e.file) = ? AND (s.repo_id = ? OR (s.repo_id IS NULL AND s.repo_root = ?))`,
+      )
+      .all(file, repo.id, repo.root) as never;
   }
 
   /** The cached digest of one metadata blob, if it was ever read. */

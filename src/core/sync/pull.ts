@@ -61,7 +61,7 @@ export async function pullOne(ctx: LoreContext, cat: CatFile, keys: StoreKeys, c
     const r = await updateSession(ctx, source, e.id, versions, {
       origin: 'sync',
       originMachine: meta.originMachine,
-      placement: { repoRoot: local?.repo_root ?? target.repoRoot, agentRoots, realRoot: null },
+      placement: { repoRoot: local?.repo_root ?? target.repoRoot, repoId: local?.repo_id ?? target.repo?.id ?? null, agentRoots, realRoot: null },
       repoCache: new Map(),
       fromSync: true,
     });

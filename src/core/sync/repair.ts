@@ -111,7 +111,7 @@ export async function repairStore(ctx: LoreContext, opts: RepairOptions = {}): P
     }
     for (const cid of keptChunks) files.push({ path: chunkPath(cid), oid: chunkOids.get(cid)!.oid });
     // Damaged sessions this machine holds, and this repository's sessions the remote lacks: sealed whole.
-    const scope = target.global ? undefined : target.repoRoot ?? '';
+    const scope = target.global ? undefined : target.repo ?? undefined;
     const missing = ctx.db.sessionDigests(scope).map((x) => x.id).filter((id) => !sessions.has(id));
     const presence = new ChunkPresence(cat, null);
     for (const cid of keptChunks) await presence.missing([cid]);

@@ -148,7 +148,7 @@ export async function runSync(ctx: LoreContext, opts: SyncOptions = {}): Promise
     return s;
   };
   try {
-    const scope = target.global ? undefined : target.repoRoot ?? '';
+    const scope = target.global ? undefined : target.repo ?? undefined;
     // Quick: both refs are where our last complete sync left them, so every session in the ref
     // was pulled or sent then, and only the sessions written here since need a look: no pull, no
     // digest work for the thousands that did not change, and only their entries of the tree.

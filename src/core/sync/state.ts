@@ -3,6 +3,7 @@ import path from 'node:path';
 import { log } from '../../log.js';
 import type { LoreContext } from '../context.js';
 import type { SyncTarget } from './target.js';
+import type { RepoKey } from '../../store/db.js';
 
 /** A quick sync reads the tree entries of at most this many changed sessions by path; more, and it lists the whole tree. */
 const QUICK_MAX_SESSIONS = 200;
@@ -31,7 +32,7 @@ export function readSyncState(ctx: LoreContext, key: string): SyncState | null {
  * ref is still where that sync left it, so that every other session matches the ref; null when
  * it moved, or when they are too many to read their tree entries by path (the full path then).
  */
-export function writtenSince(ctx: LoreContext, state: SyncState | null, localTip: string | null, scope: string | undefined): Array<{ id: string; bundle_sha256: string }> | null {
+export function writtenSince(ctx: LoreContext, state: SyncState | null, localTip: string | null, scope: RepoKey | undefined): Array<{ id: string; bundle_sha256: string }> | null {
   if (!state || state.tip !== localTip) return null;
   const rows = ctx.db.sessionDigests(scope, state.rev);
   return rows.length <= QUICK_MAX_SESSIONS ? rows : null;

@@ -24,7 +24,7 @@ export async function syncStatus(ctx: LoreContext, opts: { remote?: string; glob
   await importSessions(ctx);
   const target = await syncTarget(ctx, opts.global ? { global: true } : {});
   const git = target.git;
-  const scope = target.global ? undefined : target.repoRoot ?? '';
+  const scope = target.global ? undefined : target.repo ?? undefined;
   const remote = await pickRemote(git, opts.remote);
   const localTip = await git.resolve(LORE_REF);
   const remoteTip = await git.resolve(trackingRef(remote));

@@ -5,6 +5,8 @@ import type { LoreContext } from '../context.js';
 import { assertSafeName, gitReason, type Git, type RepoInfo } from '../../git/git.js';
 import { getSetting } from '../config.js';
 import { normalizeAddress } from './pins.js';
+import { repoScope } from '../repo-id.js';
+import type { RepoKey } from '../../store/db.js';
 
 interface RepoHandle {
   git: Git;
@@ -20,6 +22,8 @@ export interface SyncTarget {
   gitDir: string;
   /** The repository whose sessions this store carries; null for the global store (all sessions). */
   repoRoot: string | null;
+  /** That repository's identity and root: the scope of its sessions; null for the global store. */
+  repo: RepoKey | null;
   global: boolean;
 }
 
@@ -33,7 +37,9 @@ export const globalDir = (ctx: LoreContext) => path.join(ctx.paths.loreHome, 'sy
 export async function syncTarget(ctx: LoreContext, opts: { global?: boolean; create?: boolean } = {}): Promise<SyncTarget> {
   if (!opts.global) {
     const { git, info } = await openRepo(ctx);
-    return { git, gitDir: info.gitDir, repoRoot: info.mainRoot, global: false };
+    const repo = await repoScope(ctx, git, info);
+    ctx.db.backfillRepoId(repo);
+    return { git, gitDir: info.gitDir, repoRoot: info.mainRoot, repo, global: false };
   }
   const dir = globalDir(ctx);
   const remoteUrl = await getSetting(ctx, 'sync_global_remote');
@@ -51,7 +57,7 @@ export async function syncTarget(ctx: LoreContext, opts: { global?: boolean; cre
     if ((await git.remotes()).includes('origin')) await git.configSet('remote.origin.url', remoteUrl);
     else await git.exec(['remote', 'add', 'origin', remoteUrl]);
   }
-  return { git, gitDir: dir, repoRoot: null, global: true };
+  return { git, gitDir: dir, repoRoot: null, repo: null, global: true };
 }
 
 /** The repository of the current folder; a usage error outside one. */
