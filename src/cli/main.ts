@@ -6,14 +6,32 @@ import { LoreContext } from '../core/context.js';
 import { log } from '../log.js';
 import { commands } from './commands/index.js';
 import { humanSink } from './output.js';
+import { startPager, wantsPager, type Pager } from './pager.js';
+import { Git } from '../git/git.js';
+import { loreVersion } from '../core/version.js';
 
 /**
  * Runs one command line; returns the exit code. The one catch of git-lore lives here. Everything
  * written to stdout and stderr goes through `humanSink` (credentials redacted, no control
- * characters; no ESC byte at all when the sink is not a terminal).
+ * characters; no ESC byte at all when the sink is not a terminal). On a terminal, long human
+ * output goes through git's pager, and colours follow `NO_COLOR`, `--no-color` and `color.ui`.
  */
 export async function runCli(argv: string[], rawEnv: Env): Promise<number> {
-  const env: Env = { ...rawEnv, stdout: humanSink(rawEnv.stdout), stderr: humanSink(rawEnv.stderr) };
+  if (argv.length === 1 && argv[0] === '--version') {
+    rawEnv.stdout.write(`git-lore version ${loreVersion()}\n`);
+    return 0;
+  }
+  let vars = rawEnv.vars;
+  // Colours: NO_COLOR and --no-color win; then git's color.ui (only asked on a terminal). The
+  // formatters read NO_COLOR, so "off" is passed down as that.
+  if (rawEnv.stdout.isTTY && !vars.NO_COLOR) {
+    const off = argv.includes('--no-color') || !(await new Git(rawEnv, rawEnv.cwd).colorBool('color.ui', true));
+    if (off) vars = { ...vars, NO_COLOR: '1' };
+  }
+  let pager: Pager | null = null;
+  if (wantsPager(argv, rawEnv.stdout)) pager = await startPager(rawEnv);
+  const stdout = pager ? pager.sink : rawEnv.stdout;
+  const env: Env = { ...rawEnv, vars, stdout: humanSink(stdout), stderr: humanSink(rawEnv.stderr) };
   const ctx = new LoreContext(env);
   let parser: Argv = yargs(argv)
     .scriptName('git lore')
@@ -26,6 +44,9 @@ export async function runCli(argv: string[], rawEnv: Env): Promise<number> {
     .help()
     .alias('h', 'help')
     .version(false)
+    .option('version', { type: 'boolean', describe: 'Print git-lore\'s version (`git lore --version`)' })
+    .option('pager', { type: 'boolean', default: true, describe: 'Page long output on a terminal (git\'s pager rules; --no-pager to turn off)' })
+    .option('color', { type: 'boolean', default: true, describe: 'Colours on a terminal (--no-color, NO_COLOR or color.ui=never to turn off)' })
     .wrap(Math.min(100, process.stdout.columns || 100))
     .fail((msg, err) => {
       throw err ?? new UsageError(msg ?? 'invalid usage', { hint: 'See `git lore --help`.' });
@@ -48,6 +69,7 @@ export async function runCli(argv: string[], rawEnv: Env): Promise<number> {
     return err.exitCode;
   } finally {
     ctx.close();
+    await pager?.close();
   }
 }
 

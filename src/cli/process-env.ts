@@ -1,8 +1,23 @@
 import type { Env, Sink } from '../env.js';
 import { LoreError } from '../errors.js';
 
+/**
+ * A reader that stopped reading (`git lore blame f | head -1`) ends the command quietly, as git
+ * does: no stack trace, exit 0. A closed stderr only stops the messages.
+ */
+export function quietOnClosedPipe(): void {
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    throw err;
+  });
+  process.stderr.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+  });
+}
+
 /** Builds the Env from the real process: the only place that reads `process`. */
 export function processEnv(): Env {
+  quietOnClosedPipe();
   const sink = (s: NodeJS.WriteStream): Sink => ({ write: (t: string) => void s.write(t), isTTY: Boolean(s.isTTY) });
   return {
     cwd: process.cwd(),

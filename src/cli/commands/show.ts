@@ -21,7 +21,7 @@ export function showCommand(ctx: LoreContext): CommandModule<object, { id: strin
         ctx.env.stdout.write(`${jsonText({ version: 1, ...detail }, 2)}\n`);
         return;
       }
-      ctx.env.stdout.write(transcript(detail, colors(ctx.env.stdout, ctx.env.vars), argv.at));
+      ctx.env.stdout.write(transcript(detail, colors(ctx.env.stdout, ctx.env.vars), argv.at, ctx.env.now()));
     },
   };
 }
