@@ -5,14 +5,14 @@
  */
 import { redactCredentials } from './redact.js';
 
-export type ExitCode = 1 | 2;
+export type ExitCode = 1 | 2 | 130;
 
 export interface LoreErrorOptions {
   /** What the user should do next, ideally an exact command. */
   hint?: string;
   /** The underlying error, always set when there is one. */
   cause?: unknown;
-  /** Exit code: 1 for failures, 2 for usage or bad input. */
+  /** Exit code: 1 for failures, 2 for usage or bad input, 130 when the user pressed Ctrl-C. */
   exitCode?: ExitCode;
 }
 
@@ -52,6 +52,13 @@ export class GitError extends LoreError {
     this.argv = argv;
     this.gitExitCode = gitExitCode;
     this.stderr = stderr;
+  }
+}
+
+/** The user pressed Ctrl-C at a prompt: exit 130, as a shell reports a command killed by SIGINT. */
+export class InterruptedError extends LoreError {
+  constructor(options: Omit<LoreErrorOptions, 'exitCode'> = {}) {
+    super('interrupted; nothing was written', { ...options, exitCode: 130 });
   }
 }
 

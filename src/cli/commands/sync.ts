@@ -1,7 +1,8 @@
 import type { Argv, CommandModule } from 'yargs';
 import type { LoreContext } from '../../core/context.js';
 import { runSync, setupStore, syncStatus, type SyncResult } from '../../core/sync/index.js';
-import { LoreError, toLoreError } from '../../errors.js';
+import { CryptoError, LoreError, toLoreError } from '../../errors.js';
+import { PASSPHRASE_TRIES } from '../../core/passphrase.js';
 import { installHooks } from '../../core/hooks.js';
 import { getSetting, setSetting } from '../../core/config.js';
 import { progressLine, jsonText, localTime, relativeTime } from '../output.js';
@@ -121,7 +122,8 @@ function setupCommand(ctx: LoreContext): CommandModule<object, { remote?: string
         const url = (await ctx.env.prompt('URL of a private repository for your global store: ', false)).trim();
         if (url) await setSetting(ctx, 'sync_global_remote', url);
       }
-      const r = await globalWording(global, () => setupStore(ctx, { ...(argv.remote ? { remote: argv.remote } : {}), ...(global ? { global: true } : {}), dryRun }));
+      const setup = () => setupStore(ctx, { ...(argv.remote ? { remote: argv.remote } : {}), ...(global ? { global: true } : {}), dryRun });
+      const r = await globalWording(global, () => withPassphraseRetries(ctx, setup));
       const where = remoteLabel(r.remote, global);
       if (argv.json) {
         ctx.env.stdout.write(`${jsonText({ version: 1, action: r.action, dryRun, storeId: r.storeId, remote: r.remote, global }, 2)}\n`);
@@ -140,6 +142,22 @@ function setupCommand(ctx: LoreContext): CommandModule<object, { remote?: string
       ctx.env.stdout.write(`lore: run \`git lore sync${global ? ' --global' : ''}\` to send and receive sessions\n`);
     },
   };
+}
+
+/**
+ * A wrong passphrase typed at the terminal is asked again, three tries in all, as ssh-keygen and
+ * gpg do. Safe because setup writes nothing until a passphrase opens the store.
+ */
+async function withPassphraseRetries<T>(ctx: LoreContext, run: () => Promise<T>): Promise<T> {
+  const typed = ctx.env.stdinIsTTY && ctx.env.prompt && !ctx.env.vars.LORE_PASSPHRASE && !ctx.env.vars.LORE_PASSPHRASE_FILE;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await run();
+    } catch (err) {
+      if (!typed || attempt >= PASSPHRASE_TRIES || !(err instanceof CryptoError) || !/^wrong passphrase/.test(err.message)) throw err;
+      ctx.env.stderr.write('Wrong passphrase. Try again.\n');
+    }
+  }
 }
 
 /** After setup: install the hooks when the user agrees (default yes on a terminal; never without one). */
