@@ -68,8 +68,29 @@ export class CryptoError extends LoreError {}
 /** The local store (LORE_HOME, SQLite database) cannot be used. */
 export class StoreError extends LoreError {}
 
-/** Wraps anything into a LoreError, keeping the cause. */
+const CORRUPT_CODES = /^SQLITE_(CORRUPT|NOTADB)/;
+
+/**
+ * When `err` (or an error it wraps) is SQLite saying that lore.db is damaged: the StoreError that
+ * says so and how to recover. Otherwise null.
+ */
+export function corruptStore(err: unknown): StoreError | null {
+  for (let e = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && CORRUPT_CODES.test(code)) {
+      return new StoreError(`the local store LORE_HOME/lore.db is corrupt (${(e as Error).message})`, {
+        cause: err,
+        hint: 'Rebuild it with `git lore import --rebuild`: it moves the damaged file aside and re-imports every session from the agents\' files; sessions received through sync come back with the next `git lore sync`.',
+      });
+    }
+  }
+  return null;
+}
+
+/** Wraps anything into a LoreError, keeping the cause. A damaged lore.db says so. */
 export function toLoreError(err: unknown): LoreError {
+  const corrupt = corruptStore(err);
+  if (corrupt) return corrupt;
   if (err instanceof LoreError) return err;
   const message = err instanceof Error ? err.message : String(err);
   return new LoreError(`internal error: ${message}`, {
