@@ -49,9 +49,10 @@ export async function runCli(argv: string[], rawEnv: Env): Promise<number> {
     .option('color', { type: 'boolean', default: true, describe: 'Colours on a terminal (--no-color, NO_COLOR or color.ui=never to turn off)' })
     .wrap(Math.min(100, process.stdout.columns || 100))
     .fail((msg, err) => {
-      throw err ?? new UsageError(msg ?? 'invalid usage', { hint: 'See `git lore --help`.' });
+      throw err ?? usageError(msg ?? 'invalid usage', argv, list);
     });
-  for (const cmd of commands(ctx, env.readStdin ?? (async () => ''))) parser = parser.command(cmd);
+  const list = commands(ctx, env.readStdin ?? (async () => ''));
+  for (const cmd of list) parser = parser.command(cmd);
   skipHelpCache(parser);
   try {
     // A parse callback makes yargs hand over help text instead of printing it itself.
@@ -71,6 +72,33 @@ export async function runCli(argv: string[], rawEnv: Env): Promise<number> {
     ctx.close();
     await pager?.close();
   }
+}
+
+/**
+ * yargs' usage complaints, reworded to name the argument at fault and the command's help:
+ * "show: missing <id>", "unknown option --bogus", "unexpected argument extra".
+ */
+export function usageError(msg: string, argv: readonly string[], list: ReadonlyArray<{ command?: string | readonly string[] }>): UsageError {
+  const words = argv.filter((a) => !a.startsWith('-'));
+  const declared = list.map((c) => String(c.command ?? '')).find((c) => c.split(' ')[0] === words[0]);
+  const name = declared ? `git lore ${declared.split(' ')[0]}` : 'git lore';
+  const hint = `See \`${name} --help\`.`;
+  if (/^Not enough non-option arguments/.test(msg)) {
+    if (!declared) return new UsageError('name a command', { hint: 'See `git lore --help`.' });
+    const wanted = declared.split(' ').filter((w) => w.startsWith('<'));
+    // A subcommand (config get, sync setup, ...) that misses its own argument: its help says which.
+    if (words.length > 1 || !wanted.length) return new UsageError(`${words.slice(0, 2).join(' ')}: a required argument is missing`, { hint: `See \`git lore ${words.slice(0, 2).join(' ')} --help\`.` });
+    return new UsageError(`${words[0]}: missing ${wanted.join(' ')}`, { hint: `Usage: git lore ${declared}; see \`${name} --help\`.` });
+  }
+  const unknown = /^Unknown arguments?: (.+)$/.exec(msg);
+  if (unknown) {
+    const parts = unknown[1]!.split(', ').map((u) => {
+      const dashed = [`--${u}`, `-${u}`].find((d) => argv.some((a) => a === d || a.startsWith(`${d}=`)));
+      return dashed ? `unknown option ${dashed}` : `unexpected argument ${u}`;
+    });
+    return new UsageError(parts.join('; '), { hint });
+  }
+  return new UsageError(msg, { hint });
 }
 
 /**
