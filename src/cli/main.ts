@@ -47,7 +47,7 @@ export async function runCli(argv: string[], rawEnv: Env): Promise<number> {
     .option('version', { type: 'boolean', describe: 'Print git-lore\'s version (`git lore --version`)' })
     .option('pager', { type: 'boolean', default: true, describe: 'Page long output on a terminal (git\'s pager rules; --no-pager to turn off)' })
     .option('color', { type: 'boolean', default: true, describe: 'Colours on a terminal (--no-color, NO_COLOR or color.ui=never to turn off)' })
-    .wrap(Math.min(100, process.stdout.columns || 100))
+    .wrap(Math.min(100, env.columns ?? 100))
     .fail((msg, err) => {
       throw err ?? usageError(msg ?? 'invalid usage', argv, list);
     });

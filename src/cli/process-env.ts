@@ -26,6 +26,7 @@ export function processEnv(): Env {
     stdout: sink(process.stdout),
     stderr: sink(process.stderr),
     stdinIsTTY: Boolean(process.stdin.isTTY),
+    ...(process.stdout.columns ? { columns: process.stdout.columns } : {}),
     now: () => new Date(),
     prompt: askTerminal,
     ...(process.argv[1] ? { self: [process.execPath, process.argv[1]] } : {}),

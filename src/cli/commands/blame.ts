@@ -102,7 +102,7 @@ export function logCommand(ctx: LoreContext): CommandModule<object, { range?: st
     builder: (y) =>
       y
         .positional('range', { type: 'string', describe: 'Revision range (default: commits not on the upstream yet, else the last 20)' })
-        .option('json', { type: 'boolean', default: false })
+        .option('json', { type: 'boolean', default: false, describe: 'Stable JSON output (docs/json.md)' })
         .example('git lore log main..feature', 'what a reviewer wants to see for a pull request'),
     handler: async (argv) => {
       const commits = await loreLog(ctx, argv.range ? { range: argv.range } : {});
