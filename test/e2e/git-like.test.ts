@@ -126,3 +126,24 @@ test('on a terminal: git\'s pager (GIT_PAGER, core.pager, LESS=FRX, --no-pager, 
   const never = await inTerminal(m, ['sessions'], { cwd: repo, env: { NO_COLOR: undefined } });
   assert.doesNotMatch(never.screen, /\x1b\[/, 'color.ui=never');
 });
+
+test('messages about the global store say "the global store", not its repository\'s origin', async () => {
+  const m = new Machine('globalwords');
+  const bare = path.join(m.home, 'private.git');
+  m.git(m.home, 'init', '-q', '--bare', bare);
+  await ok(m.lore(['config', 'set', 'sync_global_remote', bare], { cwd: m.home }));
+  const dry = await ok(m.lore(['sync', '--global', 'setup', '--dry-run'], { cwd: m.home }));
+  assert.match(dry.stdout, /would create a new lore store on the global store/);
+  const setup = await ok(m.lore(['sync', '--global', 'setup'], { cwd: m.home, env: PASS }));
+  assert.match(setup.stdout, /created a new lore store \w+ on the global store;/);
+  assert.match(setup.stdout, /run `git lore sync --global`/);
+  const sync = await ok(m.lore(['sync', '--global'], { cwd: m.home }));
+  assert.match(sync.stdout, /^lore: up to date with the global store\n$/);
+  const status = await ok(m.lore(['sync', '--global', 'status'], { cwd: m.home }));
+  assert.match(status.stdout, /^remote: {4}the global store\n/);
+  fs.renameSync(bare, `${bare}.gone`);
+  const gone = await m.lore(['sync', '--global'], { cwd: m.home });
+  assert.equal(gone.code, 1);
+  assert.doesNotMatch(gone.stderr, /\borigin\b/, gone.stderr);
+  assert.match(gone.stderr, /the global store/);
+});
