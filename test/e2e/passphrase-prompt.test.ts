@@ -98,3 +98,15 @@ test('on a terminal: Ctrl-C at the prompt exits 130 and leaves nothing behind; C
   assert.equal(loreRefs(m, bare), '');
   await ok(m.lore(['sync', 'setup', '--no-hooks'], { cwd: repo, env: { LORE_PASSPHRASE: 'after all' } }));
 });
+
+test('on a terminal: Ctrl-C at the global store\'s passphrase leaves no global store folder behind', async () => {
+  const m = new Machine('ppG');
+  const bare = path.join(m.home, 'private.git');
+  m.git(m.home, 'init', '-q', '--bare', bare);
+  await ok(m.lore(['config', 'set', 'sync_global_remote', bare], { cwd: m.home }));
+  const r = await inTerminal(m, ['sync', '--global', 'setup'], { cwd: m.home, steps: [{ after: 'Passphrase: ', type: '\x03' }] });
+  assert.equal(r.code, 130, r.screen);
+  assert.ok(!fs.existsSync(path.join(m.vars.LORE_HOME!, 'sync')), 'no global store repository');
+  assert.deepEqual(keys(m), []);
+  assert.equal(m.git(bare, 'for-each-ref'), '');
+});

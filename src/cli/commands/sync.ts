@@ -1,6 +1,8 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import type { LoreContext } from '../../core/context.js';
-import { runSync, setupStore, syncStatus, type SyncResult } from '../../core/sync/index.js';
+import { globalDir, runSync, setupStore, syncStatus, type SyncResult } from '../../core/sync/index.js';
 import { CryptoError, LoreError, toLoreError } from '../../errors.js';
 import { PASSPHRASE_TRIES } from '../../core/passphrase.js';
 import { installHooks } from '../../core/hooks.js';
@@ -123,7 +125,16 @@ function setupCommand(ctx: LoreContext): CommandModule<object, { remote?: string
         if (url) await setSetting(ctx, 'sync_global_remote', url);
       }
       const setup = () => setupStore(ctx, { ...(argv.remote ? { remote: argv.remote } : {}), ...(global ? { global: true } : {}), dryRun });
-      const r = await globalWording(global, () => withPassphraseRetries(ctx, setup));
+      // The global store's repository is created before the passphrase is asked: a setup that
+      // fails or is interrupted before it worked leaves no such folder behind.
+      const fresh = global && !dryRun && !fs.existsSync(path.join(globalDir(ctx), 'HEAD'));
+      let r: Awaited<ReturnType<typeof setupStore>>;
+      try {
+        r = await globalWording(global, () => withPassphraseRetries(ctx, setup));
+      } catch (err) {
+        if (fresh) fs.rmSync(globalDir(ctx), { recursive: true, force: true });
+        throw err;
+      }
       const where = remoteLabel(r.remote, global);
       if (argv.json) {
         ctx.env.stdout.write(`${jsonText({ version: 1, action: r.action, dryRun, storeId: r.storeId, remote: r.remote, global }, 2)}\n`);
@@ -195,8 +206,9 @@ function statusCommand(ctx: LoreContext): CommandModule<object, { remote?: strin
       }
       const out = ctx.env.stdout;
       out.write(`remote:    ${remoteLabel(s.remote, Boolean(argv.global))}\n`);
-      out.write(`store:     ${s.storeId ?? 'none (run `git lore sync setup`)'}\n`);
-      out.write(`key:       ${s.keyCached ? 'cached' : 'not cached (run `git lore sync setup`)'}\n`);
+      const setupCmd = `git lore sync${argv.global ? ' --global' : ''} setup`;
+      out.write(`store:     ${s.storeId ?? `none (run \`${setupCmd}\`)`}\n`);
+      out.write(`key:       ${s.keyCached ? 'cached' : `not cached (run \`${setupCmd}\`)`}\n`);
       out.write(`pending:   ${s.pending} session${s.pending === 1 ? '' : 's'} to send\n`);
       out.write(`last sync: ${s.lastSync ? `${localTime(s.lastSync, { seconds: true })} (${relativeTime(s.lastSync, ctx.env.now())})` : 'never'}\n`);
       out.write(`ref:       ${s.relation}\n`);
