@@ -44,8 +44,12 @@ node "$here/dist/src/cli/man-page.js" > "$prefix/share/man/man1/git-lore.1.tmp"
 mv "$prefix/share/man/man1/git-lore.1.tmp" "$prefix/share/man/man1/git-lore.1"
 echo "install.sh: linked git-lore and git-remote-lore into $prefix/bin"
 
+# The last lines are what a newcomer reads: where it went, and the exact command to run next
+# (by its full path when the folder is not on PATH, so that it works right away).
 case ":$PATH:" in
-  *":$prefix/bin:"*) ;;
-  *) printf '\n%s is not on your PATH; add it with:\n  export PATH="%s:$PATH"\n\n' "$prefix/bin" "$prefix/bin" ;;
+  *":$prefix/bin:"*)
+    echo "install.sh: done. Next: git lore demo" ;;
+  *)
+    printf '\n%s is not on your PATH. Add this line to your shell profile (~/.bashrc, ~/.zshrc) and run it:\n  export PATH="%s:$PATH"\n\n' "$prefix/bin" "$prefix/bin"
+    echo "install.sh: done. Next (works before that too): $prefix/bin/git-lore demo" ;;
 esac
-echo "install.sh: done. Try: git lore --help"

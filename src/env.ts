@@ -24,6 +24,8 @@ export interface Env {
   readonly readStdin?: () => Promise<string>;
   /** Asks the user on the terminal (hidden input for passphrases). Absent when there is no TTY. */
   readonly prompt?: (question: string, hidden: boolean) => Promise<string>;
+  /** Width of the terminal, for laying out help; absent: 100. */
+  readonly columns?: number;
   /** The command line that starts this executable again (node and its script); absent: `git-lore` on PATH. */
   readonly self?: readonly string[];
 }

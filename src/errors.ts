@@ -5,14 +5,14 @@
  */
 import { redactCredentials } from './redact.js';
 
-export type ExitCode = 1 | 2;
+export type ExitCode = 1 | 2 | 130;
 
 export interface LoreErrorOptions {
   /** What the user should do next, ideally an exact command. */
   hint?: string;
   /** The underlying error, always set when there is one. */
   cause?: unknown;
-  /** Exit code: 1 for failures, 2 for usage or bad input. */
+  /** Exit code: 1 for failures, 2 for usage or bad input, 130 when the user pressed Ctrl-C. */
   exitCode?: ExitCode;
 }
 
@@ -55,14 +55,42 @@ export class GitError extends LoreError {
   }
 }
 
+/** The user pressed Ctrl-C at a prompt: exit 130, as a shell reports a command killed by SIGINT. */
+export class InterruptedError extends LoreError {
+  constructor(options: Omit<LoreErrorOptions, 'exitCode'> = {}) {
+    super('interrupted; nothing was written', { ...options, exitCode: 130 });
+  }
+}
+
 /** Decryption or authentication failed: wrong key, tampered or corrupt data. */
 export class CryptoError extends LoreError {}
 
 /** The local store (LORE_HOME, SQLite database) cannot be used. */
 export class StoreError extends LoreError {}
 
-/** Wraps anything into a LoreError, keeping the cause. */
+const CORRUPT_CODES = /^SQLITE_(CORRUPT|NOTADB)/;
+
+/**
+ * When `err` (or an error it wraps) is SQLite saying that lore.db is damaged: the StoreError that
+ * says so and how to recover. Otherwise null.
+ */
+export function corruptStore(err: unknown): StoreError | null {
+  for (let e = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && CORRUPT_CODES.test(code)) {
+      return new StoreError(`the local store LORE_HOME/lore.db is corrupt (${(e as Error).message})`, {
+        cause: err,
+        hint: 'Rebuild it with `git lore import --rebuild`: it moves the damaged file aside and re-imports every session from the agents\' files; sessions received through sync come back with the next `git lore sync`.',
+      });
+    }
+  }
+  return null;
+}
+
+/** Wraps anything into a LoreError, keeping the cause. A damaged lore.db says so. */
 export function toLoreError(err: unknown): LoreError {
+  const corrupt = corruptStore(err);
+  if (corrupt) return corrupt;
   if (err instanceof LoreError) return err;
   const message = err instanceof Error ? err.message : String(err);
   return new LoreError(`internal error: ${message}`, {

@@ -70,7 +70,8 @@ export function importLine(s: ImportSummary, verbose: boolean): string | null {
   return parts.length ? parts.join('; ') : null;
 }
 
-const shortDate = (iso: string | null) => (iso ? iso.replace('T', ' ').slice(0, 16) : '                ');
+/** A session's start in the table: local time with its offset, a fixed 22 columns. */
+const shortDate = (iso: string | null) => (iso ? localTime(iso) : '').padEnd(22);
 
 /** The table of `git lore sessions`. */
 export function sessionsTable(list: SessionSummary[], c: ReturnType<typeof colors>): string {
@@ -87,15 +88,16 @@ export function sessionsTable(list: SessionSummary[], c: ReturnType<typeof color
 }
 
 /** The readable transcript of `git lore show`. Every field from the session is sanitized before colours are added. */
-export function transcript(d: SessionDetail, c: ReturnType<typeof colors>, at?: number): string {
+export function transcript(d: SessionDetail, c: ReturnType<typeof colors>, at?: number, now: Date = new Date()): string {
   const s = d.session;
   const f = sanitize;
   const out: string[] = [];
   out.push(`${c.bold('session')} ${c.yellow(f(s.id))}`);
   out.push(`tool:     ${f(s.tool)}${s.toolVersion ? ` ${f(s.toolVersion)}` : ''}`);
   if (s.branch) out.push(`branch:   ${f(s.branch)}`);
-  out.push(`started:  ${s.startedAt ?? '?'}`);
-  out.push(`updated:  ${s.updatedAt ?? '?'}`);
+  const when = (iso: string | null) => (iso ? `${localTime(iso, { seconds: true })} (${relativeTime(iso, now)})` : '?');
+  out.push(`started:  ${when(s.startedAt)}`);
+  out.push(`updated:  ${when(s.updatedAt)}`);
   out.push(`messages: ${s.messageCount}${s.subagentCount ? ` (with ${s.subagentCount} subagent${s.subagentCount === 1 ? '' : 's'})` : ''}`);
   if (d.edits.length) {
     const perFile = new Map<string, { edits: number; lines: number }>();
@@ -115,7 +117,7 @@ export function transcript(d: SessionDetail, c: ReturnType<typeof colors>, at?: 
   for (const m of d.messages) {
     if (at !== undefined && m.seq < at) continue;
     const who = m.agentId ? ` ${c.dim(`(subagent ${f(m.agentId)})`)}` : '';
-    const time = m.ts ? c.dim(` ${f(m.ts.slice(11, 19))}`) : '';
+    const time = m.ts ? c.dim(` ${f(localTime(m.ts, { seconds: true }).slice(11, 19))}`) : '';
     const mark = at !== undefined && m.seq === at ? c.magenta('▶ ') : '';
     if (m.kind === 'tool_call') {
       const edits = editsBySeq.get(m.seq);
@@ -150,4 +152,42 @@ function indent(text: string): string {
 export function progressLine(phase: string, done: number, total: number): string {
   const pct = total ? Math.floor((done * 100) / total) : 100;
   return `${phase}: ${String(pct).padStart(3)}% (${done}/${total})${done >= total ? ', done.\n' : '\r'}`;
+}
+
+const pad2 = (n: number) => String(n).padStart(2, '0');
+
+/** Local time with its offset, as git prints dates: `2026-01-01 14:27 +0100` (`seconds` adds `:SS`). Empty for null or an unreadable time. */
+export function localTime(time: string | number | Date | null, opts: { seconds?: boolean; dateOnly?: boolean } = {}): string {
+  if (time === null) return '';
+  const d = time instanceof Date ? time : new Date(typeof time === 'number' ? time * 1000 : time);
+  if (Number.isNaN(d.getTime())) return typeof time === 'string' ? time : '';
+  const date = `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())}`;
+  if (opts.dateOnly) return date;
+  const off = -d.getTimezoneOffset();
+  const zone = `${off < 0 ? '-' : '+'}${pad2(Math.floor(Math.abs(off) / 60))}${pad2(Math.abs(off) % 60)}`;
+  return `${date} ${pad2(d.getHours())}:${pad2(d.getMinutes())}${opts.seconds ? `:${pad2(d.getSeconds())}` : ''} ${zone}`;
+}
+
+/** How long ago, in git's words (`git log --date=relative`): "2 hours ago", "3 weeks ago", "1 year, 2 months ago". */
+export function relativeTime(time: string | Date | null, now: Date): string {
+  if (time === null) return '';
+  const d = time instanceof Date ? time : new Date(time);
+  if (Number.isNaN(d.getTime())) return '';
+  let diff = Math.round((now.getTime() - d.getTime()) / 1000);
+  if (diff < 0) return 'in the future';
+  const n = (v: number, unit: string) => `${v} ${unit}${v === 1 ? '' : 's'} ago`;
+  if (diff < 90) return n(diff, 'second');
+  diff = Math.round(diff / 60);
+  if (diff < 90) return n(diff, 'minute');
+  diff = Math.round(diff / 60);
+  if (diff < 36) return n(diff, 'hour');
+  diff = Math.round(diff / 24);
+  if (diff < 14) return n(diff, 'day');
+  if (diff < 70) return n(Math.round(diff / 7), 'week');
+  if (diff < 365) return n(Math.round(diff / 30), 'month');
+  const totalMonths = Math.round((diff * 12) / 365);
+  const years = Math.floor(totalMonths / 12);
+  const months = totalMonths % 12;
+  if (years < 5 && months) return `${years} year${years === 1 ? '' : 's'}, ${n(months, 'month')}`;
+  return n(years, 'year');
 }

@@ -162,7 +162,7 @@ async function repoPath(ctx: LoreContext, root: string, file: string): Promise<s
 }
 
 /** `git lore blame <file>`: git blame, with each line attributed to the session edit that wrote it. */
-export async function blameFile(ctx: LoreContext, opts: BlameOptions): Promise<{ file: string; rev: string | null; lines: BlamedLine[] }> {
+export async function blameFile(ctx: LoreContext, opts: BlameOptions & { line?: number }): Promise<{ file: string; rev: string | null; lines: BlamedLine[] }> {
   if (opts.rev?.startsWith('-')) throw new UsageError(`invalid revision ${opts.rev}`);
   // git blame runs (from the current folder, where the path is valid as given) while capture
   // and the repository lookup run here: on two cores its time then hides most of ours.
@@ -179,7 +179,7 @@ export async function blameFile(ctx: LoreContext, opts: BlameOptions): Promise<{
   if ('error' in result) {
     const err = result.error;
     const stderr = (err as { stderr?: string }).stderr;
-    throw new UsageError(`git blame failed: ${stderr ? gitReason(stderr, { stripPrefix: true }) : String(err)}`, { cause: err, hint: 'Check the file name, the revision and the -L range.' });
+    throw blameUsageError(stderr ? gitReason(stderr, { stripPrefix: true }) : String(err), opts, err);
   }
   const raw: BlameLine[] = result.lines;
   const now = ctx.env.now().getTime();
@@ -190,6 +190,19 @@ export async function blameFile(ctx: LoreContext, opts: BlameOptions): Promise<{
     lines.push({ line: b.line, text: b.text, commit: b.commit, author: b.author, filename: b.filename, committerTime: b.committerTime, session: c ? toLineSession(c) : null });
   }
   return { file, rev: opts.rev ?? null, lines };
+}
+
+/** git blame's complaint, turned into an error that names the argument at fault. */
+function blameUsageError(reason: string, opts: BlameOptions & { line?: number }, cause: unknown): UsageError {
+  const rev = opts.rev ?? 'HEAD';
+  if (/^no such path /.test(reason)) return new UsageError(`<file> ${opts.file}: not in ${rev}`, { cause, hint: `Give a file that exists in ${rev} (\`git ls-files\` lists them).` });
+  if (/^bad revision /.test(reason) && opts.rev) return new UsageError(`<rev> ${opts.rev}: no such revision`, { cause, hint: 'Give a commit, branch or tag (`git log --oneline` lists commits).' });
+  const only = /has only (\d+) lines?/.exec(reason);
+  if (only && opts.line !== undefined) return new UsageError(`<file>:<line> ${opts.file}:${opts.line}: the file has only ${only[1]} line${only[1] === '1' ? '' : 's'}${opts.rev ? ` in ${opts.rev}` : ''}`, { cause });
+  if (opts.range && (only || /^usage: git blame|-L/.test(reason))) {
+    return new UsageError(`-L ${opts.range}: ${only ? `the file has only ${only[1]} line${only[1] === '1' ? '' : 's'}` : 'not a range git blame understands'}`, { cause, hint: 'Give -L <start>,<end> (e.g. -L 10,20), as for git blame.' });
+  }
+  return new UsageError(`git blame failed: ${reason}`, { cause, hint: 'Check the file name, the revision and the -L range.' });
 }
 
 export interface LineReasoning {

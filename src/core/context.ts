@@ -1,5 +1,6 @@
 import { resolvePaths, type Env, type Paths } from '../env.js';
 import { LoreDb } from '../store/db.js';
+import { corruptStore } from '../errors.js';
 import { machineId } from '../store/home.js';
 import { Git } from '../git/git.js';
 
@@ -22,7 +23,11 @@ export class LoreContext {
 
   get db(): LoreDb {
     if (!this.dbHandle) {
-      this.dbHandle = LoreDb.open(this.paths.loreHome, this.busyTimeoutMs);
+      try {
+        this.dbHandle = LoreDb.open(this.paths.loreHome, this.busyTimeoutMs);
+      } catch (err) {
+        throw corruptStore(err) ?? err;
+      }
       this.machine ??= machineId(this.paths.loreHome);
     }
     return this.dbHandle;

@@ -198,7 +198,7 @@ export async function runHookWithLimit(ctx: LoreContext, name: string, args: str
 
 /**
  * The work of a hook (`git-lore hook-worker <name> <args>`), best-effort: returns null, or the one
- * warning line to print. Never throws, never prompts (the hook's Env has no prompt).
+ * line to print (a warning, or `lore: sent 3 sessions to origin` when a push sent some). Never throws, never prompts (the hook's Env has no prompt).
  */
 export async function runHook(ctx: LoreContext, name: string, args: string[], stdin: string): Promise<string | null> {
   try {
@@ -214,16 +214,17 @@ export async function runHook(ctx: LoreContext, name: string, args: string[], st
       const refs = stdin.split('\n').filter(Boolean).map((l) => l.split(' ')[2] ?? '');
       if (refs.length && refs.every((r) => r.startsWith('refs/lore/'))) return null;
       if (!(await hasCachedKey(ctx, git, tip))) return null;
-      await runSync(ctx, { remote });
-      return null;
+      const r = await runSync(ctx, { remote });
+      // One line when sessions went out, like git's own summary; nothing when there was nothing to send.
+      return r.pushed.length ? `lore: sent ${r.pushed.length} session${r.pushed.length === 1 ? '' : 's'} to ${remote}` : null;
     }
     if (name === 'post-merge' || (name === 'post-rewrite' && args[0] === 'rebase')) {
       if (!(await hasCachedKey(ctx, git, tip))) return null;
       const branch = (await git.raw(['symbolic-ref', '-q', '--short', 'HEAD'])).stdout.toString('utf8').trim();
       const upstream = branch ? await git.configGet(`branch.${branch}.remote`) : null;
       if (!upstream || upstream === '.') return null;
-      await runSync(ctx, { remote: upstream, push: false });
-      return null;
+      const r = await runSync(ctx, { remote: upstream, push: false });
+      return r.pulled.length ? `lore: received ${r.pulled.length} session${r.pulled.length === 1 ? '' : 's'} from ${upstream}` : null;
     }
     return null;
   } catch (err) {

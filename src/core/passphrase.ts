@@ -3,11 +3,16 @@ import path from 'node:path';
 import { UsageError } from '../errors.js';
 import type { Env } from '../env.js';
 
+/** How many times a terminal user may type a passphrase (or a pair that differs) before the command gives up, as ssh-keygen and gpg do. */
+export const PASSPHRASE_TRIES = 3;
+
 /**
  * The passphrase, from LORE_PASSPHRASE, LORE_PASSPHRASE_FILE, or the terminal (asked twice when
- * `confirm`). Without any of them: a usage error naming the variables. Never logged, never passed on.
+ * `confirm`). On a terminal an empty passphrase, or two that differ, is asked again, three tries
+ * in all; Ctrl-C at the prompt rejects with an InterruptedError (exit 130). Without any source: a
+ * usage error naming the variables. Never logged, never passed on.
  */
-export async function readPassphrase(env: Env, opts: { confirm: boolean; purpose: string }): Promise<string> {
+export async function readPassphrase(env: Env, opts: { confirm: boolean; purpose: string; prompt?: string }): Promise<string> {
   const direct = env.vars.LORE_PASSPHRASE;
   if (direct) return direct;
   const file = env.vars.LORE_PASSPHRASE_FILE;
@@ -23,10 +28,18 @@ export async function readPassphrase(env: Env, opts: { confirm: boolean; purpose
       hint: 'Set LORE_PASSPHRASE or LORE_PASSPHRASE_FILE, or run the command in a terminal.',
     });
   }
-  const first = await env.prompt('Passphrase: ', true);
-  if (opts.confirm) {
-    const again = await env.prompt('Passphrase again: ', true);
-    if (again !== first) throw new UsageError('the two passphrases differ', { hint: 'Run the command again and type the same passphrase twice.' });
+  const label = opts.prompt ?? 'Passphrase';
+  for (let attempt = 1; ; attempt++) {
+    const first = await env.prompt(`${label}: `, true);
+    let problem: string | null = null;
+    if (!first) problem = 'The passphrase cannot be empty.';
+    else if (opts.confirm && (await env.prompt(`${label} again: `, true)) !== first) problem = 'The two passphrases differ.';
+    if (!problem) return first;
+    if (attempt >= PASSPHRASE_TRIES) {
+      throw new UsageError(`${problem.replace(/\.$/, '').replace(/^T/, 't')} (${PASSPHRASE_TRIES} tries); nothing was written`, {
+        hint: `Run the command again${opts.confirm ? ' and type the same passphrase twice' : ''}.`,
+      });
+    }
+    env.stderr.write(`${problem} Try again.\n`);
   }
-  return first;
 }

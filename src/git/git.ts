@@ -216,6 +216,22 @@ export class Git {
     return r.stdout.toString('utf8').replace(/\n$/, '');
   }
 
+  /**
+   * The pager git itself would use here (`git var GIT_PAGER`: GIT_PAGER, core.pager, PAGER, then
+   * git's built-in default); null when that is `cat` or empty, or git cannot say.
+   */
+  async pagerCommand(): Promise<string | null> {
+    const r = await this.raw(['var', 'GIT_PAGER']);
+    const cmd = r.exitCode === 0 ? r.stdout.toString('utf8').trim() : '';
+    return cmd && cmd !== 'cat' ? cmd : null;
+  }
+
+  /** Whether git would colour output for `name` (`git config --get-colorbool`: color.ui and friends; auto means "on a terminal"). */
+  async colorBool(name: string, stdoutIsTTY: boolean): Promise<boolean> {
+    const r = await this.raw(['config', '--get-colorbool', name, stdoutIsTTY ? 'true' : 'false']);
+    return r.exitCode === 0 ? r.stdout.toString('utf8').trim() === 'true' : stdoutIsTTY;
+  }
+
   /** A boolean config value the way git reads it (true/yes/on/1, false/no/off/0); null when unset or not a boolean. */
   async configGetBool(key: string): Promise<boolean | null> {
     const r = await this.raw(['config', '--type=bool', '--get', key]);

@@ -174,3 +174,23 @@ export function runWithLimit(file: string, args: readonly string[], opts: { cwd:
     child.stdin!.end(opts.input);
   });
 }
+
+/** A pager started by `spawnPager`: write into `stdin`, end it, wait for `done`. */
+export interface PagerChild {
+  stdin: NodeJS.WritableStream;
+  done: Promise<void>;
+}
+
+/**
+ * Starts a pager the way git does (`sh -c <command>`), on this process's terminal: its stdout and
+ * stderr are ours. `done` settles when it exits, or could not start.
+ */
+export function spawnPager(command: string, opts: { cwd: string; env: Record<string, string> }): PagerChild {
+  log.git('pager %s', command);
+  const child = spawn('sh', ['-c', command], { cwd: opts.cwd, env: opts.env, stdio: ['pipe', 'inherit', 'inherit'] });
+  const done = new Promise<void>((resolve) => {
+    child.once('error', () => resolve());
+    child.once('close', () => resolve());
+  });
+  return { stdin: child.stdin!, done };
+}

@@ -116,3 +116,21 @@ test('a token in a remote address shows nowhere: failed sync, failed helper, DEB
     await server.stop();
   }
 });
+
+test('times: local with offset, and relative as git says it', async () => {
+  const { localTime, relativeTime } = await import('../../src/cli/output.js');
+  assert.match(localTime('2026-01-01T00:00:01Z'), /^\d{4}-\d\d-\d\d \d\d:\d\d [+-]\d{4}$/);
+  assert.match(localTime('2026-01-01T00:00:01Z', { seconds: true }), /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d{4}$/);
+  assert.equal(localTime(null), '');
+  const now = new Date('2026-06-01T12:00:00Z');
+  const ago = (s: number) => relativeTime(new Date(now.getTime() - s * 1000), now);
+  assert.equal(ago(5), '5 seconds ago');
+  assert.equal(ago(60), '60 seconds ago');
+  assert.equal(ago(120), '2 minutes ago');
+  assert.equal(ago(7200), '2 hours ago');
+  assert.equal(ago(3 * 86400), '3 days ago');
+  assert.equal(ago(21 * 86400), '3 weeks ago');
+  assert.equal(ago(120 * 86400), '4 months ago');
+  assert.equal(ago(400 * 86400), '1 year, 1 month ago');
+  assert.equal(ago(-10), 'in the future');
+});

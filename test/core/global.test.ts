@@ -47,7 +47,7 @@ test('global store: A syncs sessions of three repositories and one outside any; 
   await ok(b.lore(['config', 'set', 'sync_global_remote', path.join(b.home, 'nowhere.git')], { cwd: b.home }));
   const unreachable = await b.lore(['sync', '--global', 'setup'], { cwd: b.home, env: PASS });
   assert.equal(unreachable.code, 1);
-  assert.match(unreachable.stderr, /cannot fetch the lore ref from origin/);
+  assert.match(unreachable.stderr, /cannot fetch the lore ref from the global store: .*\nhint: Check that the address in sync_global_remote is reachable/);
   assert.ok(!fs.existsSync(path.join(b.vars.LORE_HOME!, 'keys')) || fs.readdirSync(path.join(b.vars.LORE_HOME!, 'keys')).length === 0);
   await ok(b.lore(['config', 'set', 'sync_global_remote', privateRemote], { cwd: b.home }));
   const wrong = await b.lore(['sync', '--global', 'setup'], { cwd: b.home, env: { LORE_PASSPHRASE: 'not the right one' } });

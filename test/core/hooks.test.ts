@@ -46,11 +46,15 @@ test('plain git push sends new sessions; plain git pull (merge and --rebase) bri
   commitFile(a, repoA, 'one.txt', 'one\n');
   const push = await a.run('git', ['push', '-q', 'origin', 'main'], { cwd: repoA });
   assert.equal(push.code, 0, push.stderr);
-  assert.equal(push.stderr, '', 'a quiet hook says nothing when all goes well');
+  assert.equal(push.stderr, 'lore: sent 1 session to origin\n', 'one line when the hook sent sessions');
+  commitFile(a, repoA, 'one-more.txt', 'more\n');
+  const quiet = await a.run('git', ['push', '-q', 'origin', 'main'], { cwd: repoA });
+  assert.equal(quiet.stderr, '', 'nothing at all when there was nothing to send');
   assert.ok(remoteLoreFiles(a, bare).some((f) => f.includes(s1)), 'the session is on the remote after a plain push');
 
   const pull = await b.run('git', ['pull', '-q', '--no-rebase', 'origin', 'main'], { cwd: repoB });
   assert.equal(pull.code, 0, pull.stderr);
+  assert.equal(pull.stderr, 'lore: received 1 session from origin\n');
   const list = JSON.parse((await ok(b.lore(['sessions', '--json'], { cwd: repoB }))).stdout);
   assert.ok(list.sessions.some((s: { id: string }) => s.id === s1), 'post-merge imported the session');
 

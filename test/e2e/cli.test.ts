@@ -60,3 +60,25 @@ test('install.sh links both executables and a man page, so `git lore --help` wor
   const notOnPath = await m.run(path.join(ROOT, 'install.sh'), [], { cwd: m.home, env: { ...env, PATH: '/usr/local/bin:/usr/bin:/bin' } });
   assert.match(notOnPath.stdout, new RegExp(`export PATH="${prefix}/bin:`));
 });
+
+test('argument errors name the argument at fault (exit 2)', async () => {
+  const m = new Machine('args');
+  const repo = m.initRepo(path.join(m.home, 'r'));
+  const cases: Array<[string[], RegExp]> = [
+    [['blame', 'nope.txt'], /^git-lore: <file> nope\.txt: not in HEAD\n/],
+    [['blame', 'README', '-L', '5,9'], /^git-lore: -L 5,9: the file has only 1 line\n/],
+    [['blame', 'README', '-L', 'abc'], /^git-lore: -L abc: not a range git blame understands\n/],
+    [['blame', 'README:99'], /^git-lore: <file>:<line> README:99: the file has only 1 line\n/],
+    [['blame', 'README', 'nosuchrev'], /^git-lore: <rev> nosuchrev: no such revision\n/],
+    [['show'], /^git-lore: show: missing <id>\nhint: Usage: git lore show <id>/],
+    [['config', 'get'], /^git-lore: config get: a required argument is missing\nhint: See `git lore config get --help`/],
+    [['sessions', '--bogus'], /^git-lore: unknown option --bogus\nhint: See `git lore sessions --help`/],
+    [['sessions', 'extra'], /^git-lore: unexpected argument extra\n/],
+    [['show', '--at', 'x', 'abcd'], /^git-lore: --at: not a message number\n/],
+  ];
+  for (const [args, want] of cases) {
+    const r = await m.lore(args, { cwd: repo });
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, want, args.join(' '));
+  }
+});

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import type { LoreContext } from '../../core/context.js';
 import { blameFile, explainLine, loreLog, type BlamedLine } from '../../core/blame.js';
-import { colors, jsonText, sanitize as f } from '../output.js';
+import { colors, jsonText, localTime, sanitize as f } from '../output.js';
 
 interface BlameArgs {
   target: string;
@@ -53,7 +53,7 @@ export function blameCommand(ctx: LoreContext): CommandModule<object, BlameArgs>
         if (!r.session || !r.line.session) {
           out.push(`written by a person (${f(r.line.author)}); no session edit wrote this line`);
         } else {
-          out.push(`session ${c.yellow(f(r.session.id))} (${f(r.session.tool)}, ${f(r.line.session.time.slice(0, 16).replace('T', ' '))})${r.session.title ? `: ${f(r.session.title)}` : ''}`);
+          out.push(`session ${c.yellow(f(r.session.id))} (${f(r.session.tool)}, ${f(localTime(r.line.session.time))})${r.session.title ? `: ${f(r.session.title)}` : ''}`);
           if (r.prompt) out.push('', c.bold('prompt:'), indent(f(r.prompt.text)));
           for (const m of r.before) out.push('', c.bold(m.kind === 'thinking' ? 'thinking:' : 'assistant:'), indent(m.kind === 'thinking' ? c.dim(f(m.text)) : f(m.text)));
           if (r.edit) out.push('', c.cyan(`edit [${r.edit.seq}] ${f(r.edit.toolName ?? '')}`));
@@ -70,7 +70,10 @@ export function blameCommand(ctx: LoreContext): CommandModule<object, BlameArgs>
       }
       const width = String(r.lines.at(-1)?.line ?? 1).length;
       const rows = r.lines.map((l) => {
-        const who = l.session ? f(`${l.session.id.slice(0, 8)} ${l.session.tool.padEnd(11)} ${l.session.time.slice(0, 10)}`) : ''.padEnd(31);
+        // A line no session wrote: its commit's author and date, as `git blame` shows them.
+        const who = l.session
+          ? f(`${l.session.id.slice(0, 8)} ${l.session.tool.padEnd(11)} ${localTime(l.session.time, { dateOnly: true })}`)
+          : `${fit(f(l.author), 20)} ${/^0+$/.test(l.commit) ? ''.padEnd(10) : localTime(l.committerTime, { dateOnly: true })}`;
         const commit = /^0+$/.test(l.commit) ? '00000000' : l.commit.slice(0, 8);
         return `${c.yellow(commit)} ${l.session ? c.cyan(who) : who} ${String(l.line).padStart(width)}) ${f(l.text)}`;
       });
@@ -81,6 +84,11 @@ export function blameCommand(ctx: LoreContext): CommandModule<object, BlameArgs>
 
 function jsonLine(l: BlamedLine) {
   return { line: l.line, text: l.text, commit: l.commit, author: l.author, filename: l.filename, session: l.session };
+}
+
+/** `text` cut or padded to exactly `width` columns. */
+function fit(text: string, width: number): string {
+  return text.length > width ? `${text.slice(0, width - 1)}…` : text.padEnd(width);
 }
 
 function indent(text: string): string {
@@ -94,7 +102,7 @@ export function logCommand(ctx: LoreContext): CommandModule<object, { range?: st
     builder: (y) =>
       y
         .positional('range', { type: 'string', describe: 'Revision range (default: commits not on the upstream yet, else the last 20)' })
-        .option('json', { type: 'boolean', default: false })
+        .option('json', { type: 'boolean', default: false, describe: 'Stable JSON output (docs/json.md)' })
         .example('git lore log main..feature', 'what a reviewer wants to see for a pull request'),
     handler: async (argv) => {
       const commits = await loreLog(ctx, argv.range ? { range: argv.range } : {});

@@ -12,7 +12,8 @@ export function hooksCommand(ctx: LoreContext): CommandModule<object, object> {
         .command({
           command: 'install',
           describe: 'Install pre-push, post-merge and post-rewrite hooks (an existing hook is kept and chained)',
-          builder: (b) => b.option('force', { type: 'boolean', default: false, describe: 'Write into a hooks folder managed by another tool' }),
+          builder: (b) =>
+            b.option('force', { type: 'boolean', default: false, describe: 'Write into a hooks folder managed by another tool' }).example('git lore hooks install', 'sync sessions on every git push and pull'),
           handler: async (argv: Record<string, unknown>) => {
             const r = await installHooks(ctx, { force: Boolean(argv.force) });
             for (const n of r.chained) ctx.env.stdout.write(`lore: kept your ${n} hook as ${n}${CHAINED_SUFFIX}; it runs first, and decides the exit status\n`);
@@ -22,6 +23,7 @@ export function hooksCommand(ctx: LoreContext): CommandModule<object, object> {
         .command({
           command: 'uninstall',
           describe: 'Remove the hooks and put back the hooks they chained, byte for byte',
+          builder: (b) => b.example('git lore hooks uninstall', 'back to plain git hooks'),
           handler: async () => {
             const r = await uninstallHooks(ctx);
             for (const n of r.left) ctx.env.stderr.write(`warning: ${r.dir}/${n} is not git-lore's; left alone\n`);
@@ -31,7 +33,7 @@ export function hooksCommand(ctx: LoreContext): CommandModule<object, object> {
         .command({
           command: 'status',
           describe: 'Show which hooks are installed, chained or foreign',
-          builder: (b) => b.option('json', { type: 'boolean', default: false }),
+          builder: (b) => b.option('json', { type: 'boolean', default: false, describe: 'Stable JSON output (docs/json.md)' }).example('git lore hooks status', 'which hooks are ours, chained or foreign'),
           handler: async (argv: Record<string, unknown>) => {
             const s = await hooksStatus(ctx);
             if (argv.json) {

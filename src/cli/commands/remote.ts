@@ -6,7 +6,10 @@ export function remoteCommand(ctx: LoreContext): CommandModule<object, object> {
   const sub = (enable: boolean): CommandModule<object, { remote?: string }> => ({
     command: `${enable ? 'enable' : 'disable'} [remote]`,
     describe: enable ? 'Route a remote through git-remote-lore (remote.<name>.vcs=lore)' : 'Stop routing a remote through git-remote-lore',
-    builder: (y) => y.positional('remote', { type: 'string', describe: 'Remote name (default: lore.remote, the only remote, or origin)' }),
+    builder: (y) =>
+      y
+        .positional('remote', { type: 'string', describe: 'Remote name (default: lore.remote, the only remote, or origin)' })
+        .example(`git lore remote ${enable ? 'enable' : 'disable'} origin`, enable ? 'plain git fetch and push of origin carry the sessions' : 'origin is a plain git remote again'),
     handler: async (argv) => {
       const r = await setRemoteHelper(ctx, { enable, ...(argv.remote ? { remote: argv.remote } : {}) });
       const state = enable ? 'goes through git-remote-lore' : 'no longer goes through git-remote-lore';

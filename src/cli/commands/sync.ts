@@ -1,10 +1,13 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import type { LoreContext } from '../../core/context.js';
-import { runSync, setupStore, syncStatus, type SyncResult } from '../../core/sync/index.js';
-import { LoreError, toLoreError } from '../../errors.js';
+import { globalDir, runSync, setupStore, syncStatus, type SyncResult } from '../../core/sync/index.js';
+import { CryptoError, LoreError, toLoreError } from '../../errors.js';
+import { PASSPHRASE_TRIES } from '../../core/passphrase.js';
 import { installHooks } from '../../core/hooks.js';
 import { getSetting, setSetting } from '../../core/config.js';
-import { progressLine, jsonText } from '../output.js';
+import { progressLine, jsonText, localTime, relativeTime } from '../output.js';
 
 interface SyncArgs {
   remote?: string;
@@ -12,24 +15,56 @@ interface SyncArgs {
   'dry-run': boolean;
   quiet: boolean;
   verbose: boolean;
+  json: boolean;
+}
+
+/**
+ * The global store's repository calls its remote `origin`, a name the user never chose: every
+ * word about it says "the global store" instead.
+ */
+export function remoteLabel(remote: string, global: boolean): string {
+  return global ? 'the global store' : remote;
+}
+
+const ORIGIN_WORDS = /\b(on|to|from|reach|with) origin\b/g;
+
+/** An error (or warning) of a global sync, reworded to name the global store instead of `origin`. */
+export function globalWording<T>(global: boolean, run: () => Promise<T>): Promise<T> {
+  if (!global) return run();
+  return run().catch((raw: unknown) => {
+    const err = toLoreError(raw);
+    const fix = (t: string) => t.replace(/`git fetch origin` works/g, 'the address in sync_global_remote is reachable (`git lore config get sync_global_remote`)').replace(ORIGIN_WORDS, '$1 the global store');
+    throw new LoreError(fix(err.message), { cause: err, exitCode: err.exitCode, ...(err.hint ? { hint: fix(err.hint) } : {}) });
+  });
+}
+
+/** The object `git lore sync --json` prints (docs/json.md). */
+export function syncJson(r: SyncResult, global: boolean) {
+  return {
+    version: 1, remote: r.remote, global, storeId: r.storeId, dryRun: r.dryRun, received: r.pulled, sent: r.pushed,
+    oversized: r.oversized, failed: r.failed, commit: r.commit, retries: r.retries, converted: r.converted, warnings: r.warnings,
+  };
 }
 
 /** Prints a sync result; throws (exit 1) when some sessions failed authentication. */
-export function reportSync(ctx: LoreContext, r: SyncResult, opts: { quiet: boolean; verbose: boolean }): void {
+export function reportSync(ctx: LoreContext, r: SyncResult, opts: { quiet: boolean; verbose: boolean; global?: boolean; json?: boolean }): void {
   const err = ctx.env.stderr;
-  for (const w of r.warnings) err.write(`warning: ${w}\n`);
+  const where = remoteLabel(r.remote, Boolean(opts.global));
+  const fix = (t: string) => (opts.global ? t.replace(ORIGIN_WORDS, '$1 the global store') : t);
+  if (opts.json) ctx.env.stdout.write(`${jsonText(syncJson(r, Boolean(opts.global)), 2)}\n`);
+  for (const w of r.warnings) err.write(`warning: ${fix(w)}\n`);
   // A hostile ref can list thousands of bad entries: name the first few, count the rest.
   for (const f of opts.verbose ? r.failed : r.failed.slice(0, 10)) err.write(`error: session ${f.id}: ${f.reason}\n`);
   if (!opts.verbose && r.failed.length > 10) err.write(`error: ... and ${r.failed.length - 10} more sessions that cannot be read (\`git lore sync -v\` lists them all)\n`);
   if (r.converted && (r.commit || r.dryRun)) {
-    err.write(`lore: ${r.dryRun ? 'would convert' : 'converted'} the store on ${r.remote} to format 2 (docs/FORMAT.md); its history is kept, and git-lore versions that read only format 1 now stop and ask to be upgraded\n`);
+    err.write(`lore: ${r.dryRun ? 'would convert' : 'converted'} the store on ${where} to format 2 (docs/FORMAT.md); its history is kept, and git-lore versions that read only format 1 now stop and ask to be upgraded\n`);
   }
-  if (!opts.quiet) {
+  if (!opts.quiet && !opts.json) {
     const would = r.dryRun ? 'would ' : '';
     const out = ctx.env.stdout;
-    if (!r.pulled.length && !r.pushed.length) out.write(`lore: up to date with ${r.remote}${r.dryRun ? ' (dry run)' : ''}\n`);
+    if (!r.pulled.length && !r.pushed.length) out.write(`lore: up to date with ${where}${r.dryRun ? ' (dry run)' : ''}\n`);
     else {
-      out.write(`lore: ${would}receive ${r.pulled.length} session${r.pulled.length === 1 ? '' : 's'} from ${r.remote}, ${would}send ${r.pushed.length}${r.retries ? ` (${r.retries} retr${r.retries === 1 ? 'y' : 'ies'})` : ''}\n`);
+      out.write(`lore: ${would}receive ${r.pulled.length} session${r.pulled.length === 1 ? '' : 's'} from ${where}, ${would}send ${r.pushed.length}${r.retries ? ` (${r.retries} retr${r.retries === 1 ? 'y' : 'ies'})` : ''}\n`);
       if (opts.verbose || r.dryRun) {
         for (const id of r.pulled) out.write(`  < ${id}\n`);
         for (const id of r.pushed) out.write(`  > ${id}\n`);
@@ -37,7 +72,7 @@ export function reportSync(ctx: LoreContext, r: SyncResult, opts: { quiet: boole
     }
   }
   if (r.failed.length) {
-    throw new LoreError(`${r.failed.length} session${r.failed.length === 1 ? '' : 's'} from ${r.remote} failed authentication or could not be read; the rest synced and local data was left as it was`, {
+    throw new LoreError(`${r.failed.length} session${r.failed.length === 1 ? '' : 's'} from ${where} failed authentication or could not be read; the rest synced and local data was left as it was`, {
       hint: 'See docs/SECURITY.md: a writer without the passphrase may have tampered with the lore ref. A teammate with a good copy can run `git lore sync` to write it again.',
     });
   }
@@ -56,22 +91,25 @@ export function syncCommand(ctx: LoreContext): CommandModule<object, SyncArgs> {
         .option('dry-run', { alias: 'n', type: 'boolean', default: false, describe: 'Show what would be received and sent; change nothing' })
         .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'Print nothing but warnings and errors' })
         .option('verbose', { alias: 'v', type: 'boolean', default: false, describe: 'List the sessions received and sent' })
+        .option('json', { type: 'boolean', default: false, describe: 'Print the result as JSON (docs/json.md)' })
         .example('git lore sync', 'sync this repository\'s sessions with origin')
-        .example('git lore sync setup', 'create or join the encrypted store (once per machine)') as unknown as Argv<SyncArgs>,
+        .example('git lore sync setup', 'create or join the encrypted store (once per repository)') as unknown as Argv<SyncArgs>,
     handler: async (argv) => {
-      const showProgress = ctx.env.stderr.isTTY && !argv.quiet;
-      const r = await runSync(ctx, {
-        ...(argv.remote ? { remote: argv.remote } : {}),
-        ...(argv.global ? { global: true } : {}),
-        dryRun: argv['dry-run'],
-        ...(showProgress ? { onProgress: (phase: string, done: number, total: number) => ctx.env.stderr.write(progressLine(phase, done, total)) } : {}),
-      });
-      reportSync(ctx, r, { quiet: argv.quiet, verbose: argv.verbose });
+      const showProgress = ctx.env.stderr.isTTY && !argv.quiet && !argv.json;
+      const r = await globalWording(argv.global, () =>
+        runSync(ctx, {
+          ...(argv.remote ? { remote: argv.remote } : {}),
+          ...(argv.global ? { global: true } : {}),
+          dryRun: argv['dry-run'],
+          ...(showProgress ? { onProgress: (phase: string, done: number, total: number) => ctx.env.stderr.write(progressLine(phase, done, total)) } : {}),
+        }),
+      );
+      reportSync(ctx, r, { quiet: argv.quiet, verbose: argv.verbose, global: argv.global, json: argv.json });
     },
   };
 }
 
-function setupCommand(ctx: LoreContext): CommandModule<object, { remote?: string; hooks: boolean; global?: boolean }> {
+function setupCommand(ctx: LoreContext): CommandModule<object, { remote?: string; hooks: boolean; global?: boolean; 'dry-run'?: boolean; json?: boolean }> {
   return {
     command: 'setup',
     describe: 'Create the encrypted store on the remote, or join the one there (asks for the passphrase)',
@@ -79,19 +117,60 @@ function setupCommand(ctx: LoreContext): CommandModule<object, { remote?: string
       y
         .option('remote', { type: 'string', describe: 'Remote that holds (or will hold) the store' })
         .option('hooks', { type: 'boolean', default: true, describe: 'Offer to install the git hooks (--no-hooks to skip)' })
+        .example('git lore sync setup --dry-run', 'say whether setup would create a store or join one; change nothing')
         .example('LORE_PASSPHRASE_FILE=~/.lore-pass git lore sync setup', 'without a terminal'),
     handler: async (argv) => {
-      if (argv.global && !(await getSetting(ctx, 'sync_global_remote')) && ctx.env.stdinIsTTY && ctx.env.prompt) {
+      const dryRun = Boolean(argv['dry-run']);
+      const global = Boolean(argv.global);
+      if (global && !dryRun && !(await getSetting(ctx, 'sync_global_remote')) && ctx.env.stdinIsTTY && ctx.env.prompt) {
         const url = (await ctx.env.prompt('URL of a private repository for your global store: ', false)).trim();
         if (url) await setSetting(ctx, 'sync_global_remote', url);
       }
-      const r = await setupStore(ctx, { ...(argv.remote ? { remote: argv.remote } : {}), ...(argv.global ? { global: true } : {}) });
+      const setup = () => setupStore(ctx, { ...(argv.remote ? { remote: argv.remote } : {}), ...(global ? { global: true } : {}), dryRun });
+      // The global store's repository is created before the passphrase is asked: a setup that
+      // fails or is interrupted before it worked leaves no such folder behind.
+      const fresh = global && !dryRun && !fs.existsSync(path.join(globalDir(ctx), 'HEAD'));
+      let r: Awaited<ReturnType<typeof setupStore>>;
+      try {
+        r = await globalWording(global, () => withPassphraseRetries(ctx, setup));
+      } catch (err) {
+        if (fresh) fs.rmSync(globalDir(ctx), { recursive: true, force: true });
+        throw err;
+      }
+      const where = remoteLabel(r.remote, global);
+      if (argv.json) {
+        ctx.env.stdout.write(`${jsonText({ version: 1, action: r.action, dryRun, storeId: r.storeId, remote: r.remote, global }, 2)}\n`);
+        return;
+      }
+      if (dryRun) {
+        const what = r.action === 'created' ? `would create a new lore store on ${where} (there is none yet) and ask for a new passphrase twice`
+          : r.action === 'joined' ? `would join the lore store${r.storeId ? ` ${r.storeId}` : ''} on ${where} (asks for its passphrase)`
+          : `the lore store ${r.storeId} on ${where} is already set up here`;
+        ctx.env.stdout.write(`lore: ${what}; dry run, nothing was changed\n`);
+        return;
+      }
       const what = r.action === 'created' ? 'created a new lore store' : r.action === 'joined' ? 'joined the lore store' : 'the lore store is already set up';
-      ctx.env.stdout.write(`lore: ${what} ${r.storeId} on ${r.remote}; the key is cached in LORE_HOME/keys\n`);
-      if (!argv.global) await offerHooks(ctx, argv.hooks);
-      ctx.env.stdout.write('lore: run `git lore sync` to send and receive sessions\n');
+      ctx.env.stdout.write(`lore: ${what} ${r.storeId} on ${where}; the key is cached in LORE_HOME/keys\n`);
+      if (!global) await offerHooks(ctx, argv.hooks);
+      ctx.env.stdout.write(`lore: run \`git lore sync${global ? ' --global' : ''}\` to send and receive sessions\n`);
     },
   };
+}
+
+/**
+ * A wrong passphrase typed at the terminal is asked again, three tries in all, as ssh-keygen and
+ * gpg do. Safe because setup writes nothing until a passphrase opens the store.
+ */
+async function withPassphraseRetries<T>(ctx: LoreContext, run: () => Promise<T>): Promise<T> {
+  const typed = ctx.env.stdinIsTTY && ctx.env.prompt && !ctx.env.vars.LORE_PASSPHRASE && !ctx.env.vars.LORE_PASSPHRASE_FILE;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await run();
+    } catch (err) {
+      if (!typed || attempt >= PASSPHRASE_TRIES || !(err instanceof CryptoError) || !/^wrong passphrase/.test(err.message)) throw err;
+      ctx.env.stderr.write('Wrong passphrase. Try again.\n');
+    }
+  }
 }
 
 /** After setup: install the hooks when the user agrees (default yes on a terminal; never without one). */
@@ -117,19 +196,23 @@ function statusCommand(ctx: LoreContext): CommandModule<object, { remote?: strin
     command: 'status',
     describe: 'Is the store set up, is the key cached, how many sessions are pending, in sync or not',
     builder: (y) =>
-      y.option('remote', { type: 'string' }).option('json', { type: 'boolean', default: false, describe: 'Stable JSON output (docs/json.md)' }),
+      y
+        .option('remote', { type: 'string', describe: 'Remote whose store to describe (default: lore.remote, the only remote, or origin)' })
+        .option('json', { type: 'boolean', default: false, describe: 'Stable JSON output (docs/json.md)' })
+        .example('git lore sync status', 'is this clone set up, and is anything waiting to be sent?'),
     handler: async (argv) => {
-      const s = await syncStatus(ctx, { ...(argv.remote ? { remote: argv.remote } : {}), ...(argv.global ? { global: true } : {}) });
+      const s = await globalWording(Boolean(argv.global), () => syncStatus(ctx, { ...(argv.remote ? { remote: argv.remote } : {}), ...(argv.global ? { global: true } : {}) }));
       if (argv.json) {
         ctx.env.stdout.write(`${jsonText({ version: 1, ...s }, 2)}\n`);
         return;
       }
       const out = ctx.env.stdout;
-      out.write(`remote:    ${s.remote}\n`);
-      out.write(`store:     ${s.storeId ?? 'none (run `git lore sync setup`)'}\n`);
-      out.write(`key:       ${s.keyCached ? 'cached' : 'not cached (run `git lore sync setup`)'}\n`);
+      out.write(`remote:    ${remoteLabel(s.remote, Boolean(argv.global))}\n`);
+      const setupCmd = `git lore sync${argv.global ? ' --global' : ''} setup`;
+      out.write(`store:     ${s.storeId ?? `none (run \`${setupCmd}\`)`}\n`);
+      out.write(`key:       ${s.keyCached ? 'cached' : `not cached (run \`${setupCmd}\`)`}\n`);
       out.write(`pending:   ${s.pending} session${s.pending === 1 ? '' : 's'} to send\n`);
-      out.write(`last sync: ${s.lastSync ?? 'never'}\n`);
+      out.write(`last sync: ${s.lastSync ? `${localTime(s.lastSync, { seconds: true })} (${relativeTime(s.lastSync, ctx.env.now())})` : 'never'}\n`);
       out.write(`ref:       ${s.relation}\n`);
     },
   };

@@ -1,12 +1,15 @@
-import { LoreError } from '../../errors.js';
+import fs from 'node:fs';
+import path from 'node:path';
+import { LoreError, UsageError } from '../../errors.js';
+import { getSetting } from '../config.js';
 import type { LoreContext } from '../context.js';
 import { gitReason } from '../../git/git.js';
 import { Keyring } from '../../store/keyring.js';
-import { createDescriptor, unlock, verifyKey, serializeDescriptor, DESCRIPTOR_PATH } from '../../format/descriptor.js';
+import { createDescriptor, unlock, verifyKey, serializeDescriptor, parseDescriptor, DESCRIPTOR_PATH } from '../../format/descriptor.js';
 import { readRefState } from '../../format/ref-store.js';
 import { LORE_REF, ensureFetchRefspec, trackingRef } from '../../format/refs.js';
 import { readPassphrase } from '../passphrase.js';
-import { networkAddress, pickRemote, pinAddress, syncTarget } from './target.js';
+import { globalDir, networkAddress, pickRemote, pinAddress, syncTarget } from './target.js';
 import { normalizeAddress, pinStore, pinnedStore } from './pins.js';
 import { peekLore } from './transport.js';
 import { COMMITTER } from './run.js';
@@ -17,12 +20,16 @@ export interface SetupOptions {
   global?: boolean;
   /** Talk to this address instead of the remote's URL (git-remote-lore passes the inner address). */
   url?: string;
+  /** Say what would be created or joined; ask nothing, fetch nothing, write nothing. */
+  dryRun?: boolean;
 }
 
 export interface SetupResult {
   action: 'created' | 'joined' | 'already';
-  storeId: string;
+  storeId: string | null;
   remote: string;
+  /** Set for a dry run: `action` is what setup would do, and `storeId` is null when it would create one. */
+  dryRun?: true;
 }
 
 /**
@@ -31,6 +38,7 @@ export interface SetupResult {
  * nothing. The data key is cached in LORE_HOME/keys/<store-id>.
  */
 export async function setupStore(ctx: LoreContext, opts: SetupOptions = {}): Promise<SetupResult> {
+  if (opts.dryRun) return setupDryRun(ctx, opts);
   const target = await syncTarget(ctx, { ...(opts.global ? { global: true } : {}), create: true });
   const git = target.git;
   const remote = await pickRemote(git, opts.remote);
@@ -108,3 +116,36 @@ export async function setupStore(ctx: LoreContext, opts: SetupOptions = {}): Pro
   }
 }
 
+
+/** What setup would do: one `ls-remote` (and reading the local ref); no prompt, no fetch, no write. */
+async function setupDryRun(ctx: LoreContext, opts: SetupOptions): Promise<SetupResult> {
+  let git;
+  let remote: string;
+  let url: string;
+  const noRepoYet = Boolean(opts.global) && !fs.existsSync(path.join(globalDir(ctx), 'HEAD'));
+  if (noRepoYet) {
+    // The global store's repository does not exist yet: ask its address directly.
+    const setting = await getSetting(ctx, 'sync_global_remote');
+    if (!setting) throw new UsageError('no remote is configured for the global store', { hint: 'Run `git lore config set sync_global_remote <url of a private repository>`, then `git lore sync --global setup`.' });
+    git = ctx.git();
+    remote = 'origin';
+    url = opts.url ?? setting;
+  } else {
+    git = (await syncTarget(ctx, { ...(opts.global ? { global: true } : {}) })).git;
+    remote = await pickRemote(git, opts.remote);
+    url = opts.url ?? (await networkAddress(git, remote));
+  }
+  let remoteTip: string | null;
+  try {
+    remoteTip = await git.lsRemote(url, LORE_REF);
+  } catch (err) {
+    throw new LoreError(`cannot reach ${opts.global ? 'the global store' : remote}: ${gitReason((err as { stderr?: string }).stderr ?? String(err))}`, { cause: err });
+  }
+  const tip = remoteTip ?? (noRepoYet ? null : await git.resolve(LORE_REF));
+  if (!tip) return { action: 'created', storeId: null, remote, dryRun: true };
+  // The store id is in the descriptor; read it only when its objects are already here (no fetch).
+  const local = await git.raw(['cat-file', 'blob', `${tip}:${DESCRIPTOR_PATH}`]);
+  const storeId = local.exitCode === 0 ? parseDescriptor(local.stdout).storeId : null;
+  const cached = storeId ? Boolean(new Keyring(ctx.paths.loreHome).get(storeId).key) : false;
+  return { action: cached ? 'already' : 'joined', storeId, remote, dryRun: true };
+}
