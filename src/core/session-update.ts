@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import { log } from '../log.js';
 import type { LoreContext } from './context.js';
 import { mergeFile } from './merge.js';
+import { MessageTexts } from './search-index.js';
 import { placementOf, relativizeEdit, type Placement } from './placement.js';
 import { Cutter } from '../store/cutter.js';
 import { contentHash, type StoredFile } from '../store/pieces.js';
@@ -100,10 +101,13 @@ export async function updateSession(ctx: LoreContext, source: Source, sessionId:
   }
   const offsets: Record<string, number> = saved ? { ...saved.offsets } : {};
   const toParse = saved ? changed : all;
+  // Search index: the texts of the messages in the whole lines fed below. A full parse replaces
+  // the session's texts; a resumed one adds those of the new lines (core/search-index.ts).
+  const texts = MessageTexts.forWrite(ctx, source, sessionId, saved ? 'append' : 'replace');
   const tails: Array<{ path: string; data: Buffer }> = [];
   for (const f of toParse) {
     if (!parsed(f.path)) continue;
-    const fed = feedLines(ctx, parser, f, offsets[f.path] ?? 0);
+    const fed = feedLines(ctx, parser, f, offsets[f.path] ?? 0, texts);
     offsets[f.path] = fed.offset;
     if (fed.tail.length) tails.push({ path: f.path, data: fed.tail });
   }
@@ -161,6 +165,7 @@ export async function updateSession(ctx: LoreContext, source: Source, sessionId:
     provisional: provisional.map(rel),
     parseState: JSON.stringify({ offsets, parser: state } satisfies SavedParse),
     sources: opts.sourceRows ?? [],
+    texts: texts ? texts.texts() : null,
   });
   return { status: existing ? 'updated' : 'new', summary, row };
 }
@@ -196,9 +201,10 @@ function reuseCut(cutter: Cutter, stored: StoredFile, merged: Buffer): StoredFil
 
 /**
  * Feeds a file's whole lines from byte `from` to the parser, streamed piece by piece; returns the
- * offset parsed up to, and the last line when it has no newline yet (it is not fed).
+ * offset parsed up to, and the last line when it has no newline yet (it is not fed). The same
+ * lines go to the search index's collector.
  */
-function feedLines(ctx: LoreContext, parser: SessionParser, f: StoredFile, from: number): { offset: number; tail: Buffer } {
+function feedLines(ctx: LoreContext, parser: SessionParser, f: StoredFile, from: number, texts: MessageTexts | null): { offset: number; tail: Buffer } {
   let carry: Buffer = Buffer.alloc(0);
   let offset = from;
   for (const block of ctx.db.pieces.read(f, from)) {
@@ -209,6 +215,7 @@ function feedLines(ctx: LoreContext, parser: SessionParser, f: StoredFile, from:
       continue;
     }
     parser.feed(f.path, data.subarray(0, nl + 1));
+    texts?.add(f.path, offset, data.subarray(0, nl + 1));
     offset += nl + 1;
     carry = data.subarray(nl + 1);
   }

@@ -7,6 +7,7 @@ import { ensureLoreHome } from './home.js';
 import { PieceFiles, decodePieces, encodePieces, type StoredFile } from './pieces.js';
 import { convertBundles } from './convert-bundles.js';
 import type { EditOp, ToolName } from '../sources/types.js';
+import { SEARCH_INDEX_SCHEMA, SEARCH_REBUILD, SearchIndex, type SessionTexts } from './search-index.js';
 
 /**
  * The one module that owns SQL. `lore.db` in LORE_HOME: WAL, versioned migrations
@@ -77,6 +78,13 @@ const MIGRATIONS: string[] = [
   );
   CREATE TABLE parse_state (session_id TEXT PRIMARY KEY, state TEXT NOT NULL);
   ALTER TABLE edits ADD COLUMN provisional INTEGER NOT NULL DEFAULT 0;
+  `,
+  // v4: the full-text index of message texts (src/store/search-index.ts). Existing sessions are
+  // indexed again from their stored files by the first command that searches (core/search-index.ts
+  // rebuildSearchIndex), which this flag asks for; a store without sessions has nothing to rebuild.
+  `
+  ${SEARCH_INDEX_SCHEMA}
+  INSERT INTO kv (key, value) SELECT '${SEARCH_REBUILD}', '1' WHERE EXISTS (SELECT 1 FROM sessions);
   `,
 ];
 
@@ -159,16 +167,24 @@ export interface SessionWrite {
   /** The parser's saved state (JSON), to resume from when the session grows. */
   parseState: string | null;
   sources: SourceFileRow[];
+  /**
+   * The searchable texts of the messages parsed by this write (store/search-index.ts), written in
+   * the same transaction; null when indexing is off (the index is then marked for a rebuild).
+   */
+  texts?: SessionTexts | null;
 }
 
 /** Handle on lore.db. Close it when done. */
 export class LoreDb {
   readonly db: Database.Database;
   readonly pieces: PieceFiles;
+  /** The full-text index of message texts. */
+  readonly search: SearchIndex;
 
   private constructor(db: Database.Database, pieces: PieceFiles, private readonly loreHome: string) {
     this.db = db;
     this.pieces = pieces;
+    this.search = new SearchIndex(db);
   }
 
   /** Opens (and migrates) `$LORE_HOME/lore.db`. */
@@ -266,6 +282,8 @@ export class LoreDb {
       if (w.parseState === null) stmts.delState.run(w.row.id);
       else stmts.putState.run(w.row.id, w.parseState);
       for (const f of w.sources) stmts.putSource.run(f);
+      if (w.texts) this.search.write(w.row.id, w.texts);
+      else if (w.texts === null) this.search.markStale();
       stmts.bumpRev.run();
       stmts.stampRev.run(w.row.id);
     })();

@@ -1,0 +1,161 @@
+import type Database from 'better-sqlite3';
+import type { MessageKind, Role, ToolName } from '../sources/types.js';
+
+/**
+ * The full-text index of the sessions' messages (SQLite FTS5). `message_text` holds one row per
+ * searchable text (a prompt, reply, thinking, tool call or result, or an edited file's path),
+ * keyed by the native file and the byte offset of the block of lines it was parsed from, so that
+ * parsing the same lines again replaces their rows instead of adding to them. `message_fts` is an
+ * external-content FTS5 table over it (the text is stored once), kept in step by triggers.
+ * Tokenizer: unicode61 with diacritics folded, and the Porter stemmer ("caching" finds "cache").
+ */
+export const SEARCH_INDEX_SCHEMA = `
+  CREATE TABLE message_text (
+    id INTEGER PRIMARY KEY, session_id TEXT NOT NULL, path TEXT NOT NULL, off INTEGER NOT NULL,
+    role TEXT NOT NULL, kind TEXT NOT NULL, tool_name TEXT, ts TEXT, text TEXT NOT NULL
+  );
+  CREATE INDEX message_text_block ON message_text(session_id, path, off);
+  CREATE VIRTUAL TABLE message_fts USING fts5(text, content='message_text', content_rowid='id',
+    tokenize='porter unicode61 remove_diacritics 2');
+  CREATE TRIGGER message_text_ins AFTER INSERT ON message_text BEGIN
+    INSERT INTO message_fts (rowid, text) VALUES (new.id, new.text);
+  END;
+  CREATE TRIGGER message_text_del AFTER DELETE ON message_text BEGIN
+    INSERT INTO message_fts (message_fts, rowid, text) VALUES ('delete', old.id, old.text);
+  END;
+`;
+
+/** kv key: set when some session's texts may be missing from the index (migration, indexing off). */
+export const SEARCH_REBUILD = 'search_rebuild';
+
+/** One searchable text. */
+export interface TextRow {
+  /** The native file (bundle path) and the byte offset of the block of whole lines it came from. */
+  path: string;
+  off: number;
+  role: Role;
+  /** A message kind, or `edit` for the path of a file an edit wrote. */
+  kind: MessageKind | 'edit';
+  toolName: string | null;
+  ts: string | null;
+  text: string;
+}
+
+/**
+ * The texts of one session write. 'replace': all of the session's texts; 'append': the texts of
+ * the lines parsed from `from[path]` on, which replace any rows of those files from there on.
+ */
+export interface SessionTexts {
+  mode: 'replace' | 'append';
+  from: Record<string, number>;
+  rows: TextRow[];
+}
+
+export interface SearchFilter {
+  /** Only sessions of this repository (main root); all when undefined. */
+  repoRoot?: string;
+  tool?: string;
+  /** ISO time: only messages at or after it (messages without a time count as their session's last). */
+  since?: string;
+  /** Only sessions first captured on a machine whose id starts with this. */
+  machinePrefix?: string;
+  limit: number;
+}
+
+export interface SearchHit {
+  session_id: string;
+  tool: ToolName;
+  ts: string | null;
+  role: Role;
+  kind: string;
+  tool_name: string | null;
+  title: string | null;
+  origin: 'local' | 'sync';
+  origin_machine: string | null;
+  /** The matching text around the match; matches are between \uE000 and \uE001. */
+  snippet: string;
+  /** bm25 (lower is better). */
+  score: number;
+}
+
+/** Marks around matched words in snippets (private-use characters: never in a sanitized field). */
+export const MATCH_START = '\uE000';
+export const MATCH_END = '\uE001';
+
+/** SQL of the search index; the transactions are the callers' (LoreDb.writeSession, rebuild). */
+export class SearchIndex {
+  private cached: ReturnType<SearchIndex['prepare']> | undefined;
+  constructor(private readonly db: Database.Database) {}
+
+  private prepare() {
+    const db = this.db;
+    return {
+      delSession: db.prepare('DELETE FROM message_text WHERE session_id = ?'),
+      delFrom: db.prepare('DELETE FROM message_text WHERE session_id = ? AND path = ? AND off >= ?'),
+      put: db.prepare('INSERT INTO message_text (session_id, path, off, role, kind, tool_name, ts, text) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
+      stale: db.prepare(`INSERT OR REPLACE INTO kv (key, value) VALUES ('${SEARCH_REBUILD}', '1')`),
+    };
+  }
+  private stmts() {
+    this.cached ??= this.prepare();
+    return this.cached;
+  }
+
+  /** Writes a session's texts (call inside the session's write transaction). */
+  write(sessionId: string, t: SessionTexts): void {
+    const s = this.stmts();
+    if (t.mode === 'replace') s.delSession.run(sessionId);
+    else for (const [p, off] of Object.entries(t.from)) s.delFrom.run(sessionId, p, off);
+    for (const r of t.rows) s.put.run(sessionId, r.path, r.off, r.role, r.kind, r.toolName, r.ts, r.text);
+  }
+
+  /** Replaces all texts of one session, in its own transaction (the rebuild). */
+  replace(sessionId: string, rows: TextRow[]): void {
+    this.db.transaction(() => this.write(sessionId, { mode: 'replace', from: {}, rows }))();
+  }
+
+  /** Some session was written without its texts: the next search rebuilds the index. */
+  markStale(): void {
+    this.stmts().stale.run();
+  }
+
+  /** True when the index must be rebuilt before it can be trusted (after the v4 migration, or a write with indexing off). */
+  needsRebuild(): boolean {
+    return this.db.prepare('SELECT 1 FROM kv WHERE key = ?').get(SEARCH_REBUILD) !== undefined;
+  }
+
+  /** Clears the rebuild mark (after every session's texts were replaced). */
+  rebuilt(): void {
+    this.db.prepare('DELETE FROM kv WHERE key = ?').run(SEARCH_REBUILD);
+  }
+
+  /** Number of indexed texts of a session (tests, diagnostics). */
+  count(sessionId: string): number {
+    return (this.db.prepare('SELECT count(*) AS n FROM message_text WHERE session_id = ?').get(sessionId) as { n: number }).n;
+  }
+
+  /**
+   * Messages matching an FTS5 query (already escaped by the caller: core/search.ts), best first:
+   * bm25, then the most recent. Throws SQLite's error on a malformed query.
+   */
+  query(match: string, f: SearchFilter): SearchHit[] {
+    const where = ['message_fts MATCH @match'];
+    if (f.repoRoot !== undefined) where.push('s.repo_root = @repoRoot');
+    if (f.tool !== undefined) where.push('s.tool = @tool');
+    if (f.since !== undefined) where.push('coalesce(m.ts, s.updated_at) >= @since');
+    if (f.machinePrefix !== undefined) where.push("s.origin_machine LIKE @machine ESCAPE '\\'");
+    const sql = `SELECT m.session_id, s.tool, m.ts, m.role, m.kind, m.tool_name, s.title, s.origin, s.origin_machine,
+        snippet(message_fts, 0, '${MATCH_START}', '${MATCH_END}', '…', 16) AS snippet, bm25(message_fts) AS score
+      FROM message_fts JOIN message_text m ON m.id = message_fts.rowid JOIN sessions s ON s.id = m.session_id
+      WHERE ${where.join(' AND ')}
+      ORDER BY score, coalesce(m.ts, s.updated_at) DESC, m.id DESC LIMIT @limit`;
+    return this.db.prepare(sql).all({
+      match,
+      limit: f.limit,
+      ...(f.repoRoot !== undefined ? { repoRoot: f.repoRoot } : {}),
+      ...(f.tool !== undefined ? { tool: f.tool } : {}),
+      ...(f.since !== undefined ? { since: f.since } : {}),
+      ...(f.machinePrefix !== undefined ? { machine: `${f.machinePrefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%` } : {}),
+    }) as SearchHit[];
+  }
+}
