@@ -13,13 +13,16 @@ export class NoMatch extends LoreError {}
  * "quoted phrase" becomes an FTS5 string (all must match; a phrase's words in order). FTS5's own
  * syntax (AND, OR, NOT, NEAR, column filters, parentheses, ^, +) is only ever read as words; a
  * word ending in `*` keeps it, as a prefix search. An unclosed quote runs to the end. Terms with
- * no letter or digit are dropped (they match nothing). Returns null when no term is left.
+ * no letter or digit are dropped (they match nothing), control characters are spaces. Returns
+ * null when no term is left.
  */
 export function ftsQuery(input: string): string | null {
   const terms: string[] = [];
   const quote = (t: string) => `"${t.replace(/"/g, '""')}"`;
   const searchable = (t: string) => /[\p{L}\p{N}]/u.test(t);
-  for (const m of input.matchAll(/"([^"]*)"?|([^\s"]+)/g)) {
+  // A NUL ends FTS5's reading of the query ("unterminated string"): control characters are spaces.
+  const text = input.replace(/[\u0000-\u001f\u007f]/g, ' ');
+  for (const m of text.matchAll(/"([^"]*)"?|([^\s"]+)/g)) {
     if (m[1] !== undefined) {
       if (searchable(m[1])) terms.push(quote(m[1]));
       continue;
