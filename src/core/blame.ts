@@ -208,6 +208,15 @@ export async function explainLine(ctx: LoreContext, opts: BlameOptions & { line:
   const row = ctx.db.getSession(line.session.id)!;
   const messages = (await loadSession(ctx, row)).messages;
   const at = line.session.messageIndex;
+  return { line, session: row, ...reasoningAt(messages, at), showCommand: `git lore show ${row.id.slice(0, 8)} --at ${at}` };
+}
+
+/**
+ * The reasoning around message `at` (an edit) of a session: the prompt it answers (the last one
+ * before it, in the same agent or subagent), up to 4 assistant texts or thinking between the two,
+ * and up to 2 after it, before the next prompt.
+ */
+export function reasoningAt(messages: NormalizedMessage[], at: number): Pick<LineReasoning, 'prompt' | 'before' | 'edit' | 'after'> {
   const edit = messages[at] ?? null;
   const scope = edit?.agentId;
   const isPrompt = (m: NormalizedMessage) => m.role === 'user' && m.kind === 'text' && m.agentId === scope && !/^\s*<(command-|local-command|system-reminder)/.test(m.text);
@@ -221,7 +230,7 @@ export async function explainLine(ctx: LoreContext, opts: BlameOptions & { line:
     if (isPrompt(messages[i]!)) break;
     if (talk(messages[i]!)) after.push(messages[i]!);
   }
-  return { line, session: row, prompt, before, edit, after, showCommand: `git lore show ${row.id.slice(0, 8)} --at ${at}` };
+  return { prompt, before, edit, after };
 }
 
 export interface CommitAttribution {

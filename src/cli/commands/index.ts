@@ -4,6 +4,7 @@ import { importCommand } from './import.js';
 import { sessionsCommand } from './sessions.js';
 import { showCommand } from './show.js';
 import { searchCommand } from './search.js';
+import { mcpCommand } from './mcp.js';
 import { syncCommand } from './sync.js';
 import { hookCommand, hookWorkerCommand, hooksCommand } from './hooks.js';
 import { blameCommand, logCommand } from './blame.js';
@@ -14,5 +15,5 @@ import { demoCommand } from './demo.js';
 
 /** Every `git lore` command, in the order `--help` lists them. */
 export function commands(ctx: LoreContext, readStdin: () => Promise<string>): Array<CommandModule<any, any>> {
-  return [demoCommand(ctx), importCommand(ctx), sessionsCommand(ctx), showCommand(ctx), searchCommand(ctx), blameCommand(ctx), logCommand(ctx), syncCommand(ctx), restoreCommand(ctx), hooksCommand(ctx), remoteCommand(ctx), configCommand(ctx), hookCommand(ctx, readStdin), hookWorkerCommand(ctx, readStdin)];
+  return [demoCommand(ctx), importCommand(ctx), sessionsCommand(ctx), showCommand(ctx), searchCommand(ctx), blameCommand(ctx), logCommand(ctx), syncCommand(ctx), restoreCommand(ctx), hooksCommand(ctx), remoteCommand(ctx), configCommand(ctx), mcpCommand(ctx), hookCommand(ctx, readStdin), hookWorkerCommand(ctx, readStdin)];
 }
