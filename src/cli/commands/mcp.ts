@@ -1,8 +1,6 @@
 import type { CommandModule } from 'yargs';
 import type { LoreContext } from '../../core/context.js';
-
-/** git-lore's version, as MCP clients and Agent Trace records see it (package.json). */
-export const LORE_VERSION = '0.1.0';
+import { LORE_VERSION } from '../version.js';
 
 export function mcpCommand(ctx: LoreContext): CommandModule<object, object> {
   return {
