@@ -10,41 +10,47 @@ export function searchIndexEnabled(ctx: LoreContext): boolean {
 }
 
 /**
- * Collects the searchable texts of the lines a session write parses. The capture parser builds no
- * message texts (that halved capture time), so each block of whole lines it is fed is parsed once
- * more here, with texts, on its own: messages are read line by line, so a block parses to the
- * same texts as the whole file would give for those lines (only tool names of results whose call
- * lies in an earlier block are missing). Rows are keyed by (file, offset of the block).
+ * Notes which whole lines a session write parses, for the search index: per native file, the
+ * offset from which lines are new ('append', a resumed parse) or every file from its start
+ * ('replace', a whole parse: new session, merge, lost state). Costs nothing per line; the texts
+ * are built when the index catches up (updateSearchIndex).
  */
 export class MessageTexts {
-  private readonly rows: TextRow[] = [];
   private readonly from: Record<string, number> = {};
 
-  constructor(private readonly source: Source, private readonly sessionId: string, private readonly mode: SessionTexts['mode']) {}
+  constructor(private readonly mode: SessionTexts['mode']) {}
 
-  /** A collector for a session write, or null when indexing is off. */
-  static forWrite(ctx: LoreContext, source: Source, sessionId: string, mode: SessionTexts['mode']): MessageTexts | null {
-    return searchIndexEnabled(ctx) ? new MessageTexts(source, sessionId, mode) : null;
+  /** A recorder for a session write, or null when indexing is off. */
+  static forWrite(ctx: LoreContext, mode: SessionTexts['mode']): MessageTexts | null {
+    return searchIndexEnabled(ctx) ? new MessageTexts(mode) : null;
   }
 
-  /** Whole lines of native file `path` that start at byte `offset` (ends with '\n'). */
-  add(path: string, offset: number, lines: Buffer): void {
-    if (!(path in this.from)) this.from[path] = offset;
-    const s = this.source.parse(this.sessionId, [{ path, data: lines, mtimeMs: 0 }], { text: true });
-    for (const m of s.messages) {
-      // Injected context (system prompts, reminders) would drown real hits.
-      if (m.role === 'system' || !m.text.trim()) continue;
-      this.rows.push({ path, off: offset, role: m.role, kind: m.kind, toolName: m.toolName ?? null, ts: m.ts ?? null, text: m.text });
-    }
-    for (const e of s.edits) {
-      const text = e.movePath ? `${e.path} ${e.movePath}` : e.path;
-      this.rows.push({ path, off: offset, role: 'assistant', kind: 'edit', toolName: e.toolName, ts: e.ts ?? null, text });
-    }
+  /** Whole lines of native file `path` from byte `offset` were fed to the parser. */
+  fed(path: string, offset: number): void {
+    if (!(path in this.from) || offset < this.from[path]!) this.from[path] = offset;
   }
 
   texts(): SessionTexts {
-    return { mode: this.mode, from: this.from, rows: this.rows };
+    return { mode: this.mode, from: this.from };
   }
+}
+
+/**
+ * The searchable texts of a block of whole lines of one native file, keyed by the block's offset.
+ * The capture parser builds no message texts (that halved capture time), so the block is parsed
+ * again here, with texts, on its own: messages are read line by line, so a block gives the same
+ * texts the whole file would for those lines (only a tool result whose call is in an earlier block
+ * lacks its tool name). Injected context (role system) is left out: it would drown real hits.
+ */
+export function blockTexts(source: Source, sessionId: string, path: string, off: number, lines: Buffer): TextRow[] {
+  const rows: TextRow[] = [];
+  const s = source.parse(sessionId, [{ path, data: lines, mtimeMs: 0 }], { text: true });
+  for (const m of s.messages) {
+    if (m.role === 'system' || !m.text.trim()) continue;
+    rows.push({ path, off, role: m.role, kind: m.kind, toolName: m.toolName ?? null, ts: m.ts ?? null, text: m.text });
+  }
+  for (const e of s.edits) rows.push({ path, off, role: 'assistant', kind: 'edit', toolName: e.toolName, ts: e.ts ?? null, text: e.movePath ? `${e.path} ${e.movePath}` : e.path });
+  return rows;
 }
 
 /** Calls `fn` with the whole lines of a stored file from byte `from`, streamed piece by piece; returns where they end. */
@@ -66,28 +72,32 @@ export function forEachLineBlock(ctx: LoreContext, f: StoredFile, from: number, 
 }
 
 /**
- * Indexes every stored session again from its files, when the store asks for it (after the v4
- * migration, or after captures with indexing off). One transaction per session; interrupted, the
- * mark stays and the next search starts over (replacing is idempotent). Returns the number of
- * sessions indexed (0 when nothing was to do).
+ * Brings the search index up to date: indexes the whole lines captures left pending (after the v4
+ * migration, every transcript; after a write with indexing off, every transcript again), one
+ * transaction per file. Interrupted, what is left stays pending. Returns the number of files
+ * indexed.
  */
-export async function rebuildSearchIndex(ctx: LoreContext, sources: readonly Source[], progress?: (done: number, total: number) => void): Promise<number> {
+export async function updateSearchIndex(ctx: LoreContext, sources: readonly Source[], progress?: (done: number, total: number) => void): Promise<number> {
   const db = ctx.db;
-  if (!db.search.needsRebuild()) return 0;
-  const sessions = db.db.prepare('SELECT id, tool FROM sessions ORDER BY id').all() as Array<{ id: string; tool: string }>;
+  if (db.search.needsRebuild()) db.search.requeueAll();
+  const pending = db.search.pending();
+  if (!pending.length) return 0;
+  const tools = new Map((db.db.prepare('SELECT id, tool FROM sessions').all() as Array<{ id: string; tool: string }>).map((r) => [r.id, r.tool]));
   let done = 0;
-  for (const s of sessions) {
-    const source = sources.find((x) => x.tool === s.tool);
-    if (source) {
-      const texts = new MessageTexts(source, s.id, 'replace');
-      for (const f of db.sessionFiles(s.id)) {
-        if (f.path.endsWith('.jsonl')) forEachLineBlock(ctx, f, 0, (off, lines) => texts.add(f.path, off, lines));
-      }
-      db.search.replace(s.id, texts.texts().rows);
+  let lastSession = '';
+  let files = new Map<string, StoredFile>();
+  for (const p of pending) {
+    if (p.session_id !== lastSession) {
+      files = new Map(db.sessionFiles(p.session_id).map((f) => [f.path, f]));
+      lastSession = p.session_id;
     }
-    progress?.(++done, sessions.length);
+    const source = sources.find((s) => s.tool === tools.get(p.session_id));
+    const f = files.get(p.path);
+    const rows: TextRow[] = [];
+    if (source && f) forEachLineBlock(ctx, f, p.off, (off, lines) => rows.push(...blockTexts(source, p.session_id, p.path, off, lines)));
+    db.search.indexed(p, rows);
+    progress?.(++done, pending.length);
   }
-  db.search.rebuilt();
-  log.store('search index rebuilt for %d sessions', sessions.length);
-  return sessions.length;
+  log.store('search index: %d files indexed', pending.length);
+  return pending.length;
 }

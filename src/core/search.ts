@@ -2,7 +2,7 @@ import { LoreError, UsageError } from '../errors.js';
 import type { LoreContext } from './context.js';
 import { currentRepoRoot } from './sessions.js';
 import { sources } from './import.js';
-import { rebuildSearchIndex } from './search-index.js';
+import { updateSearchIndex } from './search-index.js';
 import { MATCH_END, MATCH_START, type SearchHit } from '../store/search-index.js';
 
 /** Nothing matched: exit 1, like grep (the CLI has written the empty result already). */
@@ -87,7 +87,7 @@ export const MAX_LIMIT = 1000;
 
 /**
  * Full-text search over the messages of this repository's sessions (or all with `all`), best
- * first (bm25, then the most recent). Rebuilds the index first when the store asks for it.
+ * first (bm25, then the most recent). Indexes first what captures left pending.
  * Usage errors (exit 2) for an empty query or bad options; an empty result is not an error here.
  */
 export async function searchSessions(ctx: LoreContext, opts: SearchOptions, progress?: (done: number, total: number) => void): Promise<SearchOutput> {
@@ -109,7 +109,7 @@ export async function searchSessions(ctx: LoreContext, opts: SearchOptions, prog
     repository = await currentRepoRoot(ctx);
     if (!repository) throw new UsageError('not inside a git repository', { hint: 'Run it inside a repository, or use `git lore search --all <query>`.' });
   }
-  await rebuildSearchIndex(ctx, sources(ctx, { unreadable: () => undefined }), progress);
+  await updateSearchIndex(ctx, sources(ctx, { unreadable: () => undefined }), progress);
   const hits = ctx.db.search.query(match, {
     limit,
     ...(repository !== null ? { repoRoot: repository } : {}),

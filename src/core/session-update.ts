@@ -101,9 +101,10 @@ export async function updateSession(ctx: LoreContext, source: Source, sessionId:
   }
   const offsets: Record<string, number> = saved ? { ...saved.offsets } : {};
   const toParse = saved ? changed : all;
-  // Search index: the texts of the messages in the whole lines fed below. A full parse replaces
-  // the session's texts; a resumed one adds those of the new lines (core/search-index.ts).
-  const texts = MessageTexts.forWrite(ctx, source, sessionId, saved ? 'append' : 'replace');
+  // Search index: which whole lines are fed below, recorded with the write; the next search
+  // indexes their messages. A full parse replaces the session's texts; a resumed one adds those
+  // of the new lines (core/search-index.ts).
+  const texts = MessageTexts.forWrite(ctx, saved ? 'append' : 'replace');
   const tails: Array<{ path: string; data: Buffer }> = [];
   for (const f of toParse) {
     if (!parsed(f.path)) continue;
@@ -201,8 +202,8 @@ function reuseCut(cutter: Cutter, stored: StoredFile, merged: Buffer): StoredFil
 
 /**
  * Feeds a file's whole lines from byte `from` to the parser, streamed piece by piece; returns the
- * offset parsed up to, and the last line when it has no newline yet (it is not fed). The same
- * lines go to the search index's collector.
+ * offset parsed up to, and the last line when it has no newline yet (it is not fed). The search
+ * index's recorder notes where the fed lines start.
  */
 function feedLines(ctx: LoreContext, parser: SessionParser, f: StoredFile, from: number, texts: MessageTexts | null): { offset: number; tail: Buffer } {
   let carry: Buffer = Buffer.alloc(0);
@@ -215,7 +216,7 @@ function feedLines(ctx: LoreContext, parser: SessionParser, f: StoredFile, from:
       continue;
     }
     parser.feed(f.path, data.subarray(0, nl + 1));
-    texts?.add(f.path, offset, data.subarray(0, nl + 1));
+    texts?.fed(f.path, offset);
     offset += nl + 1;
     carry = data.subarray(nl + 1);
   }

@@ -7,7 +7,7 @@ import { ensureLoreHome } from './home.js';
 import { PieceFiles, decodePieces, encodePieces, type StoredFile } from './pieces.js';
 import { convertBundles } from './convert-bundles.js';
 import type { EditOp, ToolName } from '../sources/types.js';
-import { SEARCH_INDEX_SCHEMA, SEARCH_REBUILD, SearchIndex, type SessionTexts } from './search-index.js';
+import { SEARCH_INDEX_SCHEMA, SearchIndex, type SessionTexts } from './search-index.js';
 
 /**
  * The one module that owns SQL. `lore.db` in LORE_HOME: WAL, versioned migrations
@@ -79,12 +79,11 @@ const MIGRATIONS: string[] = [
   CREATE TABLE parse_state (session_id TEXT PRIMARY KEY, state TEXT NOT NULL);
   ALTER TABLE edits ADD COLUMN provisional INTEGER NOT NULL DEFAULT 0;
   `,
-  // v4: the full-text index of message texts (src/store/search-index.ts). Existing sessions are
-  // indexed again from their stored files by the first command that searches (core/search-index.ts
-  // rebuildSearchIndex), which this flag asks for; a store without sessions has nothing to rebuild.
+  // v4: the full-text index of message texts (src/store/search-index.ts). Every transcript of the
+  // existing sessions is pending from its start: the first command that searches indexes them.
   `
   ${SEARCH_INDEX_SCHEMA}
-  INSERT INTO kv (key, value) SELECT '${SEARCH_REBUILD}', '1' WHERE EXISTS (SELECT 1 FROM sessions);
+  INSERT INTO message_pending (session_id, path, off) SELECT session_id, path, 0 FROM session_files WHERE path LIKE '%.jsonl';
   `,
 ];
 
@@ -168,8 +167,8 @@ export interface SessionWrite {
   parseState: string | null;
   sources: SourceFileRow[];
   /**
-   * The searchable texts of the messages parsed by this write (store/search-index.ts), written in
-   * the same transaction; null when indexing is off (the index is then marked for a rebuild).
+   * The lines this write parsed, recorded in the same transaction as pending for the search index
+   * (store/search-index.ts); null when indexing is off (the index is then marked for a rebuild).
    */
   texts?: SessionTexts | null;
 }

@@ -2,7 +2,11 @@ import type Database from 'better-sqlite3';
 import type { MessageKind, Role, ToolName } from '../sources/types.js';
 
 /**
- * The full-text index of the sessions' messages (SQLite FTS5). `message_text` holds one row per
+ * The full-text index of the sessions' messages (SQLite FTS5). Capture only records, in the
+ * session's write transaction, which lines are new (`message_pending`: per native file, the byte
+ * offset from which its whole lines are not indexed yet); the next search indexes them
+ * (core/search-index.ts updateSearchIndex), so capture, which hooks run on every push, does not
+ * pay for tokenizing. `message_text` holds one row per
  * searchable text (a prompt, reply, thinking, tool call or result, or an edited file's path),
  * keyed by the native file and the byte offset of the block of lines it was parsed from, so that
  * parsing the same lines again replaces their rows instead of adding to them. `message_fts` is an
@@ -23,6 +27,7 @@ export const SEARCH_INDEX_SCHEMA = `
   CREATE TRIGGER message_text_del AFTER DELETE ON message_text BEGIN
     INSERT INTO message_fts (message_fts, rowid, text) VALUES ('delete', old.id, old.text);
   END;
+  CREATE TABLE message_pending (session_id TEXT NOT NULL, path TEXT NOT NULL, off INTEGER NOT NULL, PRIMARY KEY (session_id, path));
 `;
 
 /** kv key: set when some session's texts may be missing from the index (migration, indexing off). */
@@ -42,13 +47,20 @@ export interface TextRow {
 }
 
 /**
- * The texts of one session write. 'replace': all of the session's texts; 'append': the texts of
- * the lines parsed from `from[path]` on, which replace any rows of those files from there on.
+ * The lines a session write parsed, to index. 'replace': the session was parsed whole (its
+ * texts are all to be indexed again); 'append': the whole lines of each file from `from[path]` on
+ * are new.
  */
 export interface SessionTexts {
   mode: 'replace' | 'append';
   from: Record<string, number>;
-  rows: TextRow[];
+}
+
+/** A native file of a session whose whole lines from byte `off` are not indexed yet. */
+export interface PendingText {
+  session_id: string;
+  path: string;
+  off: number;
 }
 
 export interface SearchFilter {
@@ -90,9 +102,11 @@ export class SearchIndex {
   private prepare() {
     const db = this.db;
     return {
-      delSession: db.prepare('DELETE FROM message_text WHERE session_id = ?'),
+      delPending: db.prepare('DELETE FROM message_pending WHERE session_id = ?'),
+      pend: db.prepare('INSERT INTO message_pending (session_id, path, off) VALUES (?, ?, ?) ON CONFLICT (session_id, path) DO UPDATE SET off = min(off, excluded.off)'),
       delFrom: db.prepare('DELETE FROM message_text WHERE session_id = ? AND path = ? AND off >= ?'),
       put: db.prepare('INSERT INTO message_text (session_id, path, off, role, kind, tool_name, ts, text) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
+      donePending: db.prepare('DELETE FROM message_pending WHERE session_id = ? AND path = ? AND off = ?'),
       stale: db.prepare(`INSERT OR REPLACE INTO kv (key, value) VALUES ('${SEARCH_REBUILD}', '1')`),
     };
   }
@@ -101,17 +115,47 @@ export class SearchIndex {
     return this.cached;
   }
 
-  /** Writes a session's texts (call inside the session's write transaction). */
+  /**
+   * Records the lines a session write parsed as pending (call inside the session's write
+   * transaction). A whole parse makes every file pending from its start; its old texts are
+   * replaced when they are indexed again (a file the new version lacks keeps no pending entry,
+   * so the session's rows of it are dropped now).
+   */
   write(sessionId: string, t: SessionTexts): void {
     const s = this.stmts();
-    if (t.mode === 'replace') s.delSession.run(sessionId);
-    else for (const [p, off] of Object.entries(t.from)) s.delFrom.run(sessionId, p, off);
-    for (const r of t.rows) s.put.run(sessionId, r.path, r.off, r.role, r.kind, r.toolName, r.ts, r.text);
+    if (t.mode === 'replace') {
+      s.delPending.run(sessionId);
+      this.db.prepare('DELETE FROM message_text WHERE session_id = ? AND path NOT IN (SELECT value FROM json_each(?))').run(sessionId, JSON.stringify(Object.keys(t.from)));
+    }
+    for (const [p, off] of Object.entries(t.from)) s.pend.run(sessionId, p, t.mode === 'replace' ? 0 : off);
   }
 
-  /** Replaces all texts of one session, in its own transaction (the rebuild). */
-  replace(sessionId: string, rows: TextRow[]): void {
-    this.db.transaction(() => this.write(sessionId, { mode: 'replace', from: {}, rows }))();
+  /** Files with lines not indexed yet. */
+  pending(): PendingText[] {
+    return this.db.prepare('SELECT session_id, path, off FROM message_pending ORDER BY session_id, path').all() as PendingText[];
+  }
+
+  /**
+   * Stores the texts of a pending file's lines from `p.off`, replacing the rows it had from there,
+   * in one transaction. The entry is cleared only if no capture moved it meanwhile (then it is
+   * indexed again next time: rows from its offset are replaced, never doubled).
+   */
+  indexed(p: PendingText, rows: TextRow[]): void {
+    const s = this.stmts();
+    this.db.transaction(() => {
+      s.delFrom.run(p.session_id, p.path, p.off);
+      for (const r of rows) s.put.run(p.session_id, r.path, r.off, r.role, r.kind, r.toolName, r.ts, r.text);
+      s.donePending.run(p.session_id, p.path, p.off);
+    })();
+  }
+
+  /** Every native transcript of every session becomes pending from its start (the rebuild), and the rebuild mark is cleared. */
+  requeueAll(): void {
+    this.db.transaction(() => {
+      this.db.exec(`DELETE FROM message_pending;
+        INSERT INTO message_pending (session_id, path, off) SELECT session_id, path, 0 FROM session_files WHERE path LIKE '%.jsonl';
+        DELETE FROM kv WHERE key = '${SEARCH_REBUILD}';`);
+    })();
   }
 
   /** Some session was written without its texts: the next search rebuilds the index. */
@@ -122,11 +166,6 @@ export class SearchIndex {
   /** True when the index must be rebuilt before it can be trusted (after the v4 migration, or a write with indexing off). */
   needsRebuild(): boolean {
     return this.db.prepare('SELECT 1 FROM kv WHERE key = ?').get(SEARCH_REBUILD) !== undefined;
-  }
-
-  /** Clears the rebuild mark (after every session's texts were replaced). */
-  rebuilt(): void {
-    this.db.prepare('DELETE FROM kv WHERE key = ?').run(SEARCH_REBUILD);
   }
 
   /** Number of indexed texts of a session (tests, diagnostics). */

@@ -8,7 +8,7 @@ import { Machine } from '../helpers/machine.js';
 import { PASS, bareRemote, cloneOn, ok, userLine, uuid, writeSession } from '../helpers/repos.js';
 import { ftsQuery, searchSessions } from '../../src/core/search.js';
 import { importSessions } from '../../src/core/import.js';
-import { rebuildSearchIndex } from '../../src/core/search-index.js';
+import { updateSearchIndex } from '../../src/core/search-index.js';
 import { sources } from '../../src/core/import.js';
 import { SEARCH_INDEX_SCHEMA } from '../../src/store/search-index.js';
 import type { LoreContext } from '../../src/core/context.js';
@@ -19,15 +19,16 @@ const replyLine = (id: string, cwd: string, msgId: string, text: string, t: numb
     message: { id: msgId, role: 'assistant', model: 'claude-opus-4-5-20251101', content: [{ type: 'text', text }] },
   });
 
-/** Every indexed text of a session, in order, by reading the index's table directly. */
-function indexed(ctx: LoreContext, id: string): string[] {
+/** Every indexed text of a session, in order, by reading the index's table directly (after the index caught up). */
+async function indexed(ctx: LoreContext, id: string): Promise<string[]> {
+  await updateSearchIndex(ctx, sources(ctx, { unreadable: () => undefined }));
+  assert.deepEqual(ctx.db.search.pending(), [], 'nothing left pending');
   return (ctx.db.db.prepare('SELECT text FROM message_text WHERE session_id = ? ORDER BY path, off, id').all(id) as Array<{ text: string }>).map((r) => r.text);
 }
 
 /** What a rebuild from the stored files gives for the same session: the reference the incremental index must equal. */
 async function rebuilt(ctx: LoreContext, id: string): Promise<string[]> {
   ctx.db.search.markStale();
-  await rebuildSearchIndex(ctx, sources(ctx, { unreadable: () => undefined }));
   return indexed(ctx, id);
 }
 
@@ -125,16 +126,16 @@ test('index in step: growth indexes only new whole lines, no duplicates; equals 
   const ctx = m.ctx(repo);
   try {
     await importSessions(ctx);
-    assert.deepEqual(indexed(ctx, id), ['first prompt about zanzibar']);
+    assert.deepEqual(await indexed(ctx, id), ['first prompt about zanzibar']);
     // An agent is writing a line: not indexed until it ends.
     fs.appendFileSync(file, replyLine(id, repo, 'm2', 'half written reply about quokkas', 2));
     await importSessions(ctx);
     assert.deepEqual((await searchSessions(ctx, { query: 'quokkas' })).results, []);
     fs.appendFileSync(file, `\n${userLine(id, repo, 'g3', 'third: quokkas again', 3)}\n`);
     await importSessions(ctx);
-    assert.deepEqual(indexed(ctx, id), ['first prompt about zanzibar', 'half written reply about quokkas', 'third: quokkas again']);
+    assert.deepEqual(await indexed(ctx, id), ['first prompt about zanzibar', 'half written reply about quokkas', 'third: quokkas again']);
     assert.equal((await searchSessions(ctx, { query: 'quokkas' })).results.length, 2);
-    assert.deepEqual(indexed(ctx, id), await rebuilt(ctx, id));
+    assert.deepEqual(await indexed(ctx, id), await rebuilt(ctx, id));
   } finally {
     ctx.close();
   }
@@ -164,8 +165,8 @@ test('index in step after a merge from sync, on both machines; rebuilt after the
     assert.deepEqual(JSON.parse(r.stdout).results.map((x: { snippet: string }) => x.snippet).sort(), ['**walrus** on A', '**walrus** on B'], `${m.name}`);
     const ctx = m.ctx(repo);
     try {
-      assert.deepEqual(indexed(ctx, id).sort(), ['shared start', 'walrus on A', 'walrus on B']);
-      assert.deepEqual(indexed(ctx, id).sort(), (await rebuilt(ctx, id)).sort());
+      assert.deepEqual((await indexed(ctx, id)).sort(), ['shared start', 'walrus on A', 'walrus on B']);
+      assert.deepEqual((await indexed(ctx, id)).sort(), (await rebuilt(ctx, id)).sort());
     } finally {
       ctx.close();
     }
@@ -174,7 +175,7 @@ test('index in step after a merge from sync, on both machines; rebuilt after the
   // A store from before the index (v3): the migration asks for a rebuild, the first search does it.
   const dbFile = path.join(a.vars.LORE_HOME!, 'lore.db');
   const raw = new Database(dbFile);
-  raw.exec('DROP TABLE message_fts; DROP TABLE message_text; PRAGMA user_version = 3;');
+  raw.exec('DROP TABLE message_fts; DROP TABLE message_text; DROP TABLE message_pending; PRAGMA user_version = 3;');
   raw.close();
   const r = await ok(a.lore(['search', '--json', 'walrus'], { cwd: repoA }));
   assert.equal(JSON.parse(r.stdout).results.length, 2);
