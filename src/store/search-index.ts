@@ -6,8 +6,8 @@ import type { MessageKind, Role, ToolName } from '../sources/types.js';
  * session's write transaction, which lines are new (`message_pending`: per native file, the byte
  * offset from which its whole lines are not indexed yet); the next search indexes them
  * (core/search-index.ts updateSearchIndex), so capture, which hooks run on every push, does not
- * pay for tokenizing. `message_text` holds one row per
- * searchable text (a prompt, reply, thinking, tool call or result, or an edited file's path),
+ * pay for tokenizing. `message_text` holds one row per searchable text (a prompt, reply,
+ * thinking, tool call or result, or an edited file's path),
  * keyed by the native file and the byte offset of the block of lines it was parsed from, so that
  * parsing the same lines again replaces their rows instead of adding to them. `message_fts` is an
  * external-content FTS5 table over it (the text is stored once), kept in step by triggers.
@@ -30,7 +30,7 @@ export const SEARCH_INDEX_SCHEMA = `
   CREATE TABLE message_pending (session_id TEXT NOT NULL, path TEXT NOT NULL, off INTEGER NOT NULL, PRIMARY KEY (session_id, path));
 `;
 
-/** kv key: set when some session's texts may be missing from the index (migration, indexing off). */
+/** kv key: set when a session was written with indexing off: every transcript is queued again. */
 export const SEARCH_REBUILD = 'search_rebuild';
 
 /** One searchable text. */
@@ -166,11 +166,6 @@ export class SearchIndex {
   /** True when the index must be rebuilt before it can be trusted (after the v4 migration, or a write with indexing off). */
   needsRebuild(): boolean {
     return this.db.prepare('SELECT 1 FROM kv WHERE key = ?').get(SEARCH_REBUILD) !== undefined;
-  }
-
-  /** Number of indexed texts of a session (tests, diagnostics). */
-  count(sessionId: string): number {
-    return (this.db.prepare('SELECT count(*) AS n FROM message_text WHERE session_id = ?').get(sessionId) as { n: number }).n;
   }
 
   /**
