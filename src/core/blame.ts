@@ -225,6 +225,15 @@ export async function explainLine(ctx: LoreContext, opts: BlameOptions & { line:
   const row = ctx.db.getSession(line.session.id)!;
   const messages = (await loadSession(ctx, row)).messages;
   const at = line.session.messageIndex;
+  return { line, session: row, ...reasoningAt(messages, at), showCommand: `git lore show ${row.id.slice(0, 8)} --at ${at}` };
+}
+
+/**
+ * The reasoning around message `at` (an edit) of a session: the prompt it answers (the last one
+ * before it, in the same agent or subagent), up to 4 assistant texts or thinking between the two,
+ * and up to 2 after it, before the next prompt.
+ */
+export function reasoningAt(messages: NormalizedMessage[], at: number): Pick<LineReasoning, 'prompt' | 'before' | 'edit' | 'after'> {
   const edit = messages[at] ?? null;
   const scope = edit?.agentId;
   const isPrompt = (m: NormalizedMessage) => m.role === 'user' && m.kind === 'text' && m.agentId === scope && !/^\s*<(command-|local-command|system-reminder)/.test(m.text);
@@ -238,7 +247,7 @@ export async function explainLine(ctx: LoreContext, opts: BlameOptions & { line:
     if (isPrompt(messages[i]!)) break;
     if (talk(messages[i]!)) after.push(messages[i]!);
   }
-  return { line, session: row, prompt, before, edit, after, showCommand: `git lore show ${row.id.slice(0, 8)} --at ${at}` };
+  return { prompt, before, edit, after };
 }
 
 export interface CommitAttribution {
@@ -250,11 +259,34 @@ export interface CommitAttribution {
   people: { lines: number; share: number };
 }
 
+/** One added line of a commit: its file and line number at that commit, and the session edit that wrote it (null: a person). */
+export interface AddedLine {
+  file: string;
+  line: number;
+  text: string;
+  session: LineSession | null;
+}
+
+/** A commit and its added non-blank lines, each attributed. */
+export interface CommitLines {
+  commit: string;
+  subject: string;
+  time: number;
+  lines: AddedLine[];
+}
+
+export interface LogOptions {
+  range?: string;
+  toleranceSeconds?: number;
+  maxCount?: number;
+}
+
 /**
- * `git lore log [<range>]`: per commit, the sessions whose edits wrote its added lines and their
- * shares, and the share written by people. Blank lines are not counted.
+ * The commits of a range (default: those not on the upstream yet, else the last 20), newest
+ * first, with each added non-blank line attributed as blame does: what `git lore log` counts and
+ * the Agent Trace export lists.
  */
-export async function loreLog(ctx: LoreContext, opts: { range?: string; toleranceSeconds?: number; maxCount?: number } = {}): Promise<CommitAttribution[]> {
+export async function attributedCommits(ctx: LoreContext, opts: LogOptions = {}): Promise<CommitLines[]> {
   await importSessions(ctx);
   const { git, info } = await openRepo(ctx);
   let range = opts.range;
@@ -268,33 +300,21 @@ export async function loreLog(ctx: LoreContext, opts: { range?: string; toleranc
   const r = await git.raw(['log', '--format=%x01%H%x00%ct%x00%s', '-p', '--unified=0', '--no-color', '--no-ext-diff', '-M', ...(max ? [`-n${max}`] : []), '--end-of-options', range, '--']);
   if (r.exitCode !== 0) throw new UsageError(`git log failed: ${r.stderr.trim().split('\n')[0]}`, { hint: 'Give a revision range such as main..feature.' });
   const index = new EditIndex(ctx, git, await repoOf(ctx, git, info), await toleranceMs(ctx, opts.toleranceSeconds));
-  const out: CommitAttribution[] = [];
-  let cur: { commit: string; subject: string; time: number; lines: Array<{ file: string; text: string }> } | null = null;
+  const out: CommitLines[] = [];
+  let cur: { commit: string; subject: string; time: number; lines: Array<{ file: string; line: number; text: string }> } | null = null;
   let file: string | null = null;
   let inHunk = false;
+  let lineNo = 0;
   const flush = async () => {
     if (!cur) return;
-    const counts = new Map<string, { id: string; tool: string; title: string | null; lines: number }>();
-    let people = 0;
-    let added = 0;
+    const lines: AddedLine[] = [];
     for (const l of cur.lines) {
       if (!normalizeLine(l.text)) continue;
-      added += 1;
       let c = index.attribute([l.file], l.text, cur.commit, cur.time, ctx.env.now().getTime());
       if (c instanceof Promise) c = await c;
-      if (!c) people += 1;
-      else {
-        const e = counts.get(c.sessionId) ?? { id: c.sessionId, tool: c.tool, title: c.title, lines: 0 };
-        e.lines += 1;
-        counts.set(c.sessionId, e);
-      }
+      lines.push({ ...l, session: c ? toLineSession(c) : null });
     }
-    const share = (n: number) => (added ? Math.round((n / added) * 1000) / 1000 : 0);
-    out.push({
-      commit: cur.commit, subject: cur.subject, time: cur.time, added,
-      sessions: [...counts.values()].sort((a, b) => b.lines - a.lines).map((s) => ({ ...s, share: share(s.lines) })),
-      people: { lines: people, share: share(people) },
-    });
+    out.push({ commit: cur.commit, subject: cur.subject, time: cur.time, lines });
   };
   for (const line of r.stdout.toString('utf8').split('\n')) {
     if (line.startsWith('\x01')) {
@@ -310,10 +330,38 @@ export async function loreLog(ctx: LoreContext, opts: { range?: string; toleranc
       file = line === '+++ /dev/null' ? null : line.slice(4).replace(/^b\//, '');
     } else if (line.startsWith('@@')) {
       inHunk = true;
+      // @@ -a,b +c,d @@: the added lines are numbered from c in the commit's version of the file.
+      lineNo = Number(/\+(\d+)/.exec(line)?.[1] ?? 1);
     } else if (inHunk && line.startsWith('+') && file && cur) {
-      cur.lines.push({ file, text: line.slice(1) });
+      cur.lines.push({ file, line: lineNo++, text: line.slice(1) });
     }
   }
   await flush();
   return out;
+}
+
+/**
+ * `git lore log [<range>]`: per commit, the sessions whose edits wrote its added lines and their
+ * shares, and the share written by people. Blank lines are not counted.
+ */
+export async function loreLog(ctx: LoreContext, opts: LogOptions = {}): Promise<CommitAttribution[]> {
+  return (await attributedCommits(ctx, opts)).map((k) => {
+    const counts = new Map<string, { id: string; tool: string; title: string | null; lines: number }>();
+    let people = 0;
+    for (const l of k.lines) {
+      if (!l.session) people += 1;
+      else {
+        const e = counts.get(l.session.id) ?? { id: l.session.id, tool: l.session.tool, title: l.session.title, lines: 0 };
+        e.lines += 1;
+        counts.set(l.session.id, e);
+      }
+    }
+    const added = k.lines.length;
+    const share = (n: number) => (added ? Math.round((n / added) * 1000) / 1000 : 0);
+    return {
+      commit: k.commit, subject: k.subject, time: k.time, added,
+      sessions: [...counts.values()].sort((a, b) => b.lines - a.lines).map((x) => ({ ...x, share: share(x.lines) })),
+      people: { lines: people, share: share(people) },
+    };
+  });
 }

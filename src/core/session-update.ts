@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import { log } from '../log.js';
 import type { LoreContext } from './context.js';
 import { mergeFileReport } from './merge.js';
+import { MessageTexts } from './search-index.js';
 import { placementOf, relativizeEdit, type Placement } from './placement.js';
 import { Cutter } from '../store/cutter.js';
 import { contentHash, type StoredFile } from '../store/pieces.js';
@@ -124,10 +125,14 @@ export async function updateSession(ctx: LoreContext, source: Source, sessionId:
   }
   const offsets: Record<string, number> = saved ? { ...saved.offsets } : {};
   const toParse = saved ? changed : all;
+  // Search index: which whole lines are fed below, recorded with the write; the next search
+  // indexes their messages. A full parse replaces the session's texts; a resumed one adds those
+  // of the new lines (core/search-index.ts).
+  const texts = MessageTexts.forWrite(ctx, saved ? 'append' : 'replace');
   const tails: Array<{ path: string; data: Buffer }> = [];
   for (const f of toParse) {
     if (!parsed(f.path)) continue;
-    const fed = feedLines(ctx, parser, f, offsets[f.path] ?? 0);
+    const fed = feedLines(ctx, parser, f, offsets[f.path] ?? 0, texts);
     offsets[f.path] = fed.offset;
     if (fed.tail.length) tails.push({ path: f.path, data: fed.tail });
   }
@@ -189,6 +194,7 @@ export async function updateSession(ctx: LoreContext, source: Source, sessionId:
     provisional: saved && saved.provisional === provisionalDigest ? null : provisionalRows,
     parseState: JSON.stringify({ offsets, parser: state, provisional: provisionalDigest } satisfies SavedParse),
     sources: opts.sourceRows ?? [],
+    texts: texts ? texts.texts() : null,
   });
   return { status: existing ? 'updated' : 'new', summary, row, conflicts };
 }
@@ -224,9 +230,10 @@ function reuseCut(cutter: Cutter, stored: StoredFile, merged: Buffer): StoredFil
 
 /**
  * Feeds a file's whole lines from byte `from` to the parser, streamed piece by piece; returns the
- * offset parsed up to, and the last line when it has no newline yet (it is not fed).
+ * offset parsed up to, and the last line when it has no newline yet (it is not fed). The search
+ * index's recorder notes where the fed lines start.
  */
-function feedLines(ctx: LoreContext, parser: SessionParser, f: StoredFile, from: number): { offset: number; tail: Buffer } {
+function feedLines(ctx: LoreContext, parser: SessionParser, f: StoredFile, from: number, texts: MessageTexts | null): { offset: number; tail: Buffer } {
   let carry: Buffer = Buffer.alloc(0);
   let offset = from;
   for (const block of ctx.db.pieces.read(f, from)) {
@@ -237,6 +244,7 @@ function feedLines(ctx: LoreContext, parser: SessionParser, f: StoredFile, from:
       continue;
     }
     parser.feed(f.path, data.subarray(0, nl + 1));
+    texts?.fed(f.path, offset);
     offset += nl + 1;
     carry = data.subarray(nl + 1);
   }

@@ -7,6 +7,7 @@ import { ensureLoreHome } from './home.js';
 import { PieceFiles, decodePieces, encodePieces, type StoredFile } from './pieces.js';
 import { convertBundles } from './convert-bundles.js';
 import type { EditOp, ToolName } from '../sources/types.js';
+import { SEARCH_INDEX_SCHEMA, SearchIndex, type SessionTexts } from './search-index.js';
 
 /**
  * The one module that owns SQL. `lore.db` in LORE_HOME: WAL, versioned migrations
@@ -85,6 +86,12 @@ const MIGRATIONS: string[] = [
   ALTER TABLE sessions ADD COLUMN repo_id TEXT;
   CREATE INDEX sessions_repo_id ON sessions(repo_id, started_at);
   CREATE INDEX sessions_repo_id_rev ON sessions(repo_id, rev);
+  `,
+  // v5: the full-text index of message texts (src/store/search-index.ts). Every transcript of the
+  // existing sessions is pending from its start: the first command that searches indexes them.
+  `
+  ${SEARCH_INDEX_SCHEMA}
+  INSERT INTO message_pending (session_id, path, off) SELECT session_id, path, 0 FROM session_files WHERE path LIKE '%.jsonl';
   `,
 ];
 
@@ -178,16 +185,24 @@ export interface SessionWrite {
   /** The parser's saved state (JSON), to resume from when the session grows. */
   parseState: string | null;
   sources: SourceFileRow[];
+  /**
+   * The lines this write parsed, recorded in the same transaction as pending for the search index
+   * (store/search-index.ts); null when indexing is off (the index is then marked for a rebuild).
+   */
+  texts?: SessionTexts | null;
 }
 
 /** Handle on lore.db. Close it when done. */
 export class LoreDb {
   readonly db: Database.Database;
   readonly pieces: PieceFiles;
+  /** The full-text index of message texts. */
+  readonly search: SearchIndex;
 
   private constructor(db: Database.Database, pieces: PieceFiles, private readonly loreHome: string) {
     this.db = db;
     this.pieces = pieces;
+    this.search = new SearchIndex(db);
   }
 
   /** Opens (and migrates) `$LORE_HOME/lore.db`. */
@@ -285,6 +300,8 @@ export class LoreDb {
       if (w.parseState === null) stmts.delState.run(w.row.id);
       else stmts.putState.run(w.row.id, w.parseState);
       for (const f of w.sources) stmts.putSource.run(f);
+      if (w.texts) this.search.write(w.row.id, w.texts);
+      else if (w.texts === null) this.search.markStale();
       stmts.bumpRev.run();
       stmts.stampRev.run(w.row.id);
     })();

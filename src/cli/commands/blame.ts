@@ -3,6 +3,8 @@ import path from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import type { LoreContext } from '../../core/context.js';
 import { blameFile, explainLine, loreLog, type BlamedLine } from '../../core/blame.js';
+import { agentTrace } from '../../core/agent-trace.js';
+import { LORE_VERSION } from '../version.js';
 import { colors, jsonText, localTime, sanitize as f } from '../output.js';
 
 interface BlameArgs {
@@ -95,7 +97,7 @@ function indent(text: string): string {
   return text.split('\n').map((l) => `    ${l}`).join('\n');
 }
 
-export function logCommand(ctx: LoreContext): CommandModule<object, { range?: string; json: boolean }> {
+export function logCommand(ctx: LoreContext): CommandModule<object, { range?: string; json: boolean; format?: string }> {
   return {
     command: 'log [range]',
     describe: 'Per commit: the sessions that wrote its added lines, and the share written by people',
@@ -103,8 +105,15 @@ export function logCommand(ctx: LoreContext): CommandModule<object, { range?: st
       y
         .positional('range', { type: 'string', describe: 'Revision range (default: commits not on the upstream yet, else the last 20)' })
         .option('json', { type: 'boolean', default: false, describe: 'Stable JSON output (docs/json.md)' })
-        .example('git lore log main..feature', 'what a reviewer wants to see for a pull request'),
+        .option('format', { type: 'string', choices: ['agent-trace'], describe: 'agent-trace: one Agent Trace record (JSON) per commit and line (docs/agent-trace.md)' })
+        .example('git lore log main..feature', 'what a reviewer wants to see for a pull request')
+        .example('git lore log --format agent-trace main..feature', 'the same attribution as Agent Trace records'),
     handler: async (argv) => {
+      if (argv.format === 'agent-trace') {
+        const records = await agentTrace(ctx, { ...(argv.range ? { range: argv.range } : {}), toolVersion: LORE_VERSION });
+        ctx.env.stdout.write(records.map((r) => `${jsonText(r)}\n`).join(''));
+        return;
+      }
       const commits = await loreLog(ctx, argv.range ? { range: argv.range } : {});
       if (argv.json) {
         ctx.env.stdout.write(`${jsonText({ version: 1, commits }, 2)}\n`);

@@ -1,0 +1,103 @@
+import { log } from '../log.js';
+import type { LoreContext } from './context.js';
+import type { Source } from '../sources/types.js';
+import type { SessionTexts, TextRow } from '../store/search-index.js';
+import type { StoredFile } from '../store/pieces.js';
+
+/** `LORE_SEARCH_INDEX=0` turns indexing off during capture (the benchmark's baseline); the next search rebuilds. */
+export function searchIndexEnabled(ctx: LoreContext): boolean {
+  return ctx.env.vars.LORE_SEARCH_INDEX !== '0';
+}
+
+/**
+ * Notes which whole lines a session write parses, for the search index: per native file, the
+ * offset from which lines are new ('append', a resumed parse) or every file from its start
+ * ('replace', a whole parse: new session, merge, lost state). Costs nothing per line; the texts
+ * are built when the index catches up (updateSearchIndex).
+ */
+export class MessageTexts {
+  private readonly from: Record<string, number> = {};
+
+  constructor(private readonly mode: SessionTexts['mode']) {}
+
+  /** A recorder for a session write, or null when indexing is off. */
+  static forWrite(ctx: LoreContext, mode: SessionTexts['mode']): MessageTexts | null {
+    return searchIndexEnabled(ctx) ? new MessageTexts(mode) : null;
+  }
+
+  /** Whole lines of native file `path` from byte `offset` were fed to the parser. */
+  fed(path: string, offset: number): void {
+    if (!(path in this.from) || offset < this.from[path]!) this.from[path] = offset;
+  }
+
+  texts(): SessionTexts {
+    return { mode: this.mode, from: this.from };
+  }
+}
+
+/**
+ * The searchable texts of a block of whole lines of one native file, keyed by the block's offset.
+ * The capture parser builds no message texts (that halved capture time), so the block is parsed
+ * again here, with texts, on its own: messages are read line by line, so a block gives the same
+ * texts the whole file would for those lines (only a tool result whose call is in an earlier block
+ * lacks its tool name). Injected context (role system) is left out: it would drown real hits.
+ */
+export function blockTexts(source: Source, sessionId: string, path: string, off: number, lines: Buffer): TextRow[] {
+  const rows: TextRow[] = [];
+  const s = source.parse(sessionId, [{ path, data: lines, mtimeMs: 0 }], { text: true });
+  for (const m of s.messages) {
+    if (m.role === 'system' || !m.text.trim()) continue;
+    rows.push({ path, off, role: m.role, kind: m.kind, toolName: m.toolName ?? null, ts: m.ts ?? null, text: m.text });
+  }
+  for (const e of s.edits) rows.push({ path, off, role: 'assistant', kind: 'edit', toolName: e.toolName, ts: e.ts ?? null, text: e.movePath ? `${e.path} ${e.movePath}` : e.path });
+  return rows;
+}
+
+/** Calls `fn` with the whole lines of a stored file from byte `from`, streamed piece by piece; returns where they end. */
+export function forEachLineBlock(ctx: LoreContext, f: StoredFile, from: number, fn: (offset: number, lines: Buffer) => void): number {
+  let carry: Buffer = Buffer.alloc(0);
+  let offset = from;
+  for (const block of ctx.db.pieces.read(f, from)) {
+    const data = carry.length ? Buffer.concat([carry, block]) : block;
+    const nl = data.lastIndexOf(10);
+    if (nl < 0) {
+      carry = data;
+      continue;
+    }
+    fn(offset, data.subarray(0, nl + 1));
+    offset += nl + 1;
+    carry = data.subarray(nl + 1);
+  }
+  return offset;
+}
+
+/**
+ * Brings the search index up to date: indexes the whole lines captures left pending (after the v4
+ * migration, every transcript; after a write with indexing off, every transcript again), one
+ * transaction per file. Interrupted, what is left stays pending. Returns the number of files
+ * indexed.
+ */
+export async function updateSearchIndex(ctx: LoreContext, sources: readonly Source[], progress?: (done: number, total: number) => void): Promise<number> {
+  const db = ctx.db;
+  if (db.search.needsRebuild()) db.search.requeueAll();
+  const pending = db.search.pending();
+  if (!pending.length) return 0;
+  const tools = new Map((db.db.prepare('SELECT id, tool FROM sessions').all() as Array<{ id: string; tool: string }>).map((r) => [r.id, r.tool]));
+  let done = 0;
+  let lastSession = '';
+  let files = new Map<string, StoredFile>();
+  for (const p of pending) {
+    if (p.session_id !== lastSession) {
+      files = new Map(db.sessionFiles(p.session_id).map((f) => [f.path, f]));
+      lastSession = p.session_id;
+    }
+    const source = sources.find((s) => s.tool === tools.get(p.session_id));
+    const f = files.get(p.path);
+    const rows: TextRow[] = [];
+    if (source && f) forEachLineBlock(ctx, f, p.off, (off, lines) => rows.push(...blockTexts(source, p.session_id, p.path, off, lines)));
+    db.search.indexed(p, rows);
+    progress?.(++done, pending.length);
+  }
+  log.store('search index: %d files indexed', pending.length);
+  return pending.length;
+}
