@@ -10,8 +10,9 @@ import { remoteCommand } from './remote.js';
 import { configCommand } from './config.js';
 import { restoreCommand } from './restore.js';
 import { demoCommand } from './demo.js';
+import { keysCommand, passphraseCommand } from './keys.js';
 
 /** Every `git lore` command, in the order `--help` lists them. */
 export function commands(ctx: LoreContext, readStdin: () => Promise<string>): Array<CommandModule<any, any>> {
-  return [demoCommand(ctx), importCommand(ctx), sessionsCommand(ctx), showCommand(ctx), blameCommand(ctx), logCommand(ctx), syncCommand(ctx), restoreCommand(ctx), hooksCommand(ctx), remoteCommand(ctx), configCommand(ctx), hookCommand(ctx, readStdin), hookWorkerCommand(ctx, readStdin)];
+  return [demoCommand(ctx), importCommand(ctx), sessionsCommand(ctx), showCommand(ctx), blameCommand(ctx), logCommand(ctx), syncCommand(ctx), keysCommand(ctx), passphraseCommand(ctx), restoreCommand(ctx), hooksCommand(ctx), remoteCommand(ctx), configCommand(ctx), hookCommand(ctx, readStdin), hookWorkerCommand(ctx, readStdin)];
 }

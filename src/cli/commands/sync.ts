@@ -69,7 +69,7 @@ export function syncCommand(ctx: LoreContext): CommandModule<object, SyncArgs> {
   };
 }
 
-function setupCommand(ctx: LoreContext): CommandModule<object, { remote?: string; hooks: boolean; global?: boolean }> {
+function setupCommand(ctx: LoreContext): CommandModule<object, { remote?: string; hooks: boolean; global?: boolean; identity?: string }> {
   return {
     command: 'setup',
     describe: 'Create the encrypted store on the remote, or join the one there (asks for the passphrase)',
@@ -77,13 +77,15 @@ function setupCommand(ctx: LoreContext): CommandModule<object, { remote?: string
       y
         .option('remote', { type: 'string', describe: 'Remote that holds (or will hold) the store' })
         .option('hooks', { type: 'boolean', default: true, describe: 'Offer to install the git hooks (--no-hooks to skip)' })
-        .example('LORE_PASSPHRASE_FILE=~/.lore-pass git lore sync setup', 'without a terminal'),
+        .option('identity', { alias: 'i', type: 'string', describe: 'Join with this ssh-ed25519 (or age) private key (default: LORE_SSH_KEY, or ~/.ssh/id_ed25519 when a member added it)' })
+        .example('LORE_PASSPHRASE_FILE=~/.lore-pass git lore sync setup', 'without a terminal')
+        .example('git lore sync setup --identity ~/.ssh/work_ed25519', 'join with an ssh key a member added (`git lore keys add`)'),
     handler: async (argv) => {
       if (argv.global && !(await getSetting(ctx, 'sync_global_remote')) && ctx.env.stdinIsTTY && ctx.env.prompt) {
         const url = (await ctx.env.prompt('URL of a private repository for your global store: ', false)).trim();
         if (url) await setSetting(ctx, 'sync_global_remote', url);
       }
-      const r = await setupStore(ctx, { ...(argv.remote ? { remote: argv.remote } : {}), ...(argv.global ? { global: true } : {}) });
+      const r = await setupStore(ctx, { ...(argv.remote ? { remote: argv.remote } : {}), ...(argv.global ? { global: true } : {}), ...(argv.identity ? { identity: argv.identity } : {}) });
       const what = r.action === 'created' ? 'created a new lore store' : r.action === 'joined' ? 'joined the lore store' : 'the lore store is already set up';
       ctx.env.stdout.write(`lore: ${what} ${r.storeId} on ${r.remote}; the key is cached in LORE_HOME/keys\n`);
       if (!argv.global) await offerHooks(ctx, argv.hooks);

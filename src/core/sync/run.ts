@@ -13,7 +13,7 @@ import { getSetting } from '../config.js';
 import { networkAddress, pickRemote, readRemoteConfig, syncTarget, type SyncTarget } from './target.js';
 import { fetchLore, peekLore } from './transport.js';
 import { maybeCrash, readSyncState, syncKeys, touchStamp, writtenSince } from './state.js';
-import { cachedKey, storeKeys, type StoreKeys } from './keys.js';
+import { loadStoreKeys, type StoreKeys } from './keys.js';
 import { metaDigests, someMetaDigests } from './digests.js';
 import { pullOne } from './pull.js';
 import { ChunkPresence, damagedChunks, repairChunks, sealSession } from './seal.js';
@@ -150,7 +150,7 @@ export async function runSync(ctx: LoreContext, opts: SyncOptions = {}): Promise
     const since = tip === localTip ? writtenSince(ctx, state, localTip, scope) : null;
     const partial = since ? await readRefState(git, cat, tip, since.map((s) => s.id)) : null;
     const first = partial ?? (await stateOf(tip));
-    const keys = storeKeys(first.descriptor.storeId, cachedKey(ctx, first));
+    const keys = await loadStoreKeys(ctx, first);
     result.storeId = keys.storeId;
     warnWeakSlots(first, remote, result);
     if (remoteTip && localTip && remoteTip !== localTip) {
@@ -163,7 +163,7 @@ export async function runSync(ctx: LoreContext, opts: SyncOptions = {}): Promise
     }
     const pulledOrSame = new Set<string>();
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      const quick = attempt === 0 && partial !== null && state?.storeId === keys.storeId && partial.descriptor.version === 2;
+      const quick = attempt === 0 && partial !== null && state?.storeId === keys.storeId && partial.descriptor.version >= 2;
       const sinceRev = quick ? state?.rev : undefined;
       const base = quick ? partial : await stateOf((remoteTip ?? localTip)!);
       verifyKey(base.descriptor, keys.dataKey);
@@ -296,8 +296,9 @@ export async function runSync(ctx: LoreContext, opts: SyncOptions = {}): Promise
 
 function warnWeakSlots(state: RefState, remote: string, result: SyncResult): void {
   for (const slot of state.descriptor.slots) {
+    if (!slot.kdf && slot.kind) continue;
     try {
-      checkKdfParams(slot.kdf);
+      checkKdfParams(slot.kdf!);
     } catch {
       result.warnings.push(`the store descriptor on ${remote} names weak or malformed key-derivation parameters in key slot ${slot.id}: someone without the passphrase may have edited it (docs/SECURITY.md); joins will refuse it`);
     }

@@ -2,7 +2,9 @@ import { LoreError } from '../../errors.js';
 import type { LoreContext } from '../context.js';
 import { gitReason } from '../../git/git.js';
 import { Keyring } from '../../store/keyring.js';
-import { createDescriptor, unlock, verifyKey, serializeDescriptor, DESCRIPTOR_PATH } from '../../format/descriptor.js';
+import { createDescriptor, serializeDescriptor, DESCRIPTOR_PATH } from '../../format/descriptor.js';
+import { currentKeys, identityToJoin, joinWithIdentity, joinWithPassphrase, rememberKey } from '../keys/machine-key.js';
+import { assertStrongPassphrase } from '../keys/strength.js';
 import { readRefState } from '../../format/ref-store.js';
 import { LORE_REF, ensureFetchRefspec, trackingRef } from '../../format/refs.js';
 import { readPassphrase } from '../passphrase.js';
@@ -16,6 +18,8 @@ export interface SetupOptions {
   global?: boolean;
   /** Talk to this address instead of the remote's URL (git-remote-lore passes the inner address). */
   url?: string;
+  /** Join with this ssh (or age) private key instead of the passphrase (default: LORE_SSH_KEY, ~/.ssh/id_ed25519 when it has a slot). */
+  identity?: string;
 }
 
 export interface SetupResult {
@@ -47,11 +51,15 @@ export async function setupStore(ctx: LoreContext, opts: SetupOptions = {}): Pro
         let action: SetupResult['action'] = 'already';
         let key: Buffer;
         if (cached) {
-          verifyKey(d, cached);
-          key = cached;
+          key = (await currentKeys(ctx, d)).at(-1)!;
         } else {
-          const passphrase = await readPassphrase(ctx.env, { confirm: false, purpose: `join the lore store on ${remote}` });
-          key = await unlock(d, passphrase);
+          // A member's ssh (or age) key with a slot in the store joins without the passphrase.
+          const file = await identityToJoin(ctx, d, opts.identity);
+          if (file) key = await joinWithIdentity(ctx, d, file);
+          else {
+            const passphrase = await readPassphrase(ctx.env, { confirm: false, purpose: `join the lore store on ${remote}` });
+            key = await joinWithPassphrase(ctx, d, passphrase);
+          }
           action = 'joined';
         }
         // Only now that the passphrase is proven does anything get written.
@@ -65,7 +73,8 @@ export async function setupStore(ctx: LoreContext, opts: SetupOptions = {}): Pro
         return { action, storeId: d.storeId, remote };
       }
       const passphrase = await readPassphrase(ctx.env, { confirm: true, purpose: 'create a lore store' });
-      const { descriptor, dataKey } = await createDescriptor(passphrase);
+      await assertStrongPassphrase(passphrase);
+      const { descriptor, dataKey, kek } = await createDescriptor(passphrase);
       const commit = await git.fastImportCommit({
         parents: [], files: [{ path: DESCRIPTOR_PATH, data: serializeDescriptor(descriptor) }],
         message: 'lore: create store\n', committer: COMMITTER, time: ctx.env.now(),
@@ -79,7 +88,7 @@ export async function setupStore(ctx: LoreContext, opts: SetupOptions = {}): Pro
         if (ref?.flag === '!') continue;
         throw new LoreError(`cannot push the new lore store to ${remote}: ${gitReason(pushed.run.stderr)}`, { hint: `Check that you can push to ${remote}, then run \`git lore sync setup\` again.` });
       }
-      keyring.put(descriptor.storeId, dataKey);
+      rememberKey(ctx, descriptor.storeId, dataKey, { slot: descriptor.slots[0]!.id, kind: 'passphrase', kek: kek.toString('base64') });
       await ensureFetchRefspec(git, remote);
       await git.exec(['update-ref', trackingRef(remote), commit]);
       return { action: 'created', storeId: descriptor.storeId, remote };
