@@ -5,6 +5,7 @@ import { benchBlame } from './blame.bench.js';
 import { benchRemote } from './remote.bench.js';
 import { benchGrowth } from './growth.bench.js';
 import { benchChunker } from './chunker.bench.js';
+import { benchKeys } from './keys.bench.js';
 
 /**
  * `npm run bench [-- <name>...]`: runs the named benchmarks (all by default) and prints Markdown
@@ -18,6 +19,7 @@ const all: Record<string, () => Promise<string>> = {
   remote: benchRemote,
   growth: benchGrowth,
   chunker: benchChunker,
+  keys: benchKeys,
 };
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const names = wanted.length ? wanted : Object.keys(all);

@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
 import { UsageError } from '../../errors.js';
+import { MIN_PASSPHRASE } from '../../format/descriptor.js';
 
 /**
  * Passphrase strength, with the maintained zxcvbn-ts estimator (its common and English
@@ -23,6 +24,9 @@ export async function generatePassphrase(): Promise<string> {
 
 /** Refuses a passphrase zxcvbn scores below MIN_SCORE, with its advice and a generated one to use instead. */
 export async function assertStrongPassphrase(passphrase: string): Promise<void> {
+  if (passphrase.length < MIN_PASSPHRASE) {
+    throw new UsageError(`the passphrase must have at least ${MIN_PASSPHRASE} characters`, { hint: `Choose a longer passphrase, e.g. "${await generatePassphrase()}". Nothing was written.` });
+  }
   const { z, words } = await estimator();
   const r = await z.check(passphrase.slice(0, 256));
   if (r.score >= MIN_SCORE) return;
