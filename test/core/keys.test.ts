@@ -135,9 +135,16 @@ test('team: two members by ssh key and one by passphrase; add, join, concurrent 
   await ok(ann.lore(['sync'], { cwd: repoA }));
   assert.notDeepEqual(fs.readFileSync(annKeys), annOld, 'the new key is cached');
 
-  // Pat and the late joiner pick the new epoch up on their next sync, without any action.
+  // Pat picks the new epoch up on his next sync, without any action.
   await ok(pat.lore(['sync'], { cwd: repoP }));
   assert.deepEqual(await sessionIds(pat, repoP), [s1, s2].sort());
+  // A machine that does not know its slot (joined with an older git-lore: no .slot file) is told
+  // to run setup once, and setup joins again although a (stale) key is cached.
+  fs.rmSync(path.join(late.vars.LORE_HOME!, 'keys', `${listed.storeId}.slot`));
+  const stale = await late.lore(['sync'], { cwd: repoL });
+  assert.equal(stale.code, 1);
+  assert.match(stale.stderr, /was rotated \(epoch 1\)[\s\S]*git lore sync setup/);
+  await ok(late.lore(['sync', 'setup', '--no-hooks'], { cwd: repoL, env: { LORE_PASSPHRASE: NEW } }));
   await ok(late.lore(['sync'], { cwd: repoL }));
   assert.deepEqual(await sessionIds(late, repoL), [s1, s2].sort());
 

@@ -156,7 +156,9 @@ export async function currentKeys(ctx: LoreContext, d: Descriptor): Promise<Buff
   }
   const mine = machineSlot(ctx, d.storeId);
   if (!mine) {
-    verifyKey(d, cached);
+    throw new CryptoError(`the key of lore store ${d.storeId} was rotated (epoch ${d.epoch}), and this machine does not know which key slot it joined with`, {
+      hint: 'Run `git lore sync setup` once (passphrase or ssh key) to pick up the new key; machines that joined with an older git-lore need this once.',
+    });
   }
   const slot = d.slots.find((s) => s.id === mine!.slot);
   if (!slot) {

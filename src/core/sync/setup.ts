@@ -50,8 +50,11 @@ export async function setupStore(ctx: LoreContext, opts: SetupOptions = {}): Pro
         const cached = keyring.get(d.storeId).key;
         let action: SetupResult['action'] = 'already';
         let key: Buffer;
-        if (cached) {
-          key = (await currentKeys(ctx, d)).at(-1)!;
+        // A cached key that no longer opens the store (rotated while this machine had no slot
+        // recorded, or removed) is not fatal here: setup joins again.
+        const current = cached ? await currentKeys(ctx, d).catch(() => null) : null;
+        if (current) {
+          key = current.at(-1)!;
         } else {
           // A member's ssh (or age) key with a slot in the store joins without the passphrase.
           const file = await identityToJoin(ctx, d, opts.identity);
