@@ -6,6 +6,7 @@ import { benchRemote } from './remote.bench.js';
 import { benchGrowth } from './growth.bench.js';
 import { benchChunker } from './chunker.bench.js';
 import { benchSearch } from './search.bench.js';
+import { benchKeys } from './keys.bench.js';
 
 /**
  * `npm run bench [-- <name>...]`: runs the named benchmarks (all by default) and prints Markdown
@@ -20,6 +21,7 @@ const all: Record<string, () => Promise<string>> = {
   growth: benchGrowth,
   chunker: benchChunker,
   search: benchSearch,
+  keys: benchKeys,
 };
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const names = wanted.length ? wanted : Object.keys(all);

@@ -17,7 +17,11 @@ export interface KdfParams {
 export const DEFAULT_KDF = { memory: 65536, iterations: 3, parallelism: 1 } as const;
 /** The weakest parameters a descriptor may name; anything weaker is refused as tampered. */
 export const MIN_KDF = { memory: 19456, iterations: 2, parallelism: 1 } as const;
-const MAX_KDF = { memory: 4 * 1024 * 1024, iterations: 64, parallelism: 16 } as const;
+/**
+ * The strongest parameters a descriptor may name: 256 MiB, 8 passes, 4 lanes (about 2 s here). Checked for every
+ * slot before any derivation, so junk slots cannot make a join take minutes and gigabytes.
+ */
+export const MAX_KDF = { memory: 256 * 1024, iterations: 8, parallelism: 4 } as const;
 
 export function newKdfParams(): KdfParams {
   return { name: 'argon2id', salt: crypto.randomBytes(16).toString('base64'), ...DEFAULT_KDF };
@@ -51,7 +55,7 @@ export async function deriveKey(passphrase: string, p: KdfParams): Promise<Buffe
 }
 
 /** What a subkey is for: format-1 purposes, and the format-2 ones (chunk ids, chunks, chunk nonces, indexes). */
-export type SubkeyPurpose = 'payload' | 'digest' | 'check' | 'chunk-id' | 'chunk' | 'chunk-nonce' | 'index';
+export type SubkeyPurpose = 'payload' | 'digest' | 'check' | 'chunk-id' | 'chunk' | 'chunk-nonce' | 'index' | 'slots' | 'history';
 
 /** The HKDF info label of each purpose (docs/FORMAT.md, "Subkeys"): domain labels, not format versions. */
 const SUBKEY_LABELS: Record<SubkeyPurpose, string> = {
@@ -62,6 +66,8 @@ const SUBKEY_LABELS: Record<SubkeyPurpose, string> = {
   chunk: 'git-lore/2 chunk',
   'chunk-nonce': 'git-lore/2 chunk-nonce',
   index: 'git-lore/2 index',
+  slots: 'git-lore/3 slots',
+  history: 'git-lore/3 history',
 };
 
 /** A named 256-bit subkey of the data key (HKDF-SHA256, empty salt, the purpose's label), so each use has its own key. */

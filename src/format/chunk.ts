@@ -50,22 +50,22 @@ function checkStoreId(storeId: string): void {
  * Seals one chunk. Deterministic: the same data in the same store always gives the same cid and
  * the same blob (compressed with raw DEFLATE level 6 when that is smaller).
  */
-export function sealChunk(keys: ChunkKeys, storeId: string, data: Buffer): { cid: string; blob: Buffer } {
+export function sealChunk(keys: ChunkKeys, storeId: string, data: Buffer, epoch = 0): { cid: string; blob: Buffer } {
   checkStoreId(storeId);
   if (data.length < 1 || data.length > CHUNK_MAX_BYTES) throw new RangeError(`sealChunk: a chunk holds 1 to ${CHUNK_MAX_BYTES} bytes, not ${data.length}`);
   const cid = chunkId(keys.id, crypto.createHash('sha256').update(data).digest());
   const p = frame(data, { compress: true });
   const sealed = sealWithNonce(keys.enc, chunkNonce(keys.nonce, cid, p), p, chunkAad(storeId, cid));
-  return { cid, blob: Buffer.concat([sealedHeader('C'), sealed]) };
+  return { cid, blob: Buffer.concat([sealedHeader('C', epoch), sealed]) };
 }
 
 /**
  * Opens the chunk stored at `cid`'s path and returns its data, after checking the header (kind 'C',
- * epoch 0), authentication (bound to the store and the cid), the framing, that the data's keyed id
+ * `epoch`, the epoch of the index that names it and of `keys`), authentication (bound to the store and the cid), the framing, that the data's keyed id
  * is `cid`, and that it is `expectedLength` bytes (the length the index states).
  * Throws CryptoError; `context` (say, "session <id>") starts its message.
  */
-export function openChunk(keys: ChunkKeys, storeId: string, cid: string, blob: Buffer, expectedLength: number, context?: string): Buffer {
+export function openChunk(keys: ChunkKeys, storeId: string, cid: string, blob: Buffer, expectedLength: number, context?: string, epoch = 0): Buffer {
   const what = `${context ? `${context}: ` : ''}chunk ${cid}`;
   if (!CID_PATTERN.test(cid)) throw new CryptoError(`${context ? `${context}: ` : ''}${JSON.stringify(cid)} is not a chunk id`);
   checkStoreId(storeId);
@@ -73,7 +73,7 @@ export function openChunk(keys: ChunkKeys, storeId: string, cid: string, blob: B
     throw new CryptoError(`${what}: the index states a length of ${expectedLength}, outside 1..${CHUNK_MAX_BYTES}`);
   }
   if (blob.length > CHUNK_MAX_BLOB) throw new CryptoError(`${what}: the blob is ${blob.length} bytes, more than a chunk can be (${CHUNK_MAX_BLOB})`);
-  const sealed = stripSealedHeader(blob, 'C', what);
+  const sealed = stripSealedHeader(blob, 'C', what, epoch);
   const p = open(keys.enc, sealed, chunkAad(storeId, cid), what);
   const data = unframe(p, CHUNK_MAX_BYTES, what);
   if (!sameHex(chunkId(keys.id, crypto.createHash('sha256').update(data).digest()), cid)) {

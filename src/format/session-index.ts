@@ -139,25 +139,25 @@ function checkIds(storeId: string, sessionId: string): void {
  * Seals the index of session `sessionId` (fresh random nonce), bound to the store and the exact
  * bytes of its `.meta`. Validates it first, so a writer never stores what readers refuse.
  */
-export function sealIndex(dataKey: Buffer, storeId: string, sessionId: string, metaBytes: Buffer, index: SessionIndex): Buffer {
+export function sealIndex(dataKey: Buffer, storeId: string, sessionId: string, metaBytes: Buffer, index: SessionIndex, epoch = 0): Buffer {
   checkIds(storeId, sessionId);
   const data = serializeIndex(validateIndex(JSON.parse(serializeIndex(index).toString('utf8')), sessionId));
   if (data.length > INDEX_MAX_DATA) throw new CryptoError(`session ${sessionId}: the index is ${data.length} bytes, more than ${INDEX_MAX_DATA}`);
-  const blob = Buffer.concat([sealedHeader('I'), seal(subkey(dataKey, 'index'), frame(data, { compress: true }), indexAad(storeId, sessionId, metaBytes))]);
+  const blob = Buffer.concat([sealedHeader('I', epoch), seal(subkey(dataKey, 'index'), frame(data, { compress: true }), indexAad(storeId, sessionId, metaBytes))]);
   if (blob.length > INDEX_MAX_BLOB) throw new CryptoError(`session ${sessionId}: the sealed index is ${blob.length} bytes, more than ${INDEX_MAX_BLOB}`);
   return blob;
 }
 
 /**
- * Opens and validates the index of session `sessionId`: size limit, header (kind 'I', epoch 0),
+ * Opens and validates the index of session `sessionId`: size limit, header (kind 'I', `epoch`: that of `dataKey`),
  * authentication (store, session id, exact metadata bytes), framing, UTF-8 JSON, and every rule of
  * `validateIndex`. Throws CryptoError naming the session.
  */
-export function openIndex(dataKey: Buffer, storeId: string, sessionId: string, metaBytes: Buffer, blob: Buffer): SessionIndex {
+export function openIndex(dataKey: Buffer, storeId: string, sessionId: string, metaBytes: Buffer, blob: Buffer, epoch = 0): SessionIndex {
   checkIds(storeId, sessionId);
   const what = `session ${sessionId}: index`;
   if (blob.length > INDEX_MAX_BLOB) throw new CryptoError(`${what}: ${blob.length} bytes, more than ${INDEX_MAX_BLOB}`);
-  const sealed = stripSealedHeader(blob, 'I', what);
+  const sealed = stripSealedHeader(blob, 'I', what, epoch);
   const data = unframe(open(subkey(dataKey, 'index'), sealed, indexAad(storeId, sessionId, metaBytes), what), INDEX_MAX_DATA, what);
   let parsed: unknown;
   try {

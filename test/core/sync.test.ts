@@ -149,8 +149,11 @@ test('wrong passphrase on join writes nothing; no passphrase and no TTY is a usa
   const fromFile = path.join(b.home, 'pass.txt');
   fs.writeFileSync(fromFile, `${PASS.LORE_PASSPHRASE}\n`);
   await ok(b.lore(['sync', 'setup'], { cwd: repoB, env: { LORE_PASSPHRASE_FILE: fromFile } }));
-  const key = fs.readdirSync(path.join(b.vars.LORE_HOME!, 'keys'));
-  assert.equal(key.length, 1);
+  // The cached key, and which slot this machine opens (src/core/keys/machine-key.ts).
+  const key = fs.readdirSync(path.join(b.vars.LORE_HOME!, 'keys')).sort();
+  assert.equal(key.length, 2);
+  assert.ok(key[1]!.endsWith('.slot'));
+  assert.equal(fs.statSync(path.join(b.vars.LORE_HOME!, 'keys', key[1]!)).mode & 0o777, 0o600);
   assert.equal(fs.statSync(path.join(b.vars.LORE_HOME!, 'keys', key[0]!)).mode & 0o777, 0o600);
   assert.equal(fs.statSync(path.join(b.vars.LORE_HOME!, 'keys')).mode & 0o777, 0o700);
   const short = new Machine('ws');

@@ -36,14 +36,15 @@ test('descriptorForKey: the given store id and key, the current format (2), unlo
   await assert.rejects(descriptorForKey('F'.repeat(32), key, PASS), RangeError);
 });
 
-test('parseDescriptor: versions 1 and 2 only, 1 MiB, 1 to 64 slots, well-formed fields', () => {
+test('parseDescriptor: versions 1 to 3 only, 1 MiB, 1 to 64 slots (8 with a passphrase), well-formed fields', () => {
   const d = JSON.parse(v1.toString()) as Record<string, unknown> & { slots: unknown[] };
   const parse = (x: unknown) => parseDescriptor(Buffer.from(JSON.stringify(x)));
   assert.equal(parse({ ...d, version: 2 }).version, 2);
-  assert.throws(() => parse({ ...d, version: 3 }), /uses format version 3; this git-lore reads versions 1 and 2/);
+  assert.throws(() => parse({ ...d, version: 4 }), /uses format version 4; this git-lore reads versions 1 to 3/);
   assert.throws(() => parse({ ...d, slots: [] }), /0 key slots/);
   assert.throws(() => parse({ ...d, slots: Array.from({ length: 65 }, () => d.slots[0]) }), /65 key slots \(1 to 64 allowed\)/);
-  assert.equal(parse({ ...d, slots: Array.from({ length: 64 }, () => d.slots[0]) }).slots.length, 64);
+  assert.equal(parse({ ...d, slots: Array.from({ length: 8 }, () => d.slots[0]) }).slots.length, 8);
+  assert.throws(() => parse({ ...d, slots: Array.from({ length: 9 }, () => d.slots[0]) }), /more than 8 passphrase slots/);
   assert.throws(() => parse({ ...d, slots: [{ id: 'x' }] }), /malformed key slot/);
   assert.throws(() => parse({ ...d, slots: [null] }), /malformed key slot/);
   assert.throws(() => parse({ ...d, storeId: 'x' }), /malformed/);

@@ -10,6 +10,7 @@ test('subkeys: HKDF-SHA256 with the labels of docs/FORMAT.md, all distinct', () 
   const labels: Record<SubkeyPurpose, string> = {
     check: 'git-lore/1 check', digest: 'git-lore/1 digest', payload: 'git-lore/1 payload',
     'chunk-id': 'git-lore/2 chunk-id', chunk: 'git-lore/2 chunk', 'chunk-nonce': 'git-lore/2 chunk-nonce', index: 'git-lore/2 index',
+    slots: 'git-lore/3 slots', history: 'git-lore/3 history',
   };
   const seen = new Set<string>();
   for (const [purpose, label] of Object.entries(labels) as Array<[SubkeyPurpose, string]>) {
@@ -17,7 +18,7 @@ test('subkeys: HKDF-SHA256 with the labels of docs/FORMAT.md, all distinct', () 
     assert.deepEqual(k, hkdf(dataKey, label), purpose);
     seen.add(k.toString('hex'));
   }
-  assert.equal(seen.size, 7);
+  assert.equal(seen.size, 9);
 });
 
 test('sealWithNonce: the layout open reads, the nonce given, 12 bytes only', () => {

@@ -48,7 +48,8 @@ test('secrets hygiene: passphrase and key never in a child\'s argv or environmen
   await ok(m.run('git', ['push', '-q', 'origin', 'main'], { cwd: repo, env }));
 
   const home = m.vars.LORE_HOME!;
-  const keyFiles = fs.readdirSync(path.join(home, 'keys'));
+  // The key file, and `<store>.slot` (which slot this machine opens; it holds the slot's KEK, not the key).
+  const keyFiles = fs.readdirSync(path.join(home, 'keys')).filter((f) => !f.endsWith('.slot'));
   assert.equal(keyFiles.length, 1);
   const keyFile = path.join(home, 'keys', keyFiles[0]!);
   const keyB64 = fs.readFileSync(keyFile, 'utf8').trim();

@@ -13,8 +13,9 @@ import { configCommand } from './config.js';
 import { restoreCommand } from './restore.js';
 import { demoCommand } from './demo.js';
 import { repairCommand } from './repair.js';
+import { keysCommand, passphraseCommand } from './keys.js';
 
 /** Every `git lore` command, in the order `--help` lists them. */
 export function commands(ctx: LoreContext, readStdin: () => Promise<string>): Array<CommandModule<any, any>> {
-  return [demoCommand(ctx), importCommand(ctx), sessionsCommand(ctx), showCommand(ctx), searchCommand(ctx), blameCommand(ctx), logCommand(ctx), syncCommand(ctx), repairCommand(ctx), restoreCommand(ctx), hooksCommand(ctx), remoteCommand(ctx), configCommand(ctx), mcpCommand(ctx), hookCommand(ctx, readStdin), hookWorkerCommand(ctx, readStdin)];
+  return [demoCommand(ctx), importCommand(ctx), sessionsCommand(ctx), showCommand(ctx), searchCommand(ctx), blameCommand(ctx), logCommand(ctx), syncCommand(ctx), repairCommand(ctx), keysCommand(ctx), passphraseCommand(ctx), restoreCommand(ctx), hooksCommand(ctx), remoteCommand(ctx), configCommand(ctx), mcpCommand(ctx), hookCommand(ctx, readStdin), hookWorkerCommand(ctx, readStdin)];
 }

@@ -14,7 +14,8 @@ import { CHUNK_MAX_BLOB, chunkId, openChunk } from '../../format/chunk.js';
 import type { RefSession } from '../../format/ref-store.js';
 import { sources } from '../import.js';
 import { updateSession, type FileVersion } from '../session-update.js';
-import type { StoreKeys } from './keys.js';
+import type { EpochKeys, StoreKeys } from './keys.js';
+import { sealedEpoch } from '../../format/sealed-object.js';
 import type { SyncTarget } from './target.js';
 
 const gunzip = promisify(zlib.gunzip);
@@ -42,16 +43,18 @@ export async function pullOne(ctx: LoreContext, cat: CatFile, keys: StoreKeys, c
       if ((e.indexSize ?? 0) > INDEX_MAX_BLOB) return { kind: 'failed', reason: `index of ${e.indexSize} bytes is over the ${INDEX_MAX_BLOB}-byte limit` };
       const blob = await cat.get(e.indexOid, INDEX_MAX_BLOB);
       if (!blob || blob.tooLarge) return { kind: 'failed', reason: 'index missing from the local object store' };
-      const index = openIndex(keys.dataKey, keys.storeId, e.id, metaBlob.data, blob.data);
+      // The index's header names its key epoch; its chunks are of the same epoch.
+      const epoch = keys.forEpoch(sealedEpoch(blob.data));
+      const index = openIndex(epoch.dataKey, keys.storeId, e.id, metaBlob.data, blob.data, epoch.epoch);
       if (index.tool !== meta.tool) throw new CryptoError(`session ${e.id}: the index names tool ${index.tool}, the metadata ${meta.tool}`);
       if (index.files.reduce((n, f) => n + f.size, 0) > maxBytes) return { kind: 'oversized' };
-      versions = await fetchFiles(ctx, cat, keys, commit, e.id, index);
+      versions = await fetchFiles(ctx, cat, keys.storeId, epoch, commit, e.id, index);
       agentRoots = index.agentRoots;
     } else {
       if ((e.payloadSize ?? 0) > maxBytes) return { kind: 'oversized' };
       const blob = await cat.get(e.payloadOid!, maxBytes);
       if (!blob || blob.tooLarge) return { kind: 'failed', reason: 'payload missing from the local object store' };
-      const gz = openPayload(keys.dataKey, keys.storeId, e.id, metaBlob.data, blob.data);
+      const gz = openPayload(keys.forEpoch(0).dataKey, keys.storeId, e.id, metaBlob.data, blob.data);
       const { files, manifest } = await decodePayload(gz, e.id, maxBytes);
       const cutter = new Cutter(ctx.paths.loreHome, ctx.db.pieces);
       versions = files.map((f) => ({ file: { path: f.path, size: f.data.length, sha256: crypto.createHash('sha256').update(f.data).digest('hex'), pieces: cutter.cut(f.data) } }));
@@ -79,7 +82,7 @@ export async function pullOne(ctx: LoreContext, cat: CatFile, keys: StoreKeys, c
  * hashed as they are assembled and must match the index (a member holding the key could still
  * send an index that lies).
  */
-async function fetchFiles(ctx: LoreContext, cat: CatFile, keys: StoreKeys, commit: string, sessionId: string, index: SessionIndex): Promise<FileVersion[]> {
+async function fetchFiles(ctx: LoreContext, cat: CatFile, storeId: string, keys: EpochKeys, commit: string, sessionId: string, index: SessionIndex): Promise<FileVersion[]> {
   const pieces = ctx.db.pieces;
   const local = new Map(ctx.db.sessionFiles(sessionId).map((f) => [f.path, f]));
   const byCid = new Map<string, PieceRef>();
@@ -97,7 +100,7 @@ async function fetchFiles(ctx: LoreContext, cat: CatFile, keys: StoreKeys, commi
         const blob = await cat.get(`${commit}:${chunkPath(cid)}`, CHUNK_MAX_BLOB);
         if (!blob) throw new CryptoError(`session ${sessionId}: chunk ${cid.slice(0, 12)} is missing from the lore ref`);
         if (blob.tooLarge) throw new CryptoError(`session ${sessionId}: chunk ${cid.slice(0, 12)} is ${blob.size} bytes, over the limit`);
-        data = openChunk(keys.chunk, keys.storeId, cid, blob.data, length);
+        data = openChunk(keys.chunk, storeId, cid, blob.data, length, undefined, keys.epoch);
         ref = pieces.put(data);
         byCid.set(cid, ref);
       }

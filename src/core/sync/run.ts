@@ -14,7 +14,7 @@ import { networkAddress, pickRemote, pinAddress, readRemoteConfig, syncTarget, t
 import { checkPin, normalizeAddress } from './pins.js';
 import { fetchLore, peekLore } from './transport.js';
 import { entriesKey, maybeCrash, readFailed, readSyncState, syncKeys, touchStamp, writeFailed, writtenSince } from './state.js';
-import { cachedKey, storeKeys, type StoreKeys } from './keys.js';
+import { loadStoreKeys, type StoreKeys } from './keys.js';
 import { metaDigests, someMetaDigests } from './digests.js';
 import { pullOne } from './pull.js';
 import { ChunkPresence, damagedChunks, repairChunks, sealSession } from './seal.js';
@@ -164,12 +164,12 @@ export async function runSync(ctx: LoreContext, opts: SyncOptions = {}): Promise
         hint: `If your team re-created the store on purpose, run \`git lore sync setup${opts.remote ? ` --remote ${remote}` : ''}\` and enter its passphrase to accept it.`,
       });
     }
-    const keys = storeKeys(first.descriptor.storeId, cachedKey(ctx, first));
+    const keys = await loadStoreKeys(ctx, first);
     result.storeId = keys.storeId;
     warnWeakSlots(first, remote, result);
     const pulledOrSame = new Set<string>();
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      const quick = attempt === 0 && partial !== null && state?.storeId === keys.storeId && partial.descriptor.version === 2;
+      const quick = attempt === 0 && partial !== null && state?.storeId === keys.storeId && partial.descriptor.version >= 2;
       const sinceRev = quick ? state?.rev : undefined;
       const base = quick ? partial : await stateOf((remoteTip ?? localTip)!);
       verifyKey(base.descriptor, keys.dataKey);
@@ -322,8 +322,9 @@ export async function runSync(ctx: LoreContext, opts: SyncOptions = {}): Promise
 
 function warnWeakSlots(state: RefState, remote: string, result: SyncResult): void {
   for (const slot of state.descriptor.slots) {
+    if (!slot.kdf && slot.kind) continue;
     try {
-      checkKdfParams(slot.kdf);
+      checkKdfParams(slot.kdf!);
     } catch {
       result.warnings.push(`the store descriptor on ${remote} names weak or malformed key-derivation parameters in key slot ${slot.id}: someone without the passphrase may have edited it (docs/SECURITY.md); joins will refuse it`);
     }

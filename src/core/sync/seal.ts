@@ -59,7 +59,7 @@ export async function sealSession(ctx: LoreContext, keys: StoreKeys, presence: C
   const missing = await presence.missing([...pieceOf.keys()]);
   const chunks: SealedSession['chunks'] = [];
   for (const cid of missing) {
-    const sealed = sealChunk(keys.chunk, keys.storeId, ctx.db.pieces.get(pieceOf.get(cid)!));
+    const sealed = sealChunk(keys.chunk, keys.storeId, ctx.db.pieces.get(pieceOf.get(cid)!), keys.epoch);
     if (sealed.cid !== cid) throw new LoreError(`internal error: chunk id mismatch for session ${row.id}`);
     chunks.push({ path: chunkPath(cid), data: sealed.blob });
   }
@@ -72,7 +72,7 @@ export async function sealSession(ctx: LoreContext, keys: StoreKeys, presence: C
     branch: row.branch, digest: contentDigestV2(keys.digest, row.id, row.bundle_sha256),
   };
   const metaBytes = serializeMetaV2(meta);
-  return { meta: metaBytes, index: sealIndex(keys.dataKey, keys.storeId, row.id, metaBytes, index), digest: meta.digest, chunks };
+  return { meta: metaBytes, index: sealIndex(keys.dataKey, keys.storeId, row.id, metaBytes, index, keys.epoch), digest: meta.digest, chunks };
 }
 
 /**
@@ -97,7 +97,7 @@ export function repairChunks(ctx: LoreContext, keys: StoreKeys, damaged: Set<str
       for (const p of f.pieces) {
         const cid = chunkId(keys.chunk.id, Buffer.from(p.sha, 'hex'));
         if (!damaged.has(cid) || out.has(cid)) continue;
-        out.set(cid, sealChunk(keys.chunk, keys.storeId, ctx.db.pieces.get(p)).blob);
+        out.set(cid, sealChunk(keys.chunk, keys.storeId, ctx.db.pieces.get(p), keys.epoch).blob);
       }
     }
     if (out.size === damaged.size) break;

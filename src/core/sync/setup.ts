@@ -5,7 +5,9 @@ import { getSetting } from '../config.js';
 import type { LoreContext } from '../context.js';
 import { gitReason } from '../../git/git.js';
 import { Keyring } from '../../store/keyring.js';
-import { createDescriptor, unlock, verifyKey, serializeDescriptor, parseDescriptor, DESCRIPTOR_PATH } from '../../format/descriptor.js';
+import { createDescriptor, serializeDescriptor, parseDescriptor, DESCRIPTOR_PATH } from '../../format/descriptor.js';
+import { currentKeys, identityToJoin, joinWithIdentity, joinWithPassphrase, rememberKey } from '../keys/machine-key.js';
+import { assertStrongPassphrase } from '../keys/strength.js';
 import { readRefState } from '../../format/ref-store.js';
 import { LORE_REF, ensureFetchRefspec, trackingRef } from '../../format/refs.js';
 import { readPassphrase } from '../passphrase.js';
@@ -22,6 +24,8 @@ export interface SetupOptions {
   url?: string;
   /** Say what would be created or joined; ask nothing, fetch nothing, write nothing. */
   dryRun?: boolean;
+  /** Join with this ssh (or age) private key instead of the passphrase (default: LORE_SSH_KEY, ~/.ssh/id_ed25519 when it has a slot). */
+  identity?: string;
 }
 
 export interface SetupResult {
@@ -62,16 +66,23 @@ export async function setupStore(ctx: LoreContext, opts: SetupOptions = {}): Pro
         const trusted = pinned.clone ? pinned.clone === d.storeId : pinned.address === d.storeId || localStore === d.storeId;
         let action: SetupResult['action'] = 'already';
         let key: Buffer;
-        if (cached && trusted) {
-          verifyKey(d, cached);
-          key = cached;
+        // A cached key that no longer opens the store (rotated while this machine had no slot
+        // recorded, or removed) is not fatal here: setup joins again.
+        const current = cached && trusted ? await currentKeys(ctx, d).catch(() => null) : null;
+        if (current) {
+          key = current.at(-1)!;
         } else {
-          const changed = pinned.clone && pinned.clone !== d.storeId;
-          const passphrase = await readPassphrase(ctx.env, {
-            confirm: false,
-            purpose: changed ? `accept the new lore store ${d.storeId} on ${remote} (this clone joined ${pinned.clone})` : `join the lore store on ${remote}`,
-          });
-          key = await unlock(d, passphrase);
+          // A member's ssh (or age) key with a slot in the store joins without the passphrase.
+          const file = await identityToJoin(ctx, d, opts.identity);
+          if (file) key = await joinWithIdentity(ctx, d, file);
+          else {
+            const changed = pinned.clone && pinned.clone !== d.storeId;
+            const passphrase = await readPassphrase(ctx.env, {
+              confirm: false,
+              purpose: changed ? `accept the new lore store ${d.storeId} on ${remote} (this clone joined ${pinned.clone})` : `join the lore store on ${remote}`,
+            });
+            key = await joinWithPassphrase(ctx, d, passphrase);
+          }
           action = 'joined';
         }
         // Only now that the passphrase is proven does anything get written.
@@ -90,7 +101,8 @@ export async function setupStore(ctx: LoreContext, opts: SetupOptions = {}): Pro
         return { action, storeId: d.storeId, remote };
       }
       const passphrase = await readPassphrase(ctx.env, { confirm: true, purpose: 'create a lore store' });
-      const { descriptor, dataKey } = await createDescriptor(passphrase);
+      await assertStrongPassphrase(passphrase);
+      const { descriptor, dataKey, kek } = await createDescriptor(passphrase);
       const commit = await git.fastImportCommit({
         parents: [], files: [{ path: DESCRIPTOR_PATH, data: serializeDescriptor(descriptor) }],
         message: 'lore: create store\n', committer: COMMITTER, time: ctx.env.now(),
@@ -104,7 +116,7 @@ export async function setupStore(ctx: LoreContext, opts: SetupOptions = {}): Pro
         if (ref?.flag === '!') continue;
         throw new LoreError(`cannot push the new lore store to ${remote}: ${gitReason(pushed.run.stderr)}`, { hint: `Check that you can push to ${remote}, then run \`git lore sync setup\` again.` });
       }
-      keyring.put(descriptor.storeId, dataKey);
+      rememberKey(ctx, descriptor.storeId, dataKey, { slot: descriptor.slots[0]!.id, kind: 'passphrase', kek: kek.toString('base64') });
       pinStore(ctx, target, remote, address, descriptor.storeId);
       await ensureFetchRefspec(git, remote);
       await git.exec(['update-ref', trackingRef(remote), commit]);
