@@ -11,7 +11,7 @@ export function restoreCommand(ctx: LoreContext): CommandModule<object, { id: st
         .positional('id', { type: 'string', demandOption: true, describe: 'Session id or a unique prefix' })
         .option('to', { type: 'string', describe: 'Local folder of the repository (default: the session\'s repository here)' })
         .option('force', { type: 'boolean', default: false, describe: 'Overwrite native files that differ' })
-        .example('git lore restore 5c0375b4 && claude --resume 5c0375b4-…', 'resume a teammate\'s session'),
+        .example('git lore restore 5c0375b4', 'write a teammate\'s session back, and print the command that resumes it'),
     handler: async (argv) => {
       const r = await restoreSession(ctx, { id: argv.id, force: argv.force, ...(argv.to ? { to: argv.to } : {}) });
       ctx.env.stdout.write(`lore: restored ${r.written.length} file${r.written.length === 1 ? '' : 's'}${r.unchanged.length ? ` (${r.unchanged.length} already in place)` : ''} of session ${r.id}\n`);

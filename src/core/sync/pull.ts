@@ -1,3 +1,4 @@
+import { isTranscriptPath } from '../../sources/registry.js';
 import crypto from 'node:crypto';
 import zlib from 'node:zlib';
 import { promisify } from 'node:util';
@@ -142,6 +143,6 @@ export async function decodePayload(gz: Buffer, sessionId: string, maxPayload: n
   for (const f of files) {
     if (!isNativePath(f.path)) throw new CryptoError(`session ${sessionId}: payload holds an unexpected path ${JSON.stringify(f.path)}`);
   }
-  if (!files.some((f) => f.path.endsWith('.jsonl'))) throw new CryptoError(`session ${sessionId}: the payload holds no transcript`);
+  if (!files.some((f) => isTranscriptPath(f.path))) throw new CryptoError(`session ${sessionId}: the payload holds no transcript`);
   return { files, manifest };
 }
