@@ -30,10 +30,10 @@ export function shellAgentFolders(): string[] {
   const marker = '/@agent-folder@';
   return SOURCES.flatMap((def) => def.create(marker, { unreadable: () => undefined }, {}).roots.map((root) => {
     const rest = root.slice(marker.length);
-    if (!(root === marker || root.startsWith(`${marker}/`)) || !/^[A-Za-z0-9._/-]*$/.test(rest) || !/^[A-Z_][A-Z0-9_]*$/.test(def.folder.env) || !/^[A-Za-z0-9._/-]+$/.test(def.folder.underHome)) {
+    if (!(root === marker || root.startsWith(`${marker}/`)) || !/^[A-Za-z0-9._/-]*$/.test(rest) || !/^[A-Z_][A-Z0-9_]*$/.test(def.folder.env) || !/^[A-Za-z0-9._/-]*$/.test(def.folder.underHome)) {
       throw new Error(`no shell form for the agent folder ${root}`);
     }
-    return `"\${${def.folder.env}:-$HOME/${def.folder.underHome}}${rest}"`;
+    return `"\${${def.folder.env}:-$HOME${def.folder.underHome ? `/${def.folder.underHome}` : ''}}${rest}"`;
   }));
 }
 

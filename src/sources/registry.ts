@@ -4,6 +4,7 @@ import type { Reporter } from './discover.js';
 import type { Source, ToolName } from './types.js';
 import { claudeCode } from './claude-code.js';
 import { codex } from './codex.js';
+import { geminiCli } from './gemini-cli.js';
 
 /**
  * The registry of agent sources: the one place that lists them. Everything outside
@@ -11,7 +12,7 @@ import { codex } from './codex.js';
  * are transcripts, the folders the hook shims watch) and names no agent.
  */
 
-/** The folder an agent keeps its data in: the variable that moves it, and its default under HOME. */
+/** The folder an agent keeps its data in: the variable that moves it, and its default under HOME ('' for HOME itself). */
 export interface AgentFolder {
   env: string;
   underHome: string;
@@ -40,7 +41,7 @@ export interface SourceDefinition {
 }
 
 /** Every source, in a fixed order (capture order, and the order of `sessions` ties). */
-export const SOURCES: readonly SourceDefinition[] = [claudeCode, codex];
+export const SOURCES: readonly SourceDefinition[] = [claudeCode, codex, geminiCli];
 
 const byTool = new Map<string, SourceDefinition>(SOURCES.map((d) => [d.tool, d]));
 const byPrefix = new Map<string, SourceDefinition>(SOURCES.map((d) => [d.prefix, d]));

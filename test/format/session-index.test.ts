@@ -125,5 +125,5 @@ test('isNativePath: the rule of the format-1 payload decoder', () => {
   for (const p of ['claude/a.jsonl', 'claude/a/subagents/agent-x.jsonl', 'claude/a/tool-results/t 1.txt', 'codex/sessions/2025/10/01/rollout-x.jsonl', 'codex/archived_sessions/r.jsonl', 'claude/..x', 'claude/.hidden']) {
     assert.ok(isNativePath(p), p);
   }
-  for (const p of ['', 'claude', 'claude/', 'codex//x', 'claude/../x', 'claude/./x', './claude/x', 'gemini/x', 'claude/x\0y', 'Claude/x']) assert.ok(!isNativePath(p), JSON.stringify(p));
+  for (const p of ['', 'claude', 'claude/', 'codex//x', 'claude/../x', 'claude/./x', './claude/x', 'nosuchagent/x', 'claude/x\0y', 'Claude/x']) assert.ok(!isNativePath(p), JSON.stringify(p));
 });

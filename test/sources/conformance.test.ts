@@ -10,6 +10,7 @@ import { showSession, storedFiles } from '../../src/core/sessions.js';
 import type { ConformanceCase } from './cases/types.js';
 import { claudeCodeCase } from './cases/claude-code.js';
 import { codexCase } from './cases/codex.js';
+import { geminiCliCase } from './cases/gemini-cli.js';
 
 /**
  * One suite, run against every registered source with its real fixtures (STYLE.md: one
@@ -17,7 +18,7 @@ import { codexCase } from './cases/codex.js';
  * -> edits found -> blame credits an edited line; then malformed input (a cut line, bad JSON, a
  * missing file) gives a warning or a count, and no crash.
  */
-const CASES: ConformanceCase[] = [claudeCodeCase, codexCase];
+const CASES: ConformanceCase[] = [claudeCodeCase, codexCase, geminiCliCase];
 
 test('every registered source has a conformance case', () => {
   assert.deepEqual(SOURCES.map((d) => d.tool).filter((t) => !CASES.some((c) => c.tool === t)), []);
