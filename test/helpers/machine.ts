@@ -90,6 +90,8 @@ export class Machine {
       child.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
       child.on('error', reject);
       child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+      // A command that exits without reading its input (a hook told to skip) closes the pipe first.
+      child.stdin.on('error', (err: NodeJS.ErrnoException) => { if (err.code !== 'EPIPE') reject(err); });
       child.stdin.end(opts.input ?? '');
     });
   }

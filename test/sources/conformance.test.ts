@@ -6,11 +6,12 @@ import { execFileSync } from 'node:child_process';
 import { FIXTURES, Machine, SKIP_NO_FIXTURES } from '../helpers/machine.js';
 import { ok } from '../helpers/repos.js';
 import { SOURCES } from '../../src/sources/registry.js';
-import { showSession, storedFiles } from '../../src/core/sessions.js';
+import { loadSession, resolveSession, showSession, storedFiles } from '../../src/core/sessions.js';
 import type { ConformanceCase } from './cases/types.js';
 import { claudeCodeCase } from './cases/claude-code.js';
 import { codexCase } from './cases/codex.js';
 import { geminiCliCase } from './cases/gemini-cli.js';
+import { copilotCliCase } from './cases/copilot-cli.js';
 
 /**
  * One suite, run against every registered source with its real fixtures (STYLE.md: one
@@ -18,7 +19,7 @@ import { geminiCliCase } from './cases/gemini-cli.js';
  * -> edits found -> blame credits an edited line; then malformed input (a cut line, bad JSON, a
  * missing file) gives a warning or a count, and no crash.
  */
-const CASES: ConformanceCase[] = [claudeCodeCase, codexCase, geminiCliCase];
+const CASES: ConformanceCase[] = [claudeCodeCase, codexCase, geminiCliCase, copilotCliCase];
 
 test('every registered source has a conformance case', () => {
   assert.deepEqual(SOURCES.map((d) => d.tool).filter((t) => !CASES.some((c) => c.tool === t)), []);
@@ -54,6 +55,7 @@ for (const c of CASES) {
       for (const s of placed) {
         const shown = await showSession(ctx, s.id);
         assert.ok(shown.messages.length > 0, `${s.id}: show gives messages`);
+        if (c.edits) assert.equal((await loadSession(ctx, resolveSession(ctx, s.id))).edits.length, c.edits[s.id], `${s.id}: edits`);
         // The bundle is the lossless copy: every native file, byte for byte.
         const bundle = storedFiles(ctx, s.id);
         for (const f of s.files) assert.ok(bundle.some((b) => b.data.equals(original.get(f)!)), `${f} is in the bundle byte for byte`);

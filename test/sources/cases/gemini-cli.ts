@@ -11,6 +11,8 @@ export const geminiCliCase: ConformanceCase = {
   tool: 'gemini-cli',
   fixtures: 'gemini',
   edited: '36e8d28f-d561-4a3d-8823-4964a2919723',
+  // write_file x5 + replace x2 (all success); the other: 3 successful edits of .desktop files outside the repository.
+  edits: { '36e8d28f-d561-4a3d-8823-4964a2919723': 7, '4eb0784d-cdb9-4f59-89a6-fc90a7fabc67': 3 },
   place(m, repo) {
     const root = path.join(m.home, '.gemini');
     const chats = path.join(root, 'tmp', 'proj', 'chats');

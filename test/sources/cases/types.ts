@@ -18,6 +18,8 @@ export interface ConformanceCase {
   place(m: Machine, repo: string): PlacedSession[];
   /** The placed session whose edits blame must credit (one adds lines to a file inside the repository). */
   edited: string;
+  /** Edits each session must give, counted by hand from the fixture (failed tool calls excluded). */
+  edits?: Record<string, number>;
   /** Files `restore` cannot give back byte for byte and why (none for most agents). */
   notRestored?: (file: string) => boolean;
 }
