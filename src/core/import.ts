@@ -215,7 +215,9 @@ async function importOne(
   // Files the agent has since deleted stay in the store; lines merged in from other machines by
   // sync survive the local transcript growing (the merge rules of docs/FORMAT.md).
   const cwdHint = files.find((f) => f.cwd)?.cwd;
-  const result = await updateSession(ctx, source, sessionId, versions, { origin: 'local', originMachine: ctx.machineId, sourceRows: rows, repoCache, ...(cwdHint ? { cwdHint } : {}) });
+  // For agents that record no times (Cursor): the files' last change.
+  const timeHint = files.length ? new Date(Math.max(...files.map((f) => f.mtimeMs))).toISOString() : undefined;
+  const result = await updateSession(ctx, source, sessionId, versions, { origin: 'local', originMachine: ctx.machineId, sourceRows: rows, repoCache, ...(cwdHint ? { cwdHint } : {}), ...(timeHint ? { timeHint } : {}) });
   lap('write');
   summary.malformedLines += result.summary?.malformedLines ?? 0;
   summary.unknownLines += result.summary?.unknownLines ?? 0;

@@ -25,6 +25,8 @@ export interface UpdateOptions {
   origin: 'local' | 'sync';
   /** The session's folder when its source knows it from outside its files (DiscoveredFile.cwd). */
   cwdHint?: string;
+  /** The session's time when its files record none (the native files' last change, ISO). */
+  timeHint?: string;
   originMachine: string;
   sourceRows?: SourceFileRow[];
   repoCache: Map<string, Promise<RepoInfo | null>>;
@@ -125,6 +127,7 @@ export async function updateSession(ctx: LoreContext, source: Source, sessionId:
   const provisional = [...parser.takeEdits(), ...parser.pendingEdits()];
   const summary = parser.summary();
   if (!summary.cwd && opts.cwdHint) summary.cwd = opts.cwdHint;
+  if (!summary.startedAt && !summary.updatedAt && opts.timeHint) summary.startedAt = summary.updatedAt = opts.timeHint;
 
   let placement = opts.placement ?? (await placementOf(ctx, summary.cwd, opts.repoCache));
   const knownRoots = existing?.agent_root ? existing.agent_root.split('\n') : [];

@@ -6,6 +6,7 @@ import { claudeCode } from './claude-code.js';
 import { codex } from './codex.js';
 import { geminiCli } from './gemini-cli.js';
 import { copilotCli } from './copilot-cli.js';
+import { cursor } from './cursor.js';
 
 /**
  * The registry of agent sources: the one place that lists them. Everything outside
@@ -42,7 +43,7 @@ export interface SourceDefinition {
 }
 
 /** Every source, in a fixed order (capture order, and the order of `sessions` ties). */
-export const SOURCES: readonly SourceDefinition[] = [claudeCode, codex, geminiCli, copilotCli];
+export const SOURCES: readonly SourceDefinition[] = [claudeCode, codex, geminiCli, copilotCli, cursor];
 
 const byTool = new Map<string, SourceDefinition>(SOURCES.map((d) => [d.tool, d]));
 const byPrefix = new Map<string, SourceDefinition>(SOURCES.map((d) => [d.prefix, d]));

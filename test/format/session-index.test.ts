@@ -74,7 +74,7 @@ test('index validation: every rule', () => {
   const withFile = (patch: Record<string, unknown>) => ({ ...s, files: [s.files[0], { ...f1, ...patch }] });
   refused({ ...s, v: 1 }, /version 1, not 2/);
   refused({ ...s, id: 'someone-else' }, /names another session/);
-  refused({ ...s, tool: 'cursor' }, /unknown tool/);
+  refused({ ...s, tool: 'nosuchagent' }, /unknown tool/);
   refused({ ...s, branch: 3 }, /malformed branch/);
   refused({ ...s, messageCount: -1 }, /malformed messageCount/);
   refused({ ...s, messageCount: 1.5 }, /malformed messageCount/);

@@ -7,6 +7,7 @@ import { ClaudeCodeSource } from '../../src/sources/claude-code.js';
 import { CodexSource } from '../../src/sources/codex.js';
 import { GeminiSource } from '../../src/sources/gemini-cli.js';
 import { CopilotSource } from '../../src/sources/copilot-cli.js';
+import { CursorSource } from '../../src/sources/cursor.js';
 import type { FileEdit, NormalizedSession, SessionParser, Source } from '../../src/sources/types.js';
 import type { NativeFile } from '../../src/store/bundle.js';
 import { FIXTURES, SKIP_NO_FIXTURES } from '../helpers/machine.js';
@@ -18,6 +19,7 @@ const claude = new ClaudeCodeSource('/nowhere', report);
 const codex = new CodexSource('/nowhere', report);
 const gemini = new GeminiSource('/nowhere', report);
 const copilot = new CopilotSource('/nowhere', report);
+const cursor = new CursorSource('/nowhere', report);
 const CLAUDE_SID = '11111111-2222-4333-8444-555555555555';
 const CODEX_SID = '019aad50-0000-7000-8000-000000000001';
 
@@ -183,7 +185,7 @@ test('the saved state of a real session is far smaller than the session', { skip
 });
 
 test('a parser refuses a state it did not write', () => {
-  for (const source of [claude, codex, gemini, copilot]) {
+  for (const source of [claude, codex, gemini, copilot, cursor]) {
     const other = { ...(source.parser('s').save() as object), v: 2 };
     for (const bad of [{}, other, 'x', 42, []]) assert.throws(() => source.parser('s', bad), /saved state/);
     assert.doesNotThrow(() => source.parser('s', JSON.parse(JSON.stringify(source.parser('s').save()))));

@@ -64,6 +64,8 @@ export async function pullOne(ctx: LoreContext, cat: CatFile, keys: StoreKeys, c
       originMachine: meta.originMachine,
       placement: { repoRoot: local?.repo_root ?? target.repoRoot, agentRoots, realRoot: null },
       repoCache: new Map(),
+      // For agents whose files record no times: the time the sender's capture gave it.
+      ...((meta.startedAt ?? meta.updatedAt) ? { timeHint: (meta.startedAt ?? meta.updatedAt)! } : {}),
     });
     return r.status === 'unchanged' ? { kind: 'same' } : { kind: 'merged' };
   } catch (err) {

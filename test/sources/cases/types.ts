@@ -20,6 +20,8 @@ export interface ConformanceCase {
   edited: string;
   /** Edits each session must give, counted by hand from the fixture (failed tool calls excluded). */
   edits?: Record<string, number>;
+  /** Set (to the reason) when the fixtures are free text, where malformed input cannot be told from text. */
+  freeText?: string;
   /** Files `restore` cannot give back byte for byte and why (none for most agents). */
   notRestored?: (file: string) => boolean;
 }
