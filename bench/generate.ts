@@ -1,3 +1,4 @@
+import { SOURCES, agentFolder } from '../src/sources/registry.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
@@ -305,4 +306,25 @@ export class TranscriptGenerator {
     }
     return out.join('');
   }
+}
+
+/**
+ * Plants `perAgent` small sessions of every registered agent whose source can plant one (its demo
+ * session: a prompt, a whole-file write, a reply) at its native location under the environment's
+ * agent folders, all in repository `cwd`; each writes a different file. Returns how many.
+ */
+export function plantEveryAgent(env: { cwd: string; vars: Record<string, string | undefined> }, cwd: string, perAgent: number): { count: number; tools: string[] } {
+  const tools: string[] = [];
+  let count = 0;
+  const start = Date.UTC(2026, 0, 10);
+  for (const def of SOURCES) {
+    if (!def.plantDemo) continue;
+    tools.push(def.tool);
+    for (let i = 0; i < perAgent; i++) {
+      const at = (s: number) => new Date(start + (count * 60 + s) * 1000).toISOString();
+      def.plantDemo(agentFolder(def, env), cwd, path.join(cwd, `src/${def.prefix}/file${i}.js`), `export const v${i} = ${i};\nexport const w${i} = ${i * 2};\n`, at);
+      count += 1;
+    }
+  }
+  return { count, tools };
 }

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { Machine } from '../test/helpers/machine.js';
-import { generateCorpus } from './generate.js';
+import { generateCorpus, plantEveryAgent } from './generate.js';
 import { fmt, median, timed } from './util.js';
 
 /** Issue 2: first import throughput and the cost of an unchanged re-import. */
@@ -11,6 +11,8 @@ export async function benchImport(): Promise<string> {
   const repo = m.initRepo(path.join(m.home, 'repo'));
   const count = Number(process.env.BENCH_SESSIONS) || 1000;
   const corpus = generateCorpus({ claudeDir: m.claudeDir, codexHome: m.codexHome, cwd: repo, count });
+  // Every other source too (small sessions): an unchanged re-import lists all their folders.
+  const others = plantEveryAgent({ cwd: repo, vars: m.vars }, repo, Number(process.env.BENCH_PER_AGENT) || 100);
   const env = { ...m.vars } as Record<string, string>;
   const mb = corpus.bytes / 1e6;
 
@@ -36,7 +38,7 @@ export async function benchImport(): Promise<string> {
   return [
     `### Import (issue 2)`,
     ``,
-    `Corpus: ${corpus.count} generated sessions (half Claude Code, half Codex; 5 KB to 2 MB, log-uniform), ${mb.toFixed(1)} MB. lore.db afterwards: ${(dbBytes / 1e6).toFixed(1)} MB.`,
+    `Corpus: ${corpus.count} generated sessions (half Claude Code, half Codex; 5 KB to 2 MB, log-uniform), ${mb.toFixed(1)} MB, plus ${others.count} small sessions of ${others.tools.join(', ')} (every source that can plant one). lore.db afterwards: ${(dbBytes / 1e6).toFixed(1)} MB.`,
     ``,
     `| measure | result | target |`,
     `|---|---|---|`,

@@ -33,22 +33,18 @@ export interface Env {
 /** Where things live, resolved once from the environment. */
 export interface Paths {
   loreHome: string;
-  claudeDir: string;
-  codexHome: string;
 }
 
 /** Each path: the variable that sets it, and its default folder under HOME (the hook shims use these too). */
 export const PATH_VARS: Readonly<Record<keyof Paths, { env: string; underHome: string }>> = {
   loreHome: { env: 'LORE_HOME', underHome: '.lore' },
-  claudeDir: { env: 'CLAUDE_CONFIG_DIR', underHome: '.claude' },
-  codexHome: { env: 'CODEX_HOME', underHome: '.codex' },
 };
 
-/** Resolves LORE_HOME, CLAUDE_CONFIG_DIR and CODEX_HOME with their documented defaults. */
+/** Resolves LORE_HOME with its documented default (agent folders: src/sources/registry.ts, agentFolder). */
 export function resolvePaths(env: Env): Paths {
   const home = env.vars.HOME || os.homedir();
   const resolve = (k: keyof Paths) => path.resolve(env.cwd, env.vars[PATH_VARS[k].env] || path.join(home, PATH_VARS[k].underHome));
-  return { loreHome: resolve('loreHome'), claudeDir: resolve('claudeDir'), codexHome: resolve('codexHome') };
+  return { loreHome: resolve('loreHome') };
 }
 
 /** A sink that collects text, for tests and for capturing output. */

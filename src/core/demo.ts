@@ -1,11 +1,11 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import crypto from 'node:crypto';
-import { LoreError } from '../errors.js';
+import { LoreError, UsageError } from '../errors.js';
 import type { LoreContext } from './context.js';
 import { run } from '../process/spawn.js';
 import { packageRoot } from './hooks.js';
+import { SOURCES, sourceOf } from '../sources/registry.js';
 
 /** One step of the demo: what a user would type, on which machine, and its real output. */
 export interface DemoStep {
@@ -36,14 +36,20 @@ const PROGRAM = [
 const BY_A_PERSON = '// Reviewed by Alice: keep this dependency-free.';
 
 /**
- * `git lore demo`: two machines, one bare remote, one planted Claude Code session, all in a
+ * `git lore demo`: two machines, one bare remote, one planted agent session (Claude Code unless
+ * `agent` names another source that can plant one), all in a
  * temporary folder with its own HOME, LORE_HOME and agent folders; the user's own setup is never
  * read or written. Each step runs the real commands and reports them through `onStep`.
  */
-export async function runDemo(ctx: LoreContext, opts: { keep: boolean; onStep: (s: DemoStep) => void }): Promise<DemoResult> {
+export async function runDemo(ctx: LoreContext, opts: { keep: boolean; agent?: string; onStep: (s: DemoStep) => void }): Promise<DemoResult> {
+  const agent = sourceOf(opts.agent ?? DEFAULT_DEMO_AGENT);
+  if (!agent?.plantDemo) {
+    throw new UsageError(`the demo cannot plant a session of ${JSON.stringify(opts.agent)}`, { hint: `Pick one of: ${demoAgents().join(', ')}` });
+  }
+  const plant = agent.plantDemo;
   const dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'git-lore-demo-')));
   const bin = path.join(packageRoot(), 'bin');
-  const sessionId = crypto.randomUUID();
+  let sessionId = '';
   let ok = false;
   try {
     const remote = path.join(dir, 'remote.git');
@@ -58,8 +64,7 @@ export async function runDemo(ctx: LoreContext, opts: { keep: boolean; onStep: (
         PATH: `${bin}:${ctx.env.vars.PATH ?? '/usr/bin:/bin'}`,
         HOME: home,
         LORE_HOME: path.join(home, '.lore'),
-        CLAUDE_CONFIG_DIR: path.join(home, '.claude'),
-        CODEX_HOME: path.join(home, '.codex'),
+        ...Object.fromEntries(SOURCES.map((d) => [d.folder.env, path.join(home, d.folder.underHome)])),
         GIT_CONFIG_GLOBAL: gitconfig,
         GIT_CONFIG_NOSYSTEM: '1',
         GIT_TERMINAL_PROMPT: '0',
@@ -85,16 +90,14 @@ export async function runDemo(ctx: LoreContext, opts: { keep: boolean; onStep: (
     fs.writeFileSync(path.join(app, 'README.md'), '# app\n');
     await sh(alice, app, 'git add README.md && git commit -m "Start" && git push', 'sh', ['-c', 'git add README.md && git commit -q -m Start && git push -q origin main']);
 
-    // Alice's agent writes stats.js (a real Claude Code transcript, planted where Claude Code keeps it).
+    // Alice's agent writes stats.js (a session in the agent's own format, planted where it keeps them).
     const started = Date.now() - 10 * 60_000;
     const at = (s: number) => new Date(started + s * 1000).toISOString();
     const file = path.join(app, 'stats.js');
     const content = `${PROGRAM.join('\n')}\n`;
-    const lines = transcript(sessionId, app, file, content, at);
-    const project = path.join(alice.env.CLAUDE_CONFIG_DIR!, 'projects', app.replace(/[^A-Za-z0-9]/g, '-'));
-    fs.mkdirSync(project, { recursive: true });
-    fs.writeFileSync(path.join(project, `${sessionId}.jsonl`), `${lines.join('\n')}\n`);
-    opts.onStep({ machine: 'alice', command: '# Alice asks Claude Code for a median() helper; it writes stats.js', output: `(session ${sessionId} planted in ${path.relative(dir, project)})` });
+    const planted = plant(alice.env[agent.folder.env]!, app, file, content, at);
+    sessionId = planted.sessionId;
+    opts.onStep({ machine: 'alice', command: `# Alice asks ${agent.label} for a median() helper; it writes stats.js`, output: `(session ${sessionId} planted in ${path.relative(dir, planted.dir)})` });
     fs.writeFileSync(file, `${BY_A_PERSON}\n${content}`);
     await sh(alice, app, 'git add stats.js && git commit -m "Add median()"', 'sh', ['-c', 'git add stats.js && git commit -q -m "Add median()"']);
 
@@ -117,23 +120,10 @@ export async function runDemo(ctx: LoreContext, opts: { keep: boolean; onStep: (
   }
 }
 
-/** A small but realistic Claude Code transcript: prompt, thinking, a Write with its result, a reply. */
-function transcript(id: string, cwd: string, file: string, content: string, at: (s: number) => string): string[] {
-  let parent: string | null = null;
-  const line = (s: number, o: Record<string, unknown>) => {
-    const uuid = crypto.randomUUID();
-    const l = JSON.stringify({ parentUuid: parent, isSidechain: false, userType: 'external', cwd, sessionId: id, version: '2.1.20', gitBranch: 'main', uuid, timestamp: at(s), ...o });
-    parent = uuid;
-    return l;
-  };
-  const msg = 'msg_demo_0001';
-  const tool = 'toolu_demo_0001';
-  return [
-    line(0, { type: 'user', message: { role: 'user', content: 'Add a median() helper in stats.js. It must reject empty or non-array input with a clear error, and must not mutate its argument.' } }),
-    line(4, { type: 'assistant', message: { id: msg, role: 'assistant', model: 'claude-demo', content: [{ type: 'thinking', thinking: 'Sort a copy, not the input, so the caller\'s array is untouched. For an even count the median is the mean of the two middle values. Validate first so the error names the problem.' }] } }),
-    line(5, { type: 'assistant', message: { id: msg, role: 'assistant', model: 'claude-demo', content: [{ type: 'text', text: 'I\'ll write stats.js with median(): it validates its input, sorts a copy, and averages the two middle values for even lengths.' }] } }),
-    line(6, { type: 'assistant', message: { id: msg, role: 'assistant', model: 'claude-demo', content: [{ type: 'tool_use', id: tool, name: 'Write', input: { file_path: file, content } }] } }),
-    line(7, { type: 'user', toolUseResult: { type: 'create', filePath: file, content, structuredPatch: [] }, message: { role: 'user', content: [{ type: 'tool_result', tool_use_id: tool, content: `File created successfully at: ${file}` }] } }),
-    line(9, { type: 'assistant', message: { id: 'msg_demo_0002', role: 'assistant', model: 'claude-demo', content: [{ type: 'text', text: 'Done: stats.js exports median(). `[...values]` keeps the input unmodified.' }] } }),
-  ];
+/** The agent whose session the demo plants by default. */
+export const DEFAULT_DEMO_AGENT = SOURCES[0]!.tool;
+
+/** The tools the demo can plant a session of. */
+export function demoAgents(): string[] {
+  return SOURCES.filter((d) => d.plantDemo).map((d) => d.tool);
 }

@@ -1,7 +1,5 @@
-import { PATH_VARS, type Paths } from '../env.js';
 import type { Git } from '../git/git.js';
-import type { LoreContext } from './context.js';
-import { sources } from './import.js';
+import { SOURCES } from '../sources/registry.js';
 import { LORE_REF, fetchRefspec, trackingRef } from '../format/refs.js';
 
 /**
@@ -29,16 +27,14 @@ export async function hooksDisabled(vars: Readonly<Record<string, string | undef
  * taken from the sources themselves: a source that adds a folder adds it to the shims' check.
  */
 export function shellAgentFolders(): string[] {
-  const keys = ['claudeDir', 'codexHome'] as const;
-  const marker = (k: keyof Paths) => `/@${k}@`;
-  const paths = { loreHome: marker('loreHome'), claudeDir: marker('claudeDir'), codexHome: marker('codexHome') };
-  const roots = sources({ paths } as unknown as LoreContext, { unreadable: () => undefined }).flatMap((s) => [...s.roots]);
-  return roots.map((root) => {
-    const k = keys.find((key) => root === marker(key) || root.startsWith(`${marker(key)}/`));
-    if (!k || !/^[A-Za-z0-9._/-]*$/.test(root.slice(marker(k).length))) throw new Error(`no shell form for the agent folder ${root}`);
-    const { env, underHome } = PATH_VARS[k];
-    return `"\${${env}:-$HOME/${underHome}}${root.slice(marker(k).length)}"`;
-  });
+  const marker = '/@agent-folder@';
+  return SOURCES.flatMap((def) => def.create(marker, { unreadable: () => undefined }, {}).roots.map((root) => {
+    const rest = root.slice(marker.length);
+    if (!(root === marker || root.startsWith(`${marker}/`)) || !/^[A-Za-z0-9._/-]*$/.test(rest) || !/^[A-Z_][A-Z0-9_]*$/.test(def.folder.env) || !/^[A-Za-z0-9._/-]*$/.test(def.folder.underHome)) {
+      throw new Error(`no shell form for the agent folder ${root}`);
+    }
+    return `"\${${def.folder.env}:-$HOME${def.folder.underHome ? `/${def.folder.underHome}` : ''}}${rest}"`;
+  }));
 }
 
 /** A ref name pattern as a double-quoted shell word, with the remote's name as "$1". */

@@ -8,8 +8,7 @@ import { getSetting } from './config.js';
 import type { SourceFileRow } from '../store/db.js';
 import { Cutter } from '../store/cutter.js';
 import type { StoredFile } from '../store/pieces.js';
-import { ClaudeCodeSource } from '../sources/claude-code.js';
-import { CodexSource } from '../sources/codex.js';
+import { createSources, isTranscriptPath } from '../sources/registry.js';
 import type { Reporter } from '../sources/discover.js';
 import { ROOT_DEPTH, type DiscoveredFile, type Source } from '../sources/types.js';
 import { listRoots, recordPath, records } from '../sources/listing.js';
@@ -65,9 +64,9 @@ export interface ImportSummary {
   warnings: string[];
 }
 
-/** The agent sources, in a fixed order. */
+/** The agent sources of the registry, in its fixed order, for this context's environment. */
 export function sources(ctx: LoreContext, report: Reporter): Source[] {
-  return [new ClaudeCodeSource(ctx.paths.claudeDir, report), new CodexSource(ctx.paths.codexHome, report)];
+  return createSources(ctx.env, report);
 }
 
 /**
@@ -148,8 +147,8 @@ export async function importSessions(ctx: LoreContext, opts: ImportOptions = {})
   }
   if (listing && changedRecs && current && affected.size) {
     // The unchanged files of the changed sessions, which a session is re-read with: those whose
-    // path names the session (Claude Code's <id>.jsonl and <id>/...), and those the store has
-    // recorded for it (legacy agent-*.jsonl files, tied to it by content).
+    // path names the session (e.g. <id>.jsonl and <id>/...), and those the store has recorded
+    // for it (files tied to it by content).
     const ids = [...affected.keys()].map((k) => k.slice(k.indexOf('\0') + 1));
     const changedSet = new Set(changedRecs);
     const recorded = new Set(db.sourceFilePaths(ids));
@@ -211,11 +210,14 @@ async function importOne(
       summary.warnings.push(`cannot read ${f.absPath} (${(err as NodeJS.ErrnoException).code ?? err}); skipped, the rest of the session is imported`);
     }
   }
-  if (!stored.size && !versions.some((v) => v.file.path.endsWith('.jsonl'))) return;
+  if (!stored.size && !versions.some((v) => isTranscriptPath(v.file.path))) return;
   lap('read');
   // Files the agent has since deleted stay in the store; lines merged in from other machines by
   // sync survive the local transcript growing (the merge rules of docs/FORMAT.md).
-  const result = await updateSession(ctx, source, sessionId, versions, { origin: 'local', originMachine: ctx.machineId, sourceRows: rows, repoCache });
+  const cwdHint = files.find((f) => f.cwd)?.cwd;
+  // For agents that record no times (Cursor): the files' last change.
+  const timeHint = files.length ? new Date(Math.max(...files.map((f) => f.mtimeMs))).toISOString() : undefined;
+  const result = await updateSession(ctx, source, sessionId, versions, { origin: 'local', originMachine: ctx.machineId, sourceRows: rows, repoCache, ...(cwdHint ? { cwdHint } : {}), ...(timeHint ? { timeHint } : {}) });
   lap('write');
   summary.malformedLines += result.summary?.malformedLines ?? 0;
   summary.unknownLines += result.summary?.unknownLines ?? 0;

@@ -5,6 +5,8 @@ import type { LoreContext } from './context.js';
 import { currentRepo, resolveSession, storedFiles } from './sessions.js';
 import { repoScope } from './repo-id.js';
 import type { SourceFileRow } from '../store/db.js';
+import { createSource } from '../sources/registry.js';
+import { RestoreRefused } from '../sources/types.js';
 
 export interface RestoreOptions {
   id: string;
@@ -27,8 +29,10 @@ const jsonText = (s: string) => JSON.stringify(s).slice(1, -1);
 
 /**
  * `git lore restore <id>`: writes a session back to its agent's native location so the agent can
- * resume it here. Claude Code files go under the folder encoded from the local path; Codex files
- * to `$CODEX_HOME/sessions/YYYY/MM/DD/` with their original name. The recorded repository root is
+ * resume it here; where each file goes is its source's `restoreTarget`, which refuses any file
+ * kind the agent's sessions do not have (nothing is written then). The target folder comes only
+ * from the clone restored into: the recorded cwd contributes its place inside the recorded
+ * repository root, and only when that stays inside the clone. The recorded repository root is
  * rewritten to the local one inside the files (cwd, file paths). A native file that exists and
  * differs is not overwritten without `force`.
  */
@@ -53,7 +57,10 @@ export async function restoreSession(ctx: LoreContext, opts: RestoreOptions): Pr
   const roots = (row.agent_root ? row.agent_root.split('\n') : []).filter((r) => r && r !== realRoot).sort((a, b) => b.length - a.length);
   const cwd = row.cwd ?? realRoot;
   const agentRoot = roots.find((r) => cwd === r || cwd.startsWith(`${r}/`));
-  const localCwd = agentRoot ? path.join(realRoot, path.relative(agentRoot, cwd)) : realRoot;
+  const inside = agentRoot ? path.join(realRoot, path.relative(agentRoot, cwd)) : realRoot;
+  // A recorded cwd such as `<root>/../../other` must not move the session out of this clone.
+  const localCwd = inside === realRoot || inside.startsWith(`${realRoot}${path.sep}`) ? inside : realRoot;
+  const source = createSource(row.tool, ctx.env, { unreadable: () => undefined });
   const rewrite = (data: Buffer): Buffer => {
     if (!roots.length) return data;
     let text = data.toString('utf8');
@@ -69,12 +76,16 @@ export async function restoreSession(ctx: LoreContext, opts: RestoreOptions): Pr
   for (const f of files) {
     const parts = f.path.split('/');
     if (parts.some((p) => p === '..' || p === '' || p === '.')) throw new LoreError(`session ${row.id}: refusing the unsafe path ${f.path}`);
-    if (parts[0] === 'claude') {
-      const project = path.join(ctx.paths.claudeDir, 'projects', localCwd.replace(/[^A-Za-z0-9]/g, '-'));
-      plan.push({ dest: path.join(project, ...parts.slice(1)), data: rewrite(f.data) });
-    } else if (parts[0] === 'codex') {
-      plan.push({ dest: path.join(ctx.paths.codexHome, ...parts.slice(1)), data: rewrite(f.data) });
+    let dest: string;
+    try {
+      dest = source.restoreTarget(f.path, row.id, localCwd);
+    } catch (err) {
+      if (!(err instanceof RestoreRefused)) throw err;
+      throw new LoreError(`session ${row.id}: refusing to restore ${err.message}; nothing was written`, {
+        hint: 'The session was recorded with a file its agent never writes: ask who shared it. `git lore show` still shows it.',
+      });
     }
+    plan.push({ dest, data: rewrite(f.data) });
   }
   const conflicts = plan.filter((p) => fs.existsSync(p.dest) && !fs.readFileSync(p.dest).equals(p.data));
   if (conflicts.length && !opts.force) {
@@ -82,7 +93,7 @@ export async function restoreSession(ctx: LoreContext, opts: RestoreOptions): Pr
       hint: 'Run `git lore import` first if the agent wrote to them since, or pass --force to overwrite.',
     });
   }
-  const result: RestoreResult = { id: row.id, tool: row.tool, localRoot: realRoot, written: [], unchanged: [], resume: row.tool === 'codex' ? `codex resume ${row.id}` : `cd ${localCwd} && claude --resume ${row.id}` };
+  const result: RestoreResult = { id: row.id, tool: row.tool, localRoot: realRoot, written: [], unchanged: [], resume: resumeLine(source.resumeCommand(row.id, localCwd)) };
   const stamps: SourceFileRow[] = [];
   for (const p of plan) {
     if (fs.existsSync(p.dest) && fs.readFileSync(p.dest).equals(p.data)) {
@@ -100,4 +111,16 @@ export async function restoreSession(ctx: LoreContext, opts: RestoreOptions): Pr
   // The restored files hold what the store holds: capture need not read them again until they change.
   ctx.db.putSourceFiles(stamps);
   return result;
+}
+
+/** A word as POSIX sh reads it back unchanged: bare when plainly safe, else single-quoted. */
+export function shellQuote(word: string): string {
+  return /^[A-Za-z0-9_./@%+=:,-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/** The "resume it with:" line: every word quoted for the shell, so a recorded path cannot inject commands. */
+function resumeLine(cmd: { cwd?: string; argv: string[] } | null): string {
+  if (!cmd) return '(this agent cannot resume a session)';
+  const run = cmd.argv.map(shellQuote).join(' ');
+  return cmd.cwd ? `cd ${shellQuote(cmd.cwd)} && ${run}` : run;
 }

@@ -1,3 +1,4 @@
+import { isTranscriptPath } from '../sources/registry.js';
 import crypto from 'node:crypto';
 import { log } from '../log.js';
 import type { LoreContext } from './context.js';
@@ -23,6 +24,10 @@ export interface UpdateOptions {
   /** How to place the session; computed from its cwd when absent (local capture). */
   placement?: Placement;
   origin: 'local' | 'sync';
+  /** The session's folder when its source knows it from outside its files (DiscoveredFile.cwd). */
+  cwdHint?: string;
+  /** The session's time when its files record none (the native files' last change, ISO). */
+  timeHint?: string;
   originMachine: string;
   sourceRows?: SourceFileRow[];
   repoCache: Map<string, Promise<RepoInfo | null>>;
@@ -50,7 +55,7 @@ interface SavedParse {
 }
 
 /** The files a source's parser reads (transcripts); other files (tool results) are only kept. */
-const parsed = (p: string) => p.endsWith('.jsonl');
+const parsed = (p: string) => isTranscriptPath(p);
 
 /**
  * Applies new versions of a session's files to the stored session, whether captured here or
@@ -150,6 +155,8 @@ export async function updateSession(ctx: LoreContext, source: Source, sessionId:
   for (const t of tails) parser.feed(t.path, t.data);
   const provisional = [...parser.takeEdits(), ...parser.pendingEdits()];
   const summary = parser.summary();
+  if (!summary.cwd && opts.cwdHint) summary.cwd = opts.cwdHint;
+  if (!summary.startedAt && !summary.updatedAt && opts.timeHint) summary.startedAt = summary.updatedAt = opts.timeHint;
 
   let placement = opts.placement ?? (await placementOf(ctx, summary.cwd, opts.repoCache));
   const knownRoots = existing?.agent_root ? existing.agent_root.split('\n') : [];

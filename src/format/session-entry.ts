@@ -1,3 +1,4 @@
+import { isToolName } from '../sources/registry.js';
 import { CryptoError, LoreError } from '../errors.js';
 import { hmacHex, open, seal, subkey } from '../crypto/primitives.js';
 /** Format 1's payload envelope version and label (read for conversion). */
@@ -109,7 +110,7 @@ export function parseMetaV2(data: Buffer, expectId: string): SessionMeta {
   }
   const ok =
     m !== null && typeof m === 'object' && !Array.isArray(m) && Object.keys(m).join(',') === META_FIELDS.join(',') &&
-    m.v === META_V2 && m.id === expectId && SESSION_ID.test(m.id) && (m.tool === 'claude-code' || m.tool === 'codex') &&
+    m.v === META_V2 && m.id === expectId && SESSION_ID.test(m.id) && isToolName(m.tool) &&
     isTime(m.startedAt) && isTime(m.updatedAt) && Number.isSafeInteger(m.messageCount) && m.messageCount >= 0 &&
     typeof m.originMachine === 'string' && /^[0-9a-f]{32}$/.test(m.originMachine) &&
     (m.branch === null || (typeof m.branch === 'string' && m.branch.length <= 1024)) &&

@@ -4,6 +4,8 @@ import { frame, unframe } from './frame.js';
 import { sealedHeader, stripSealedHeader } from './sealed-object.js';
 import { CHUNK_MAX_BYTES, CID_PATTERN } from './chunk.js';
 import { comparePaths, isSessionId } from './session-entry.js';
+import { isNativePath, isToolName, isTranscriptPath } from '../sources/registry.js';
+import type { ToolName } from '../sources/types.js';
 
 /**
  * The format-2 session index (docs/FORMAT.md, "A session index"): what a session is (tool, times,
@@ -13,7 +15,7 @@ import { comparePaths, isSessionId } from './session-entry.js';
 
 /** One native file: its bytes are its chunks' data concatenated in order. */
 export interface IndexFile {
-  /** relative to the agent's root: `claude/…` or `codex/…` */
+  /** `<bundle prefix of its source>/<path under the agent's folder>` (docs/FORMAT.md lists the prefixes) */
   path: string;
   size: number;
   /** 64 lowercase hex: SHA-256 of the file */
@@ -26,7 +28,7 @@ export interface IndexFile {
 export interface SessionIndex {
   v: 2;
   id: string;
-  tool: 'claude-code' | 'codex';
+  tool: ToolName;
   toolVersion: string | null;
   branch: string | null;
   startedAt: string | null;
@@ -50,12 +52,10 @@ export const INDEX_MAX_CHUNKS = 262144;
 export const FILE_MAX_BYTES = 16 * 1024 * 1024 * 1024;
 
 /**
- * The allowed path of a native file (the rule format 1's payload decoder applies): under `claude/`
- * or `codex/`, no NUL, and no `..`, `.` or empty segment.
+ * The allowed path of a native file: under the bundle prefix of a registered source (docs/FORMAT.md
+ * lists them), no NUL, and no `..`, `.` or empty segment.
  */
-export function isNativePath(p: string): boolean {
-  return /^(claude|codex)\/[^\0]+$/.test(p) && !p.split('/').some((part) => part === '..' || part === '.' || part === '');
-}
+export { isNativePath };
 
 const SHA256_PATTERN = /^[0-9a-f]{64}$/;
 const isObject = (x: unknown): x is Record<string, unknown> => x !== null && typeof x === 'object' && !Array.isArray(x);
@@ -73,7 +73,7 @@ export function validateIndex(x: unknown, sessionId: string): SessionIndex {
   if (!isObject(x)) return fail('is not a JSON object');
   if (x.v !== 2) fail(`has version ${JSON.stringify(x.v)}, not 2`);
   if (x.id !== sessionId) fail(`names another session (${JSON.stringify(x.id)})`);
-  if (x.tool !== 'claude-code' && x.tool !== 'codex') fail(`names an unknown tool ${JSON.stringify(x.tool)}`);
+  if (!isToolName(x.tool)) fail(`names an unknown tool ${JSON.stringify(x.tool)}`);
   for (const k of ['toolVersion', 'branch', 'startedAt', 'updatedAt'] as const) if (!isStringOrNull(x[k])) fail(`has a malformed ${k}`);
   if (!Number.isSafeInteger(x.messageCount) || (x.messageCount as number) < 0) fail('has a malformed messageCount');
   if (!Array.isArray(x.agentRoots) || !x.agentRoots.every((r) => typeof r === 'string')) fail('has malformed agentRoots');
@@ -108,7 +108,7 @@ export function validateIndex(x: unknown, sessionId: string): SessionIndex {
     if (sum !== size) fail(`says ${JSON.stringify(p)} is ${size} bytes but its chunks hold ${sum}`);
     out.push({ path: p, size, sha256: f.sha256, chunks });
   }
-  if (!out.some((f) => f.path.endsWith('.jsonl'))) fail('holds no transcript (.jsonl)');
+  if (!out.some((f) => isTranscriptPath(f.path))) fail('holds no transcript');
   return {
     v: 2, id: sessionId, tool: x.tool as SessionIndex['tool'], toolVersion: x.toolVersion as string | null, branch: x.branch as string | null,
     startedAt: x.startedAt as string | null, updatedAt: x.updatedAt as string | null, messageCount: x.messageCount as number,

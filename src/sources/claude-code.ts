@@ -1,18 +1,23 @@
+import fs from 'node:fs';
 import path from 'node:path';
+import crypto from 'node:crypto';
 import type { NativeFile } from '../store/bundle.js';
 import { readHead, walk, type Reporter } from './discover.js';
 import type { Listing } from './listing.js';
 import {
   ROOT_DEPTH, addedLines, badState, clip, earlier, forEachJsonLine, jsonLines, later, splitLines, stateKey, titleLine,
   type DiscoveredFile, type EditOp, type FileEdit, type NormalizedMessage, type NormalizedSession, type ParseOptions, type ParserState,
-  type SessionParser, type SessionSummary, type Source,
+  type SessionParser, type SessionSummary, type Source, RestoreRefused,
 } from './types.js';
+import type { SourceDefinition } from './registry.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const KNOWN_TYPES = new Set([
   'user', 'assistant', 'summary', 'system', 'file-history-snapshot', 'queue-operation', 'progress',
   'custom-title', 'ai-title', 'last-prompt', 'attachment', 'tag', 'agent-name', 'pr-link',
 ]);
+const AGENT_FILE = /^agent-[A-Za-z0-9_-]{1,128}\.jsonl$/;
+const RESULT_FILE = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,200}$/;
 const EDIT_TOOLS: Record<string, EditOp> = { Edit: 'edit', MultiEdit: 'multiedit', Write: 'write', NotebookEdit: 'notebook' };
 const TEXT_MAX = 64 * 1024;
 const TOOL_TEXT_MAX = 2000;
@@ -21,6 +26,23 @@ type Json = Record<string, unknown>;
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 const obj = (v: unknown): Json | undefined => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : undefined);
 
+/** Claude Code in the registry: bundle prefix `claude`, folder `$CLAUDE_CONFIG_DIR` (default `~/.claude`). */
+export const claudeCode: SourceDefinition = {
+  tool: 'claude-code',
+  label: 'Claude Code',
+  prefix: 'claude',
+  folder: { env: 'CLAUDE_CONFIG_DIR', underHome: '.claude' },
+  isTranscript: (p) => p.endsWith('.jsonl'),
+  create: (dir, report) => new ClaudeCodeSource(dir, report),
+  plantDemo(dir, cwd, file, content, at) {
+    const sessionId = crypto.randomUUID();
+    const project = path.join(dir, 'projects', cwd.replace(/[^A-Za-z0-9]/g, '-'));
+    fs.mkdirSync(project, { recursive: true });
+    fs.writeFileSync(path.join(project, `${sessionId}.jsonl`), `${transcript(sessionId, cwd, file, content, at).join('\n')}\n`);
+    return { sessionId, dir: project };
+  },
+};
+
 /**
  * Claude Code: `$CLAUDE_CONFIG_DIR/projects/<encoded-cwd>/<id>.jsonl`, `<id>/subagents/*.jsonl`,
  * `<id>/tool-results/*`, and legacy flat `agent-*.jsonl` files tied to their parent by sessionId.
@@ -28,8 +50,26 @@ const obj = (v: unknown): Json | undefined => (v && typeof v === 'object' && !Ar
 export class ClaudeCodeSource implements Source {
   readonly tool = 'claude-code' as const;
   readonly roots: readonly string[];
-  constructor(claudeDir: string, private readonly report: Reporter) {
+  constructor(private readonly claudeDir: string, private readonly report: Reporter) {
     this.roots = [path.join(claudeDir, 'projects')];
+  }
+
+  /**
+   * `<id>.jsonl`, `<id>/subagents/agent-*.jsonl`, `<id>/tool-results/<file>` and legacy
+   * `agent-*.jsonl`, under the project folder Claude Code encodes from `localCwd`.
+   */
+  restoreTarget(bundlePath: string, sessionId: string, localCwd: string): string {
+    const rest = bundlePath.split('/').slice(1);
+    const own = (dir: string) => dir.toLowerCase() === sessionId.toLowerCase();
+    const ok =
+      (rest.length === 1 && (rest[0]!.toLowerCase() === `${sessionId.toLowerCase()}.jsonl` || AGENT_FILE.test(rest[0]!))) ||
+      (rest.length === 3 && own(rest[0]!) && ((rest[1] === 'subagents' && AGENT_FILE.test(rest[2]!)) || (rest[1] === 'tool-results' && RESULT_FILE.test(rest[2]!))));
+    if (!ok) throw new RestoreRefused(bundlePath, `Claude Code keeps ${sessionId}.jsonl, ${sessionId}/subagents/agent-*.jsonl and ${sessionId}/tool-results/*`);
+    return path.join(this.claudeDir, 'projects', localCwd.replace(/[^A-Za-z0-9]/g, '-'), ...rest);
+  }
+
+  resumeCommand(sessionId: string, localCwd: string): { cwd?: string; argv: string[] } {
+    return { cwd: localCwd, argv: ['claude', '--resume', sessionId] };
   }
 
   discover(listing?: Listing | null): DiscoveredFile[] {
@@ -405,4 +445,25 @@ function resultText(content: unknown): string {
       .join('\n');
   }
   return '';
+}
+
+/** A small but realistic Claude Code transcript: prompt, thinking, a Write with its result, a reply. */
+function transcript(id: string, cwd: string, file: string, content: string, at: (s: number) => string): string[] {
+  let parent: string | null = null;
+  const line = (s: number, o: Record<string, unknown>) => {
+    const uuid = crypto.randomUUID();
+    const l = JSON.stringify({ parentUuid: parent, isSidechain: false, userType: 'external', cwd, sessionId: id, version: '2.1.20', gitBranch: 'main', uuid, timestamp: at(s), ...o });
+    parent = uuid;
+    return l;
+  };
+  const msg = 'msg_demo_0001';
+  const tool = 'toolu_demo_0001';
+  return [
+    line(0, { type: 'user', message: { role: 'user', content: 'Add a median() helper in stats.js. It must reject empty or non-array input with a clear error, and must not mutate its argument.' } }),
+    line(4, { type: 'assistant', message: { id: msg, role: 'assistant', model: 'claude-demo', content: [{ type: 'thinking', thinking: 'Sort a copy, not the input, so the caller\'s array is untouched. For an even count the median is the mean of the two middle values. Validate first so the error names the problem.' }] } }),
+    line(5, { type: 'assistant', message: { id: msg, role: 'assistant', model: 'claude-demo', content: [{ type: 'text', text: 'I\'ll write stats.js with median(): it validates its input, sorts a copy, and averages the two middle values for even lengths.' }] } }),
+    line(6, { type: 'assistant', message: { id: msg, role: 'assistant', model: 'claude-demo', content: [{ type: 'tool_use', id: tool, name: 'Write', input: { file_path: file, content } }] } }),
+    line(7, { type: 'user', toolUseResult: { type: 'create', filePath: file, content, structuredPatch: [] }, message: { role: 'user', content: [{ type: 'tool_result', tool_use_id: tool, content: `File created successfully at: ${file}` }] } }),
+    line(9, { type: 'assistant', message: { id: 'msg_demo_0002', role: 'assistant', model: 'claude-demo', content: [{ type: 'text', text: 'Done: stats.js exports median(). `[...values]` keeps the input unmodified.' }] } }),
+  ];
 }

@@ -6,8 +6,9 @@ import type { Listing } from './listing.js';
 import {
   ROOT_DEPTH, badState, clip, earlier, forEachJsonLine, jsonLines, later, stateKey, titleLine,
   type DiscoveredFile, type FileEdit, type NormalizedMessage, type NormalizedSession, type ParseOptions, type ParserState, type Role,
-  type SessionParser, type SessionSummary, type Source,
+  type SessionParser, type SessionSummary, type Source, RestoreRefused,
 } from './types.js';
+import type { SourceDefinition } from './registry.js';
 
 const ROLLOUT = /^rollout-.*?([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.jsonl$/i;
 const TEXT_MAX = 64 * 1024;
@@ -22,12 +23,38 @@ type Json = Record<string, unknown>;
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 const obj = (v: unknown): Json | undefined => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : undefined);
 
+/** Codex in the registry: bundle prefix `codex`, folder `$CODEX_HOME` (default `~/.codex`). */
+export const codex: SourceDefinition = {
+  tool: 'codex',
+  label: 'Codex CLI',
+  prefix: 'codex',
+  folder: { env: 'CODEX_HOME', underHome: '.codex' },
+  isTranscript: (p) => p.endsWith('.jsonl'),
+  create: (dir, report) => new CodexSource(dir, report),
+};
+
 /** Codex CLI: `$CODEX_HOME/sessions/YYYY/MM/DD/rollout-*.jsonl` (and `archived_sessions/`). */
 export class CodexSource implements Source {
   readonly tool = 'codex' as const;
   readonly roots: readonly string[];
-  constructor(codexHome: string, private readonly report: Reporter) {
+  constructor(private readonly codexHome: string, private readonly report: Reporter) {
     this.roots = ['sessions', 'archived_sessions'].map((sub) => path.join(codexHome, sub));
+  }
+
+  /** `sessions/YYYY/MM/DD/rollout-…-<id>.jsonl` or `archived_sessions/…/rollout-…-<id>.jsonl`, under `$CODEX_HOME`. */
+  restoreTarget(bundlePath: string, sessionId: string, _localCwd: string): string {
+    const rest = bundlePath.split('/').slice(1);
+    const m = ROLLOUT.exec(rest.at(-1) ?? '');
+    const dated = rest.length === 5 && rest[0] === 'sessions' && /^\d{4}$/.test(rest[1]!) && /^\d{2}$/.test(rest[2]!) && /^\d{2}$/.test(rest[3]!);
+    const archived = rest[0] === 'archived_sessions' && rest.length <= 5 && rest.slice(1, -1).every((d) => /^\d{2,4}$/.test(d));
+    if (!m || m[1]!.toLowerCase() !== sessionId.toLowerCase() || !(dated || archived)) {
+      throw new RestoreRefused(bundlePath, `Codex keeps sessions/YYYY/MM/DD/rollout-…-${sessionId}.jsonl`);
+    }
+    return path.join(this.codexHome, ...rest);
+  }
+
+  resumeCommand(sessionId: string): { cwd?: string; argv: string[] } {
+    return { argv: ['codex', 'resume', sessionId] };
   }
 
   discover(listing?: Listing | null): DiscoveredFile[] {

@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import type { Listing } from './listing.js';
 import type { NativeFile } from '../store/bundle.js';
 
-export type ToolName = 'claude-code' | 'codex';
+/** The tool names of the registered sources (src/sources/registry.ts), as `sessions --json` prints them. */
+export type ToolName = 'claude-code' | 'codex' | 'gemini-cli' | 'copilot-cli' | 'cursor';
 export type Role = 'user' | 'assistant' | 'system' | 'tool';
 export type MessageKind = 'text' | 'thinking' | 'tool_call' | 'tool_result';
 
@@ -131,6 +132,11 @@ export interface DiscoveredFile {
   mtimeMs: number;
   /** Known from the name; null when the file must be read to know it (legacy agent files). */
   sessionId: string | null;
+  /**
+   * The session's working folder when the agent records it outside the session's files (Gemini
+   * CLI's project registry); used when the parse finds no cwd.
+   */
+  cwd?: string;
 }
 
 /**
@@ -160,6 +166,22 @@ export interface Source {
    * whole files.
    */
   parser(sessionId: string, state?: ParserState | null): SessionParser;
+  /**
+   * Where `restore` writes a session's native file (bundle path) on this machine, for a session
+   * resumed in `localCwd` (a folder of the clone restored into). The allow-list: only the file
+   * kinds this agent's sessions really have, named after this session; throws RestoreRefused for
+   * anything else (a teammate's bundle must not reach the agent's config).
+   */
+  restoreTarget(bundlePath: string, sessionId: string, localCwd: string): string;
+  /** The command that resumes a restored session, as argv run in `cwd`; null when the agent cannot resume. */
+  resumeCommand(sessionId: string, localCwd: string): { cwd?: string; argv: string[] } | null;
+}
+
+/** Thrown by `restoreTarget` for a bundle path outside the agent's allow-list. */
+export class RestoreRefused extends Error {
+  constructor(readonly bundlePath: string, why: string) {
+    super(`${JSON.stringify(bundlePath)} is not a file this agent's sessions have (${why})`);
+  }
 }
 
 /** How deep below its roots a source looks for files (levels of folders). */

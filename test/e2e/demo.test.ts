@@ -33,3 +33,17 @@ test('git lore demo --keep keeps its folder and says where', async () => {
   assert.ok(dir && fs.existsSync(path.join(dir, 'remote.git')));
   fs.rmSync(dir, { recursive: true, force: true });
 });
+
+test('git lore demo --agent shows a non-Claude session: every source that can plant one', async () => {
+  for (const agent of ['gemini-cli', 'copilot-cli', 'cursor']) {
+    const m = new Machine(`demo-${agent}`);
+    const r = await m.lore(['demo', '--agent', agent], { cwd: m.home });
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const id = /session ([0-9a-f-]{36}) planted/.exec(r.stdout)?.[1];
+    assert.ok(id, r.stdout);
+    const blame = r.stdout.split('[bob\'s laptop] $ git lore blame stats.js\n')[1]!.split('\n\n')[0]!.split('\n');
+    assert.match(blame[1]!, new RegExp(`${id.slice(0, 8)} ${agent}`), `${agent}: Bob's blame credits the session`);
+  }
+  const bad = await new Machine('demo-bad').lore(['demo', '--agent', 'codex'], { cwd: '/' });
+  assert.equal(bad.code, 2);
+});

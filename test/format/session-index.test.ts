@@ -74,7 +74,7 @@ test('index validation: every rule', () => {
   const withFile = (patch: Record<string, unknown>) => ({ ...s, files: [s.files[0], { ...f1, ...patch }] });
   refused({ ...s, v: 1 }, /version 1, not 2/);
   refused({ ...s, id: 'someone-else' }, /names another session/);
-  refused({ ...s, tool: 'cursor' }, /unknown tool/);
+  refused({ ...s, tool: 'nosuchagent' }, /unknown tool/);
   refused({ ...s, branch: 3 }, /malformed branch/);
   refused({ ...s, messageCount: -1 }, /malformed messageCount/);
   refused({ ...s, messageCount: 1.5 }, /malformed messageCount/);
@@ -125,5 +125,5 @@ test('isNativePath: the rule of the format-1 payload decoder', () => {
   for (const p of ['claude/a.jsonl', 'claude/a/subagents/agent-x.jsonl', 'claude/a/tool-results/t 1.txt', 'codex/sessions/2025/10/01/rollout-x.jsonl', 'codex/archived_sessions/r.jsonl', 'claude/..x', 'claude/.hidden']) {
     assert.ok(isNativePath(p), p);
   }
-  for (const p of ['', 'claude', 'claude/', 'codex//x', 'claude/../x', 'claude/./x', './claude/x', 'gemini/x', 'claude/x\0y', 'Claude/x']) assert.ok(!isNativePath(p), JSON.stringify(p));
+  for (const p of ['', 'claude', 'claude/', 'codex//x', 'claude/../x', 'claude/./x', './claude/x', 'nosuchagent/x', 'claude/x\0y', 'Claude/x']) assert.ok(!isNativePath(p), JSON.stringify(p));
 });

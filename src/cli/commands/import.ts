@@ -20,7 +20,7 @@ export function reportImport(ctx: LoreContext, summary: ImportSummary, verbose: 
 export function importCommand(ctx: LoreContext): CommandModule<object, { verbose: boolean; json: boolean; rebuild: boolean }> {
   return {
     command: 'import',
-    describe: 'Capture Claude Code and Codex sessions into the local store (other commands do it too)',
+    describe: 'Capture the agents\' sessions into the local store (other commands do it too)',
     builder: (y) =>
       y
         .option('verbose', { alias: 'v', type: 'boolean', default: false, describe: 'Say what was checked even when nothing changed' })

@@ -13,7 +13,7 @@ export function restoreCommand(ctx: LoreContext): CommandModule<object, { id: st
         .option('to', { type: 'string', describe: 'Local folder of the repository (default: the session\'s repository here)' })
         .option('force', { type: 'boolean', default: false, describe: 'Overwrite native files that differ' })
         .option('json', { type: 'boolean', default: false, describe: 'Print what was written as JSON (docs/json.md)' })
-        .example('git lore restore 5c0375b4 && claude --resume 5c0375b4-…', 'resume a teammate\'s session'),
+        .example('git lore restore 5c0375b4', 'write a teammate\'s session back, and print the command that resumes it'),
     handler: async (argv) => {
       const r = await restoreSession(ctx, { id: argv.id, force: argv.force, ...(argv.to ? { to: argv.to } : {}) });
       if (argv.json) {

@@ -1,3 +1,4 @@
+import { isTranscriptPath } from '../../sources/registry.js';
 import crypto from 'node:crypto';
 import zlib from 'node:zlib';
 import { promisify } from 'node:util';
@@ -67,6 +68,8 @@ export async function pullOne(ctx: LoreContext, cat: CatFile, keys: StoreKeys, c
       placement: { repoRoot: local?.repo_root ?? target.repoRoot, repoId: local?.repo_id ?? target.repo?.id ?? null, agentRoots, realRoot: null },
       repoCache: new Map(),
       fromSync: true,
+      // For agents whose files record no times: the time the sender's capture gave it.
+      ...((meta.startedAt ?? meta.updatedAt) ? { timeHint: (meta.startedAt ?? meta.updatedAt)! } : {}),
     });
     return r.status === 'unchanged' ? { kind: 'same' } : { kind: 'merged', conflicts: r.conflicts };
   } catch (err) {
@@ -146,6 +149,6 @@ export async function decodePayload(gz: Buffer, sessionId: string, maxPayload: n
   for (const f of files) {
     if (!isNativePath(f.path)) throw new CryptoError(`session ${sessionId}: payload holds an unexpected path ${JSON.stringify(f.path)}`);
   }
-  if (!files.some((f) => f.path.endsWith('.jsonl'))) throw new CryptoError(`session ${sessionId}: the payload holds no transcript`);
+  if (!files.some((f) => isTranscriptPath(f.path))) throw new CryptoError(`session ${sessionId}: the payload holds no transcript`);
   return { files, manifest };
 }
