@@ -18,7 +18,8 @@ async function help(m: Machine, args: string[]): Promise<string> {
 const COMMANDS = [
   'demo', 'import', 'sessions', 'show', 'blame', 'log', 'sync', 'sync setup', 'sync status', 'restore',
   'hooks', 'hooks install', 'hooks uninstall', 'hooks status', 'remote', 'remote enable', 'remote disable',
-  'config', 'config get', 'config set', 'config unset', 'config list',
+  'config', 'config get', 'config set', 'config unset', 'config list', 'search', 'mcp', 'repair',
+  'keys', 'keys list', 'keys add', 'keys remove', 'keys reseal', 'passphrase', 'passphrase change', 'passphrase generate',
 ];
 
 test('every command\'s --help has an example, and the list above covers every command', async () => {

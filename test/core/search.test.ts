@@ -141,7 +141,7 @@ test('index in step: growth indexes only new whole lines, no duplicates; equals 
   }
 });
 
-test('index in step after a merge from sync, on both machines; rebuilt after the v4 migration', async () => {
+test('index in step after a merge from sync, on both machines; rebuilt after the v5 migration', async () => {
   const a = new Machine('ia');
   const b = new Machine('ib');
   const bare = bareRemote(a);
@@ -172,10 +172,10 @@ test('index in step after a merge from sync, on both machines; rebuilt after the
     }
   }
 
-  // A store from before the index (v3): the migration asks for a rebuild, the first search does it.
+  // A store from before the index (v4): the migration asks for a rebuild, the first search does it.
   const dbFile = path.join(a.vars.LORE_HOME!, 'lore.db');
   const raw = new Database(dbFile);
-  raw.exec('DROP TABLE message_fts; DROP TABLE message_text; DROP TABLE message_pending; PRAGMA user_version = 3;');
+  raw.exec('DROP TABLE message_fts; DROP TABLE message_text; DROP TABLE message_pending; PRAGMA user_version = 4;');
   raw.close();
   const r = await ok(a.lore(['search', '--json', 'walrus'], { cwd: repoA }));
   assert.equal(JSON.parse(r.stdout).results.length, 2);

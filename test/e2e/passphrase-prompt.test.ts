@@ -35,10 +35,10 @@ test('on a terminal: line editing, three tries for passphrases that differ or ar
   const create = await inTerminal(a, ['sync', 'setup', '--no-hooks'], {
     cwd: repoA,
     steps: [
-      { after: 'Passphrase: ', type: 'junk\x15secret\x04 one\r' },
-      { after: 'Passphrase again: ', type: 'secret onx\r' },
-      { after: 'Passphrase: ', type: 'secret onf\x7fe\r' },
-      { after: 'Passphrase again: ', type: 'secret one\r' },
+      { after: 'Passphrase: ', type: 'junk\x15secret walrus harbor\x04 one\r' },
+      { after: 'Passphrase again: ', type: 'secret walrus harbor onx\r' },
+      { after: 'Passphrase: ', type: 'secret walrus harbor onf\x7fe\r' },
+      { after: 'Passphrase again: ', type: 'secret walrus harbor one\r' },
     ],
   });
   assert.equal(create.code, 0, create.screen);
@@ -68,7 +68,7 @@ test('on a terminal: line editing, three tries for passphrases that differ or ar
     cwd: repoB,
     steps: [
       { after: 'Passphrase: ', type: 'not it\r' },
-      { after: 'Passphrase: ', type: 'secret one\r' },
+      { after: 'Passphrase: ', type: 'secret walrus harbor one\r' },
     ],
   });
   assert.equal(join.code, 0, join.screen);
@@ -96,7 +96,7 @@ test('on a terminal: Ctrl-C at the prompt exits 130 and leaves nothing behind; C
   assert.equal(eof.code, 1, eof.screen);
   assert.match(eof.screen, /no passphrase was typed/);
   assert.equal(loreRefs(m, bare), '');
-  await ok(m.lore(['sync', 'setup', '--no-hooks'], { cwd: repo, env: { LORE_PASSPHRASE: 'after all' } }));
+  await ok(m.lore(['sync', 'setup', '--no-hooks'], { cwd: repo, env: { LORE_PASSPHRASE: 'after all, a cobalt harbor' } }));
 });
 
 test('on a terminal: Ctrl-C at the global store\'s passphrase leaves no global store folder behind', async () => {

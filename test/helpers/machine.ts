@@ -115,7 +115,9 @@ export class Machine {
     this.git(dir, 'init', '-q');
     fs.writeFileSync(path.join(dir, 'README'), 'hello\n');
     this.git(dir, 'add', '.');
-    this.git(dir, 'commit', '-qm', 'init');
+    // Its own first commit: repositories made alike in the same second would otherwise share their
+    // root commit, and git-lore would rightly take them for one repository (docs/repository-identity.md).
+    this.git(dir, 'commit', '-qm', 'init', '-m', `repository made at ${dir}`);
     return dir;
   }
 }

@@ -6,7 +6,7 @@ export function mcpCommand(ctx: LoreContext): CommandModule<object, object> {
   return {
     command: 'mcp',
     describe: 'Serve this repository\'s sessions to AI agents: a Model Context Protocol server on stdio (read-only)',
-    builder: (y) => y.example('claude mcp add git-lore -- git lore mcp', 'register it with Claude Code (README: Codex, Gemini CLI)'),
+    builder: (y) => y.example('git lore mcp', 'serve on stdio (an agent starts it in its working folder)').example('claude mcp add git-lore -- git lore mcp', 'register it with Claude Code (README: Codex, Gemini CLI)'),
     handler: async () => {
       // Loaded here only: the MCP SDK costs ~300 ms to load, which no other command should pay.
       const { serveMcp } = await import('../mcp.js');
