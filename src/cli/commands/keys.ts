@@ -27,6 +27,7 @@ export function keysCommand(ctx: LoreContext): CommandModule<object, object> {
         .command({
           command: 'reseal',
           describe: 'Re-seal every session under the current key (after a rotation; run again if interrupted)',
+          builder: (yy: Argv) => yy.example('git lore keys reseal', 'after `git lore keys remove` without --reseal'),
           handler: async (argv) => {
             const s = await resealAll(ctx, storeOpts(argv as StoreArgs));
             ctx.env.stdout.write(`lore: re-sealed ${s.resealed} session${s.resealed === 1 ? '' : 's'} under the current key${s.missing.length ? `; ${s.missing.length} not held here stay under the old key` : ''}\n`);
@@ -117,6 +118,7 @@ export function passphraseCommand(ctx: LoreContext): CommandModule<object, objec
           builder: (yy: Argv) =>
             yy
               .option('rotate', { type: 'boolean', default: false, describe: 'Also rotate the store key: whoever knew only the old passphrase reads nothing written from now on' })
+              .example('git lore passphrase change --rotate', 'new passphrase and new store key: whoever knew only the old one reads nothing new')
               .example('LORE_PASSPHRASE_FILE=old LORE_NEW_PASSPHRASE_FILE=new git lore passphrase change', 'without a terminal'),
           handler: async (argv: StoreArgs & { rotate: boolean }) => {
             const r = await changePassphrase(ctx, { ...storeOpts(argv), rotate: argv.rotate });
@@ -126,6 +128,7 @@ export function passphraseCommand(ctx: LoreContext): CommandModule<object, objec
         .command({
           command: 'generate',
           describe: 'Print a generated passphrase (six diceware words, about 77 bits)',
+          builder: (yy: Argv) => yy.example('git lore passphrase generate', 'six words to use when creating a store or changing its passphrase'),
           handler: async () => {
             ctx.env.stdout.write(`${await generatePassphrase()}\n`);
           },
