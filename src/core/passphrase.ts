@@ -18,7 +18,12 @@ export async function readPassphrase(env: Env, opts: { confirm: boolean; purpose
   const file = env.vars.LORE_PASSPHRASE_FILE;
   if (file) {
     try {
-      return fs.readFileSync(path.resolve(env.cwd, file), 'utf8').replace(/\r?\n$/, '');
+      const raw = fs.readFileSync(path.resolve(env.cwd, file));
+      try {
+        return raw.toString('utf8').replace(/\r?\n$/, '');
+      } finally {
+        raw.fill(0);
+      }
     } catch (err) {
       throw new UsageError(`cannot read LORE_PASSPHRASE_FILE (${(err as NodeJS.ErrnoException).code ?? err})`, { cause: err, hint: 'Point LORE_PASSPHRASE_FILE at a readable file that holds the passphrase.' });
     }

@@ -47,11 +47,20 @@ export async function deriveKey(passphrase: string, p: KdfParams): Promise<Buffe
   // Loaded on first use: only setup and joins derive keys, and the native module costs start-up time.
   // (required, not imported: the bundles run as CommonJS, where a dynamic import has no loader)
   const argon2 = createRequire(import.meta.url)('argon2') as typeof import('argon2');
-  const out = await argon2.hash(passphrase, {
-    type: argon2.argon2id, raw: true, salt: Buffer.from(p.salt, 'base64'), memoryCost: p.memory, timeCost: p.iterations,
-    parallelism: p.parallelism, hashLength: 32,
-  });
-  return Buffer.from(out);
+  // The passphrase goes to the KDF as a buffer that is zeroed once it is done (a JS string cannot
+  // be wiped; this keeps at least the copies git-lore makes from lingering).
+  const secret = Buffer.from(passphrase, 'utf8');
+  try {
+    const out = await argon2.hash(secret, {
+      type: argon2.argon2id, raw: true, salt: Buffer.from(p.salt, 'base64'), memoryCost: p.memory, timeCost: p.iterations,
+      parallelism: p.parallelism, hashLength: 32,
+    });
+    const key = Buffer.from(out);
+    out.fill(0);
+    return key;
+  } finally {
+    secret.fill(0);
+  }
 }
 
 /** What a subkey is for: format-1 purposes, and the format-2 ones (chunk ids, chunks, chunk nonces, indexes). */

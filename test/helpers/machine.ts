@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { makeEnv, memorySink, type Env } from '../../src/env.js';
 import { LoreContext } from '../../src/core/context.js';
@@ -117,7 +118,7 @@ export class Machine {
     this.git(dir, 'add', '.');
     // Its own first commit: repositories made alike in the same second would otherwise share their
     // root commit, and git-lore would rightly take them for one repository (docs/repository-identity.md).
-    this.git(dir, 'commit', '-qm', 'init', '-m', `repository made at ${dir}`);
+    this.git(dir, 'commit', '-qm', 'init', '-m', `repository ${randomBytes(8).toString('hex')}`);
     return dir;
   }
 }
