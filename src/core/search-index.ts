@@ -55,20 +55,7 @@ export function blockTexts(source: Source, sessionId: string, path: string, off:
 
 /** Calls `fn` with the whole lines of a stored file from byte `from`, streamed piece by piece; returns where they end. */
 export function forEachLineBlock(ctx: LoreContext, f: StoredFile, from: number, fn: (offset: number, lines: Buffer) => void): number {
-  let carry: Buffer = Buffer.alloc(0);
-  let offset = from;
-  for (const block of ctx.db.pieces.read(f, from)) {
-    const data = carry.length ? Buffer.concat([carry, block]) : block;
-    const nl = data.lastIndexOf(10);
-    if (nl < 0) {
-      carry = data;
-      continue;
-    }
-    fn(offset, data.subarray(0, nl + 1));
-    offset += nl + 1;
-    carry = data.subarray(nl + 1);
-  }
-  return offset;
+  return ctx.db.pieces.lineBlocks(f, from, fn).offset;
 }
 
 /**

@@ -241,19 +241,8 @@ function reuseCut(cutter: Cutter, stored: StoredFile, merged: Buffer): StoredFil
  * index's recorder notes where the fed lines start.
  */
 function feedLines(ctx: LoreContext, parser: SessionParser, f: StoredFile, from: number, texts: MessageTexts | null): { offset: number; tail: Buffer } {
-  let carry: Buffer = Buffer.alloc(0);
-  let offset = from;
-  for (const block of ctx.db.pieces.read(f, from)) {
-    const data = carry.length ? Buffer.concat([carry, block]) : block;
-    const nl = data.lastIndexOf(10);
-    if (nl < 0) {
-      carry = data;
-      continue;
-    }
-    parser.feed(f.path, data.subarray(0, nl + 1));
+  return ctx.db.pieces.lineBlocks(f, from, (offset, lines) => {
+    parser.feed(f.path, lines);
     texts?.fed(f.path, offset);
-    offset += nl + 1;
-    carry = data.subarray(nl + 1);
-  }
-  return { offset, tail: carry };
+  });
 }

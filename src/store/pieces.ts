@@ -106,6 +106,28 @@ export class PieceFiles {
     }
   }
 
+  /**
+   * Calls `fn` with the whole lines of a file from byte `from` on, block by block as the pieces are
+   * read (each block ends with a newline); returns where the whole lines end and the last line
+   * when it has no newline yet.
+   */
+  lineBlocks(file: Pick<StoredFile, 'pieces'>, from: number, fn: (offset: number, lines: Buffer) => void): { offset: number; tail: Buffer } {
+    let carry: Buffer = Buffer.alloc(0);
+    let offset = from;
+    for (const block of this.read(file, from)) {
+      const data = carry.length ? Buffer.concat([carry, block]) : block;
+      const nl = data.lastIndexOf(10);
+      if (nl < 0) {
+        carry = data;
+        continue;
+      }
+      fn(offset, data.subarray(0, nl + 1));
+      offset += nl + 1;
+      carry = data.subarray(nl + 1);
+    }
+    return { offset, tail: carry };
+  }
+
   /** A whole file in memory (for the few callers that need it whole: merges of diverged files, small files). */
   readAll(file: Pick<StoredFile, 'pieces'>): Buffer {
     return Buffer.concat([...this.read(file)]);

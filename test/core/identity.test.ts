@@ -42,12 +42,7 @@ test('sessions belong to the repository, not to a folder: every clone lists them
   assert.deepEqual(await ids(m, wt), [id]);
 
   // Another repository does not see it.
-  const other = path.join(m.home, 'other');
-  fs.mkdirSync(other);
-  m.git(other, 'init', '-q');
-  fs.writeFileSync(path.join(other, 'x.txt'), 'unrelated\n');
-  m.git(other, 'add', '.');
-  m.git(other, 'commit', '-qm', 'unrelated');
+  const other = m.initRepo(path.join(m.home, 'other'));
   assert.deepEqual(await ids(m, other), []);
 });
 
@@ -57,14 +52,9 @@ test('restore --to attaches a session to that clone\'s repository', async () => 
   const id = 'fafafafa-0000-4000-8000-000000000001';
   writeSession(m, elsewhere, id, [userLine(id, elsewhere, 'u1', 'started in another repository', 1)]);
   assert.deepEqual(await ids(m, elsewhere), [id]);
-  // Another repository (its own first commit: two repositories made alike in the same second
-  // would share their root commit, and so their identity).
-  const target = path.join(m.home, 'target');
-  fs.mkdirSync(target);
-  m.git(target, 'init', '-q');
-  fs.writeFileSync(path.join(target, 'other.txt'), 'another project\n');
-  m.git(target, 'add', '.');
-  m.git(target, 'commit', '-qm', 'another start');
+  // Another repository (initRepo gives each its own first commit: two repositories made alike in
+  // the same second would share their root commit, and so their identity).
+  const target = m.initRepo(path.join(m.home, 'target'));
   assert.deepEqual(await ids(m, target), []);
   await ok(m.lore(['restore', id, '--to', target], { cwd: target }));
   assert.deepEqual(await ids(m, target), [id], 'listed in the clone it was restored into');
