@@ -165,18 +165,31 @@ async function findDescriptor(ctx: LoreContext, git: Git, cat: CatFile, tips: Ar
     if (!tip) continue;
     const commits = (await git.text(['rev-list', '--first-parent', `--max-count=${MAX_HISTORY}`, tip])).split('\n').filter(Boolean);
     for (const c of commits) {
+      let d: Descriptor;
       try {
         const blob = await cat.get(`${c}:${DESCRIPTOR_PATH}`, DESCRIPTOR_MAX_BYTES);
         if (!blob || blob.tooLarge) continue;
-        const d = parseDescriptor(blob.data);
-        if (pinned && d.storeId !== pinned) continue;
-        const { key } = keyring.get(d.storeId);
-        if (!key) continue;
-        verifyKey(d, key);
-        return { descriptor: d, key, commit: c };
+        d = parseDescriptor(blob.data);
       } catch {
-        /* damaged or foreign: look further back */
+        continue; // damaged: look further back
       }
+      if (pinned && d.storeId !== pinned) continue;
+      if (d.version > 2) {
+        // Looking further back would roll the store back to keys from before a rotation (and let a
+        // removed member in again): refuse instead. (A writer without the key can plant such a
+        // descriptor to block repair; that costs a repair, never data or keys.)
+        throw new LoreError(`git lore repair does not handle stores whose keys are managed yet (descriptor version ${d.version}); nothing was changed`, {
+          hint: 'A holder\'s `git lore sync` still writes damaged sessions and chunks back.',
+        });
+      }
+      const { key } = keyring.get(d.storeId);
+      if (!key) continue;
+      try {
+        verifyKey(d, key);
+      } catch {
+        continue; // a descriptor someone replaced: look further back
+      }
+      return { descriptor: d, key, commit: c };
     }
   }
   throw new LoreError('no store descriptor on the remote or here opens with a key cached on this machine', { hint: 'Run `git lore sync setup` to join the store with its passphrase, then `git lore repair`.' });
