@@ -4,7 +4,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { Machine, claudeProjectDir } from '../test/helpers/machine.js';
 import { TranscriptGenerator } from './generate.js';
-import { fmt, median, timed } from './util.js';
+import { fmt, median, remotesFor, timed } from './util.js';
 
 const PASS = { LORE_PASSPHRASE: 'benchmark passphrase' };
 const MiB = 1024 * 1024;
@@ -82,13 +82,7 @@ function objectsSize(gitDir: string): { bytes: number; loose: number } {
 function setupMachine(name: string): { m: Machine; env: Record<string, string>; repo: string; bareLore: string; plain: string; barePlain: string } {
   const m = new Machine(name);
   const env = { ...m.vars } as Record<string, string>;
-  const bareLore = path.join(m.home, 'lore.git');
-  const barePlain = path.join(m.home, 'plain.git');
-  m.git(m.home, 'init', '-q', '--bare', bareLore);
-  m.git(m.home, 'init', '-q', '--bare', barePlain);
-  const repo = m.initRepo(path.join(m.home, 'repo'));
-  m.git(repo, 'remote', 'add', 'origin', bareLore);
-  m.git(repo, 'push', '-q', 'origin', 'main');
+  const { bareLore, barePlain, repo } = remotesFor(m);
   const plain = m.initRepo(path.join(m.home, 'plain'));
   m.git(plain, 'remote', 'add', 'origin', barePlain);
   m.git(plain, 'push', '-q', 'origin', 'main');

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Machine } from '../test/helpers/machine.js';
 import { generateCorpus } from './generate.js';
-import { fmt, median, timed } from './util.js';
+import { fmt, median, remotesFor, timed } from './util.js';
 
 const PASS = { LORE_PASSPHRASE: 'benchmark passphrase' };
 
@@ -11,17 +11,6 @@ function copyTree(src: string, dst: string): void {
   fs.cpSync(src, dst, { recursive: true });
 }
 
-/** A machine's repository whose origin is one bare remote (lore), beside a second bare remote (plain git). */
-function remotesFor(m: Machine): { bareLore: string; barePlain: string; repo: string } {
-  const bareLore = path.join(m.home, 'lore.git');
-  const barePlain = path.join(m.home, 'plain.git');
-  m.git(m.home, 'init', '-q', '--bare', bareLore);
-  m.git(m.home, 'init', '-q', '--bare', barePlain);
-  const repo = m.initRepo(path.join(m.home, 'repo'));
-  m.git(repo, 'remote', 'add', 'origin', bareLore);
-  m.git(repo, 'push', '-q', 'origin', 'main');
-  return { bareLore, barePlain, repo };
-}
 
 /** Issue 3: sync against plain git commit + push of the same files, in the same run, same kind of remote. */
 export async function benchSync(): Promise<string> {

@@ -1,3 +1,5 @@
+import type { Machine } from '../test/helpers/machine.js';
+import path from 'node:path';
 import { spawn } from 'node:child_process';
 
 /** Runs a command and returns its wall time in milliseconds; throws on a non-zero exit. */
@@ -26,3 +28,15 @@ export function median(xs: number[]): number {
 }
 
 export const fmt = (ms: number) => `${ms.toFixed(0)} ms`;
+
+/** A machine's repository whose origin is one bare remote (lore), beside a second bare remote (plain git). */
+export function remotesFor(m: Machine): { bareLore: string; barePlain: string; repo: string } {
+  const bareLore = path.join(m.home, 'lore.git');
+  const barePlain = path.join(m.home, 'plain.git');
+  m.git(m.home, 'init', '-q', '--bare', bareLore);
+  m.git(m.home, 'init', '-q', '--bare', barePlain);
+  const repo = m.initRepo(path.join(m.home, 'repo'));
+  m.git(repo, 'remote', 'add', 'origin', bareLore);
+  m.git(repo, 'push', '-q', 'origin', 'main');
+  return { bareLore, barePlain, repo };
+}

@@ -40,25 +40,11 @@ export interface FileEdit {
   added: string[];
 }
 
-/** A session in the shape every source produces. */
-export interface NormalizedSession {
+/** A session in the shape every source produces: its summary, with messages and edits. */
+export interface NormalizedSession extends SessionSummary {
   id: string;
-  tool: ToolName;
-  toolVersion?: string;
-  cwd?: string;
-  gitBranch?: string;
-  startedAt?: string;
-  updatedAt?: string;
-  title?: string;
   messages: NormalizedMessage[];
-  /** Number of native messages (turns); see docs/sessions-json.md for the exact rule. */
-  messageCount: number;
-  subagentCount: number;
   edits: FileEdit[];
-  /** Lines skipped because they were not valid JSON (truncated, junk). */
-  malformedLines: number;
-  /** Valid JSON lines of a type the parser does not know (kept in the bundle, skipped here). */
-  unknownLines: number;
 }
 
 /** A session parser's saved state: JSON-safe, owned by the source, small (no message texts; long keys hashed). */
@@ -73,9 +59,12 @@ export interface SessionSummary {
   startedAt?: string;
   updatedAt?: string;
   title?: string;
+  /** Number of native messages (turns); see docs/sessions-json.md for the exact rule. */
   messageCount: number;
   subagentCount: number;
+  /** Lines skipped because they were not valid JSON (truncated, junk). */
   malformedLines: number;
+  /** Valid JSON lines of a type the parser does not know (kept in the bundle, skipped here). */
   unknownLines: number;
 }
 

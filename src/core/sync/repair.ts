@@ -114,7 +114,7 @@ export async function repairStore(ctx: LoreContext, opts: RepairOptions = {}): P
     const scope = target.global ? undefined : target.repo ?? undefined;
     const missing = ctx.db.sessionDigests(scope).map((x) => x.id).filter((id) => !sessions.has(id));
     const presence = new ChunkPresence(cat, null);
-    for (const cid of keptChunks) await presence.missing([cid]);
+    await presence.missing([...keptChunks]);
     for (const id of [...damaged, ...missing]) {
       const row = ctx.db.getSession(id);
       if (!row) continue;
