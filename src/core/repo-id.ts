@@ -4,7 +4,7 @@ import crypto from 'node:crypto';
 import { log } from '../log.js';
 import type { LoreContext } from './context.js';
 import type { Git, RepoInfo } from '../git/git.js';
-import { normalizeAddress } from './sync/pins.js';
+import { normalizeAddress } from './sync/address.js';
 
 /** A repository as git-lore scopes sessions by it: its identity, and where its main worktree is here. */
 export interface RepoScope {

@@ -9,7 +9,7 @@ import {
   type DiscoveredFile, type EditOp, type FileEdit, type NormalizedMessage, type NormalizedSession, type ParseOptions, type ParserState,
   type SessionParser, type SessionSummary, type Source, RestoreRefused,
 } from './types.js';
-import type { SourceDefinition } from './registry.js';
+import type { SourceDefinition } from './types.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const KNOWN_TYPES = new Set([

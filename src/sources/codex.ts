@@ -8,7 +8,7 @@ import {
   type DiscoveredFile, type FileEdit, type NormalizedMessage, type NormalizedSession, type ParseOptions, type ParserState, type Role,
   type SessionParser, type SessionSummary, type Source, RestoreRefused,
 } from './types.js';
-import type { SourceDefinition } from './registry.js';
+import type { SourceDefinition } from './types.js';
 
 const ROLLOUT = /^rollout-.*?([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.jsonl$/i;
 const TEXT_MAX = 64 * 1024;

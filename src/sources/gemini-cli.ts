@@ -4,7 +4,7 @@ import crypto from 'node:crypto';
 import type { NativeFile } from '../store/bundle.js';
 import { readHead, walk, type Reporter } from './discover.js';
 import type { Listing } from './listing.js';
-import type { SourceDefinition } from './registry.js';
+import type { SourceDefinition } from './types.js';
 import {
   ROOT_DEPTH, addedLines, badState, clip, earlier, forEachJsonLine, later, splitLines, stateKey, titleLine, RestoreRefused,
   type DiscoveredFile, type FileEdit, type NormalizedMessage, type NormalizedSession, type ParseOptions, type ParserState,

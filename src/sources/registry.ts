@@ -1,7 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import type { Reporter } from './discover.js';
-import type { Source, ToolName } from './types.js';
+import type { Source, SourceDefinition, ToolName } from './types.js';
 import { claudeCode } from './claude-code.js';
 import { codex } from './codex.js';
 import { geminiCli } from './gemini-cli.js';
@@ -14,33 +14,7 @@ import { cursor } from './cursor.js';
  * are transcripts, the folders the hook shims watch) and names no agent.
  */
 
-/** The folder an agent keeps its data in: the variable that moves it, and its default under HOME ('' for HOME itself). */
-export interface AgentFolder {
-  env: string;
-  underHome: string;
-}
-
-/** What the registry knows of a source before it is created for an environment. */
-export interface SourceDefinition {
-  readonly tool: ToolName;
-  /** People's name of the agent, for messages and docs. */
-  readonly label: string;
-  /**
-   * First segment of its native files' bundle paths (`<prefix>/<path>`): unique, `[a-z0-9-]+`,
-   * listed in docs/FORMAT.md. A stored path under another prefix is refused.
-   */
-  readonly prefix: string;
-  readonly folder: AgentFolder;
-  /** True for the bundle paths its parser reads (a session needs at least one); others are only kept. */
-  isTranscript(bundlePath: string): boolean;
-  /**
-   * For `git lore demo`: writes a small realistic session of this agent, run in `cwd`, that wrote
-   * `file` with `content`, under the agent folder `dir`; returns its id and the folder it went to.
-   */
-  plantDemo?(dir: string, cwd: string, file: string, content: string, at: (seconds: number) => string): { sessionId: string; dir: string };
-  /** The source for the agent folder `dir` (resolved from `folder`). */
-  create(dir: string, report: Reporter, vars: Readonly<Record<string, string | undefined>>): Source;
-}
+export type { AgentFolder, SourceDefinition } from './types.js';
 
 /** Every source, in a fixed order (capture order, and the order of `sessions` ties). */
 export const SOURCES: readonly SourceDefinition[] = [claudeCode, codex, geminiCli, copilotCli, cursor];

@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 import type { Listing } from './listing.js';
+import type { Reporter } from './discover.js';
 import type { NativeFile } from '../store/bundle.js';
 
-/** The tool names of the registered sources (src/sources/registry.ts), as `sessions --json` prints them. */
-export type ToolName = 'claude-code' | 'codex' | 'gemini-cli' | 'copilot-cli' | 'cursor';
-export type Role = 'user' | 'assistant' | 'system' | 'tool';
-export type MessageKind = 'text' | 'thinking' | 'tool_call' | 'tool_result';
+import type { EditOp, MessageKind, Role, ToolName } from '../model/session.js';
+
+export type { EditOp, MessageKind, Role, ToolName } from '../model/session.js';
 
 /** One normalized part of a conversation (a content block). */
 export interface NormalizedMessage {
@@ -23,8 +23,6 @@ export interface NormalizedMessage {
   /** Set on messages from a subagent transcript. */
   agentId?: string;
 }
-
-export type EditOp = 'edit' | 'multiedit' | 'write' | 'notebook' | 'add' | 'update' | 'delete' | 'move';
 
 /** A file edit and the exact lines it added. */
 export interface FileEdit {
@@ -261,4 +259,32 @@ export function later(a: string | undefined, b: string | undefined): string | un
 /** The error a source's `parser` throws on a state it cannot resume from. */
 export function badState(tool: ToolName): Error {
   return new Error(`${tool} parser: the saved state is not one this version wrote; parse the session again from the start`);
+}
+
+/** The folder an agent keeps its data in: the variable that moves it, and its default under HOME ('' for HOME itself). */
+export interface AgentFolder {
+  env: string;
+  underHome: string;
+}
+
+/** What the registry knows of a source before it is created for an environment. */
+export interface SourceDefinition {
+  readonly tool: ToolName;
+  /** People's name of the agent, for messages and docs. */
+  readonly label: string;
+  /**
+   * First segment of its native files' bundle paths (`<prefix>/<path>`): unique, `[a-z0-9-]+`,
+   * listed in docs/FORMAT.md. A stored path under another prefix is refused.
+   */
+  readonly prefix: string;
+  readonly folder: AgentFolder;
+  /** True for the bundle paths its parser reads (a session needs at least one); others are only kept. */
+  isTranscript(bundlePath: string): boolean;
+  /**
+   * For `git lore demo`: writes a small realistic session of this agent, run in `cwd`, that wrote
+   * `file` with `content`, under the agent folder `dir`; returns its id and the folder it went to.
+   */
+  plantDemo?(dir: string, cwd: string, file: string, content: string, at: (seconds: number) => string): { sessionId: string; dir: string };
+  /** The source for the agent folder `dir` (resolved from `folder`). */
+  create(dir: string, report: Reporter, vars: Readonly<Record<string, string | undefined>>): Source;
 }

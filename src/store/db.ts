@@ -6,7 +6,8 @@ import { log } from '../log.js';
 import { ensureLoreHome } from './home.js';
 import { PieceFiles, decodePieces, encodePieces, type StoredFile } from './pieces.js';
 import { convertBundles } from './convert-bundles.js';
-import type { EditOp, ToolName } from '../sources/types.js';
+import type { EditOp, ToolName } from '../model/session.js';
+import type { RepoKey } from '../model/repo.js';
 import { SEARCH_INDEX_SCHEMA, SearchIndex, type SessionTexts } from './search-index.js';
 
 /**
@@ -95,11 +96,7 @@ const MIGRATIONS: string[] = [
   `,
 ];
 
-/** A repository as sessions are scoped by it: its identity, and its main root here (for rows of before v4). */
-export interface RepoKey {
-  id: string;
-  root: string;
-}
+export type { RepoKey } from '../model/repo.js';
 
 export interface SessionRow {
   id: string;

@@ -1,6 +1,6 @@
-import type { RepoKey } from './db.js';
+import type { RepoKey } from '../model/repo.js';
 import type Database from 'better-sqlite3';
-import type { MessageKind, Role, ToolName } from '../sources/types.js';
+import type { MessageKind, Role, ToolName } from '../model/session.js';
 
 /**
  * The full-text index of the sessions' messages (SQLite FTS5). Capture only records, in the

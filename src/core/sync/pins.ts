@@ -1,4 +1,3 @@
-import path from 'node:path';
 import { LoreError } from '../../errors.js';
 import type { LoreContext } from '../context.js';
 import type { SyncTarget } from './target.js';
@@ -10,13 +9,7 @@ import type { SyncTarget } from './target.js';
  * this machine happens to hold (a store shared in another repository) is refused, not adopted.
  */
 
-/** An address as a pin key: without `lore::`, credentials, a trailing slash or `.git`; local paths absolute. */
-export function normalizeAddress(address: string, cwd: string): string {
-  let a = address.startsWith('lore::') ? address.slice('lore::'.length) : address;
-  a = a.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@]*@/i, '$1');
-  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(a) && !/^[^/]+:/.test(a)) a = path.resolve(cwd, a);
-  return a.replace(/\/+$/, '').replace(/\.git$/, '');
-}
+export { normalizeAddress } from './address.js';
 
 const keys = (target: SyncTarget, remote: string, address: string | null) => ({
   clone: `pin\0${target.gitDir}\0${remote}`,

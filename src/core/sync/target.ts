@@ -4,7 +4,7 @@ import { LoreError, UsageError } from '../../errors.js';
 import type { LoreContext } from '../context.js';
 import { assertSafeName, gitReason, type Git, type RepoInfo } from '../../git/git.js';
 import { getSetting } from '../config.js';
-import { normalizeAddress } from './pins.js';
+import { normalizeAddress } from './address.js';
 import { repoScope } from '../repo-id.js';
 import type { RepoKey } from '../../store/db.js';
 
