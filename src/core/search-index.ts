@@ -69,7 +69,7 @@ export async function updateSearchIndex(ctx: LoreContext, sources: readonly Sour
   if (db.search.needsRebuild()) db.search.requeueAll();
   const pending = db.search.pending();
   if (!pending.length) return 0;
-  const tools = new Map((db.db.prepare('SELECT id, tool FROM sessions').all() as Array<{ id: string; tool: string }>).map((r) => [r.id, r.tool]));
+  const tools = db.sessionTools();
   let done = 0;
   let lastSession = '';
   let files = new Map<string, StoredFile>();

@@ -49,9 +49,7 @@ export async function listSessions(ctx: LoreContext, opts: { all: boolean }): Pr
     throw new UsageError('not inside a git repository', { hint: 'Run it inside a repository, or use `git lore sessions --all`.' });
   }
   const rows = ctx.db.listSessions(repo ?? undefined);
-  const counts = new Map<string, number>(
-    (ctx.db.db.prepare('SELECT session_id, count(*) AS n FROM edits GROUP BY session_id').all() as Array<{ session_id: string; n: number }>).map((r) => [r.session_id, r.n]),
-  );
+  const counts = ctx.db.editCounts();
   return { repository, sessions: rows.map((r) => summarize(r, counts.get(r.id) ?? 0)) };
 }
 

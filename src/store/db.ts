@@ -2,13 +2,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { StoreError } from '../errors.js';
-import { log } from '../log.js';
 import { ensureLoreHome } from './home.js';
 import { PieceFiles, decodePieces, encodePieces, type StoredFile } from './pieces.js';
-import { convertBundles } from './convert-bundles.js';
-import type { EditOp, ToolName } from '../model/session.js';
 import type { RepoKey } from '../model/repo.js';
-import { SEARCH_INDEX_SCHEMA, SearchIndex, type SessionTexts } from './search-index.js';
+import { SearchIndex } from './search-index.js';
+import { migrate } from './schema.js';
+import type { EditRecord, EditRow, SessionRow, SessionWrite, SourceFileRow } from './rows.js';
 
 /**
  * The one module that owns SQL. `lore.db` in LORE_HOME: WAL, versioned migrations
@@ -16,145 +15,8 @@ import { SEARCH_INDEX_SCHEMA, SearchIndex, type SessionTexts } from './search-in
  * old or the new version of a session, never half of one.
  */
 
-const MIGRATIONS: string[] = [
-  // 1: sessions, their lossless bundles, edits (the index blame uses), source-file stamps.
-  // Messages are not stored: they are parsed from the bundle when needed (storing them, a row or
-  // a JSON document per session, doubled the cost of capture).
-  `
-  CREATE TABLE sessions (
-    id TEXT PRIMARY KEY,
-    tool TEXT NOT NULL,
-    tool_version TEXT,
-    cwd TEXT,
-    repo_root TEXT,
-    agent_root TEXT,
-    branch TEXT,
-    started_at TEXT,
-    updated_at TEXT,
-    message_count INTEGER NOT NULL DEFAULT 0,
-    subagent_count INTEGER NOT NULL DEFAULT 0,
-    title TEXT,
-    origin TEXT NOT NULL DEFAULT 'local',
-    origin_machine TEXT,
-    bundle_sha256 TEXT NOT NULL,
-    bundle_size INTEGER NOT NULL,
-    malformed_lines INTEGER NOT NULL DEFAULT 0,
-    unknown_lines INTEGER NOT NULL DEFAULT 0,
-    imported_at TEXT NOT NULL
-  );
-  CREATE INDEX sessions_repo ON sessions(repo_root, started_at);
-  CREATE INDEX sessions_bundle ON sessions(bundle_sha256);
-  CREATE TABLE edits (
-    id INTEGER PRIMARY KEY, session_id TEXT NOT NULL, seq INTEGER NOT NULL, file TEXT NOT NULL, move_path TEXT,
-    op TEXT NOT NULL, tool_name TEXT NOT NULL, ts TEXT, added_count INTEGER NOT NULL, added_json TEXT NOT NULL
-  );
-  CREATE INDEX edits_session ON edits(session_id);
-  -- Blame looks edits up by the file they wrote (the target for moves), then matches line text in memory.
-  CREATE INDEX edits_target ON edits(coalesce(move_path, file));
-  CREATE TABLE source_files (
-    path TEXT PRIMARY KEY, tool TEXT NOT NULL, session_id TEXT, size INTEGER NOT NULL, mtime_ms INTEGER NOT NULL
-  );
-  CREATE INDEX source_files_session ON source_files(session_id);
-  CREATE TABLE kv (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-  -- The last metadata blob read from a lore ref for each session, with its digest, so a sync
-  -- reads only metadata that changed (blob ids are content-addressed: a hit is never stale).
-  CREATE TABLE meta_cache (session_id TEXT PRIMARY KEY, oid TEXT NOT NULL, digest TEXT NOT NULL);
-  `,
-  // v2: the session-write counter's value at each session's last write, so a sync can ask only
-  // for the sessions written since its previous one.
-  `
-  ALTER TABLE sessions ADD COLUMN rev INTEGER NOT NULL DEFAULT 0;
-  CREATE INDEX sessions_rev ON sessions(rev);
-  CREATE INDEX sessions_repo_rev ON sessions(repo_root, rev);
-  `,
-  // v3: sessions as files made of content-addressed pieces (LORE_HOME/chunks) instead of one tar
-  // bundle per version; the parser's state so a grown transcript is parsed from where it stopped;
-  // provisional edits (tool calls without a recorded result yet). sessions.bundle_sha256 now holds
-  // the content hash of docs/FORMAT.md and bundle_size the total size of the files. The bundles
-  // are converted by convertBundles in the same transaction.
-  `
-  CREATE TABLE session_files (
-    session_id TEXT NOT NULL, path TEXT NOT NULL, size INTEGER NOT NULL, sha256 TEXT NOT NULL, pieces BLOB NOT NULL,
-    PRIMARY KEY (session_id, path)
-  );
-  CREATE TABLE parse_state (session_id TEXT PRIMARY KEY, state TEXT NOT NULL);
-  ALTER TABLE edits ADD COLUMN provisional INTEGER NOT NULL DEFAULT 0;
-  `,
-  // v4: the repository a session belongs to by identity (its root commits: shared by every clone,
-  // worktree and moved copy), not by folder. Rows of before are given theirs when their folder's
-  // repository is next seen (backfillRepoId).
-  `
-  ALTER TABLE sessions ADD COLUMN repo_id TEXT;
-  CREATE INDEX sessions_repo_id ON sessions(repo_id, started_at);
-  CREATE INDEX sessions_repo_id_rev ON sessions(repo_id, rev);
-  `,
-  // v5: the full-text index of message texts (src/store/search-index.ts). Every transcript of the
-  // existing sessions is pending from its start: the first command that searches indexes them.
-  `
-  ${SEARCH_INDEX_SCHEMA}
-  INSERT INTO message_pending (session_id, path, off) SELECT session_id, path, 0 FROM session_files WHERE path LIKE '%.jsonl';
-  `,
-];
-
 export type { RepoKey } from '../model/repo.js';
-
-export interface SessionRow {
-  id: string;
-  tool: ToolName;
-  tool_version: string | null;
-  cwd: string | null;
-  /** Main root of the local repository the session belongs to (where it was placed on this machine). */
-  repo_root: string | null;
-  /** The identity of that repository (its root commits): what scopes sessions. */
-  repo_id: string | null;
-  /** The repository root(s) as the agents saw it, newline-separated; edit paths are made relative to them. */
-  agent_root: string | null;
-  branch: string | null;
-  started_at: string | null;
-  updated_at: string | null;
-  message_count: number;
-  subagent_count: number;
-  title: string | null;
-  origin: 'local' | 'sync';
-  origin_machine: string | null;
-  bundle_sha256: string;
-  bundle_size: number;
-  malformed_lines: number;
-  unknown_lines: number;
-  imported_at: string;
-}
-
-export interface EditRecord {
-  seq: number;
-  /** Repository-relative (forward slashes), or absolute when outside any repository. */
-  file: string;
-  movePath?: string;
-  op: EditOp;
-  toolName: string;
-  ts?: string;
-  added: string[];
-}
-
-export interface EditRow {
-  id: number;
-  session_id: string;
-  seq: number;
-  file: string;
-  move_path: string | null;
-  op: EditOp;
-  tool_name: string;
-  ts: string | null;
-  added_count: number;
-  added_json: string;
-}
-
-export interface SourceFileRow {
-  path: string;
-  tool: string;
-  session_id: string | null;
-  size: number;
-  mtime_ms: number;
-}
+export type { EditRecord, EditRow, SessionRow, SessionWrite, SourceFileRow } from './rows.js';
 
 /** A session is in a repository by identity, or (rows from before v4, not yet backfilled) by folder. */
 const IN_REPO = 'repo_id = ? OR (repo_id IS NULL AND repo_root = ?)';
@@ -169,29 +31,9 @@ export function normalizeLine(line: string): string {
   return t.includes('  ') || /[^\S ]/.test(t) ? t.replace(/\s+/g, ' ') : t;
 }
 
-/** A session write: the row, its changed files, its edits, the parser's state and the source files it came from. */
-export interface SessionWrite {
-  row: SessionRow;
-  /** Files whose content changed (their pieces are already in the piece store); others are kept. */
-  files: StoredFile[];
-  /** 'replace': these are all of the session's confirmed edits; 'append': they come after the stored ones. */
-  editMode: 'replace' | 'append';
-  edits: EditRecord[];
-  /** Edits whose tool result is not recorded yet: they replace the previous provisional ones (null: keep those). */
-  provisional: EditRecord[] | null;
-  /** The parser's saved state (JSON), to resume from when the session grows. */
-  parseState: string | null;
-  sources: SourceFileRow[];
-  /**
-   * The lines this write parsed, recorded in the same transaction as pending for the search index
-   * (store/search-index.ts); null when indexing is off (the index is then marked for a rebuild).
-   */
-  texts?: SessionTexts | null;
-}
-
 /** Handle on lore.db. Close it when done. */
 export class LoreDb {
-  readonly db: Database.Database;
+  private readonly db: Database.Database;
   readonly pieces: PieceFiles;
   /** The full-text index of message texts. */
   readonly search: SearchIndex;
@@ -230,24 +72,7 @@ export class LoreDb {
   }
 
   private migrate(): void {
-    const version = this.db.pragma('user_version', { simple: true }) as number;
-    if (version > MIGRATIONS.length) {
-      throw new StoreError(`lore.db has schema version ${version}, newer than this git-lore understands (${MIGRATIONS.length})`, {
-        hint: 'Upgrade git-lore (./install.sh in a newer checkout).',
-      });
-    }
-    for (let v = version; v < MIGRATIONS.length; v++) {
-      // v3 converts bundle files into pieces: written before the transaction (content-addressed,
-      // so a crash leaves only unreferenced pieces and the next open converts again).
-      const converted = v === 2 ? convertBundles(this.db, this.pieces, this.loreHome) : null;
-      this.db.transaction(() => {
-        this.db.exec(MIGRATIONS[v]!);
-        converted?.apply();
-        this.db.pragma(`user_version = ${v + 1}`);
-      }).immediate();
-      converted?.cleanUp();
-      log.store('migrated lore.db to version %d', v + 1);
-    }
+    migrate(this.db, this.pieces, this.loreHome);
   }
 
   close(): void {
@@ -392,6 +217,18 @@ export class LoreDb {
          WHERE coalesce(e.move_path, e.file) = ? AND (s.repo_id = ? OR (s.repo_id IS NULL AND s.repo_root = ?))`,
       )
       .all(file, repo.id, repo.root) as never;
+  }
+
+  /** The number of edits of every session that has any. */
+  editCounts(): Map<string, number> {
+    const rows = this.db.prepare('SELECT session_id, count(*) AS n FROM edits GROUP BY session_id').all() as Array<{ session_id: string; n: number }>;
+    return new Map(rows.map((r) => [r.session_id, r.n]));
+  }
+
+  /** The tool of every session, by id. */
+  sessionTools(): Map<string, string> {
+    const rows = this.db.prepare('SELECT id, tool FROM sessions').all() as Array<{ id: string; tool: string }>;
+    return new Map(rows.map((r) => [r.id, r.tool]));
   }
 
   /** The cached digest of one metadata blob, if it was ever read. */

@@ -23,7 +23,12 @@ const replyLine = (id: string, cwd: string, msgId: string, text: string, t: numb
 async function indexed(ctx: LoreContext, id: string): Promise<string[]> {
   await updateSearchIndex(ctx, sources(ctx, { unreadable: () => undefined }));
   assert.deepEqual(ctx.db.search.pending(), [], 'nothing left pending');
-  return (ctx.db.db.prepare('SELECT text FROM message_text WHERE session_id = ? ORDER BY path, off, id').all(id) as Array<{ text: string }>).map((r) => r.text);
+  const db = new Database(path.join(ctx.paths.loreHome, 'lore.db'), { readonly: true });
+  try {
+    return (db.prepare('SELECT text FROM message_text WHERE session_id = ? ORDER BY path, off, id').all(id) as Array<{ text: string }>).map((r) => r.text);
+  } finally {
+    db.close();
+  }
 }
 
 /** What a rebuild from the stored files gives for the same session: the reference the incremental index must equal. */
