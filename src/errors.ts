@@ -62,11 +62,34 @@ export class InterruptedError extends LoreError {
   }
 }
 
-/** Decryption or authentication failed: wrong key, tampered or corrupt data. */
+/** Decryption or authentication failed: a wrong key, or data tampered with or corrupted. */
 export class CryptoError extends LoreError {}
+
+/**
+ * Data that authenticated (or needs no key) but breaks the rules of its format: an index whose
+ * chunks do not add up, a payload that does not decode, a path outside the agent's files, a blob
+ * over its size limit. Written by a broken or hostile writer; never by this machine's own bug.
+ */
+export class DataError extends LoreError {}
 
 /** The local store (LORE_HOME, SQLite database) cannot be used. */
 export class StoreError extends LoreError {}
+
+/**
+ * A bug in git-lore: anything thrown that is not one of the failures above (a TypeError, a broken
+ * assumption). Reported as a bug, never as tampering or bad input; `DEBUG=lore:*` shows its stack.
+ */
+export class BugError extends LoreError {}
+
+/** What a failure says about its cause: the data's fault (authentication, format) or ours (a bug). */
+export type FailureKind = 'authentication' | 'malformed' | 'bug' | 'other';
+
+export function failureKind(err: LoreError): FailureKind {
+  if (err instanceof CryptoError) return 'authentication';
+  if (err instanceof DataError) return 'malformed';
+  if (err instanceof BugError) return 'bug';
+  return 'other';
+}
 
 const CORRUPT_CODES = /^SQLITE_(CORRUPT|NOTADB)/;
 
@@ -87,14 +110,22 @@ export function corruptStore(err: unknown): StoreError | null {
   return null;
 }
 
-/** Wraps anything into a LoreError, keeping the cause. A damaged lore.db says so. */
+/**
+ * Wraps anything into a LoreError, keeping the cause. A damaged lore.db says so; anything that is
+ * not a LoreError is a bug of git-lore (BugError), and says that too.
+ */
 export function toLoreError(err: unknown): LoreError {
   const corrupt = corruptStore(err);
   if (corrupt) return corrupt;
   if (err instanceof LoreError) return err;
   const message = err instanceof Error ? err.message : String(err);
-  return new LoreError(`internal error: ${message}`, {
+  // The environment failing (a full disk, a permission, SQLite busy or out of space) is not a bug.
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && /^(E[A-Z0-9_]+|SQLITE_[A-Z_]+)$/.test(code)) {
+    return new (code.startsWith('SQLITE_') ? StoreError : LoreError)(message, { cause: err, hint: 'Fix the condition above (space, permissions, another process holding the file) and run the command again; nothing was lost.' });
+  }
+  return new BugError(`internal error (a bug in git-lore): ${message}`, {
     cause: err,
-    hint: 'Re-run with DEBUG=lore:* for details and report it with that output.',
+    hint: 'Nothing was lost. Re-run with DEBUG=lore:* to see where it happened (the stack), and report it with that output.',
   });
 }

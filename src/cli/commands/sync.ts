@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import type { LoreContext } from '../../core/context.js';
 import { globalDir, runSync, setupStore, syncStatus, type SyncResult } from '../../core/sync/index.js';
-import { CryptoError, LoreError, toLoreError } from '../../errors.js';
+import { CryptoError, LoreError, toLoreError, type FailureKind } from '../../errors.js';
 import { PASSPHRASE_TRIES } from '../../core/passphrase.js';
 import { installHooks } from '../../core/hooks.js';
 import { getSetting, setSetting } from '../../core/config.js';
@@ -71,11 +71,25 @@ export function reportSync(ctx: LoreContext, r: SyncResult, opts: { quiet: boole
       }
     }
   }
-  if (r.failed.length) {
-    throw new LoreError(`${r.failed.length} session${r.failed.length === 1 ? '' : 's'} from ${where} failed authentication or could not be read; the rest synced and local data was left as it was`, {
-      hint: 'See docs/SECURITY.md: a writer without the passphrase may have tampered with the lore ref. A teammate with a good copy can run `git lore sync` to write it again.',
-    });
-  }
+  if (r.failed.length) throw failedSessions(r.failed, where);
+}
+
+/** The error of a sync some of whose sessions failed: its message and hint say whose fault it is. */
+function failedSessions(failed: ReadonlyArray<{ cause: FailureKind }>, where: string): LoreError {
+  const count = (cause: FailureKind) => failed.filter((f) => f.cause === cause).length;
+  const n = (k: number) => `${k} session${k === 1 ? '' : 's'}`;
+  const parts = [
+    count('authentication') && `${n(count('authentication'))} failed authentication`,
+    count('malformed') && `${n(count('malformed'))} ${count('malformed') === 1 ? 'is' : 'are'} malformed`,
+    count('bug') && `${n(count('bug'))} hit a bug in git-lore`,
+    count('other') && `${n(count('other'))} could not be read`,
+  ].filter(Boolean);
+  const hints = [
+    (count('authentication') || count('malformed')) && 'A writer without the passphrase may have tampered with the lore ref, or a member\'s git-lore wrote data this one refuses (docs/SECURITY.md); a teammate with a good copy runs `git lore sync` to write it again, or anyone runs `git lore repair`.',
+    count('bug') && 'The bug is ours, not the remote\'s: re-run with DEBUG=lore:* to see its stack, and report it with that output.',
+    count('other') && 'The errors above say why; fix that and run `git lore sync` again.',
+  ].filter(Boolean);
+  return new LoreError(`from ${where}: ${parts.join(', ')}; the rest synced and local data was left as it was`, { hint: hints.join(' ') });
 }
 
 export function syncCommand(ctx: LoreContext): CommandModule<object, SyncArgs> {

@@ -2,7 +2,7 @@ import { isTranscriptPath } from '../../sources/registry.js';
 import crypto from 'node:crypto';
 import zlib from 'node:zlib';
 import { promisify } from 'node:util';
-import { CryptoError, toLoreError } from '../../errors.js';
+import { DataError, failureKind, toLoreError, type FailureKind } from '../../errors.js';
 import { log } from '../../log.js';
 import type { LoreContext } from '../context.js';
 import type { CatFile } from '../../git/git.js';
@@ -22,7 +22,9 @@ import type { SyncTarget } from './target.js';
 const gunzip = promisify(zlib.gunzip);
 const MANIFEST = 'manifest.json';
 
-export type PullOutcome = { kind: 'merged'; conflicts: number } | { kind: 'same' } | { kind: 'oversized' } | { kind: 'failed'; reason: string };
+export type PullOutcome = { kind: 'merged'; conflicts: number } | { kind: 'same' } | { kind: 'oversized' } | { kind: 'failed'; reason: string; cause: FailureKind };
+
+const malformed = (reason: string): PullOutcome => ({ kind: 'failed', reason, cause: 'malformed' });
 
 /**
  * Decrypts one remote session (format 2, or format 1 in a store not yet converted) and merges it
@@ -30,31 +32,31 @@ export type PullOutcome = { kind: 'merged'; conflicts: number } | { kind: 'same'
  * failed authentication; every size is checked before anything is read.
  */
 export async function pullOne(ctx: LoreContext, cat: CatFile, keys: StoreKeys, commit: string, e: RefSession, target: SyncTarget, maxBytes: number): Promise<PullOutcome> {
-  if (!e.metaOid || !(e.indexOid || e.payloadOid)) return { kind: 'failed', reason: 'metadata or index missing from the ref' };
-  if ((e.metaSize ?? 0) > META_MAX_BYTES) return { kind: 'failed', reason: `metadata of ${e.metaSize} bytes is over the ${META_MAX_BYTES}-byte limit` };
+  if (!e.metaOid || !(e.indexOid || e.payloadOid)) return malformed('metadata or index missing from the ref');
+  if ((e.metaSize ?? 0) > META_MAX_BYTES) return malformed(`metadata of ${e.metaSize} bytes is over the ${META_MAX_BYTES}-byte limit`);
   try {
     const metaBlob = await cat.get(e.metaOid, META_MAX_BYTES);
-    if (!metaBlob || metaBlob.tooLarge) return { kind: 'failed', reason: 'metadata missing from the local object store' };
+    if (!metaBlob || metaBlob.tooLarge) return malformed('metadata missing from the local object store');
     const meta = parseMeta(metaBlob.data, e.id);
     const source = sources(ctx, { unreadable: () => undefined }).find((s) => s.tool === meta.tool);
-    if (!source) return { kind: 'failed', reason: `unknown tool ${meta.tool}` };
+    if (!source) return malformed(`unknown tool ${meta.tool}`);
     let versions: FileVersion[];
     let agentRoots: string[];
     if (e.indexOid) {
-      if ((e.indexSize ?? 0) > INDEX_MAX_BLOB) return { kind: 'failed', reason: `index of ${e.indexSize} bytes is over the ${INDEX_MAX_BLOB}-byte limit` };
+      if ((e.indexSize ?? 0) > INDEX_MAX_BLOB) return malformed(`index of ${e.indexSize} bytes is over the ${INDEX_MAX_BLOB}-byte limit`);
       const blob = await cat.get(e.indexOid, INDEX_MAX_BLOB);
-      if (!blob || blob.tooLarge) return { kind: 'failed', reason: 'index missing from the local object store' };
+      if (!blob || blob.tooLarge) return malformed('index missing from the local object store');
       // The index's header names its key epoch; its chunks are of the same epoch.
       const epoch = keys.forEpoch(sealedEpoch(blob.data));
       const index = openIndex(epoch.dataKey, keys.storeId, e.id, metaBlob.data, blob.data, epoch.epoch);
-      if (index.tool !== meta.tool) throw new CryptoError(`session ${e.id}: the index names tool ${index.tool}, the metadata ${meta.tool}`);
+      if (index.tool !== meta.tool) throw new DataError(`session ${e.id}: the index names tool ${index.tool}, the metadata ${meta.tool}`);
       if (index.files.reduce((n, f) => n + f.size, 0) > maxBytes) return { kind: 'oversized' };
       versions = await fetchFiles(ctx, cat, keys.storeId, epoch, commit, e.id, index);
       agentRoots = index.agentRoots;
     } else {
       if ((e.payloadSize ?? 0) > maxBytes) return { kind: 'oversized' };
       const blob = await cat.get(e.payloadOid!, maxBytes);
-      if (!blob || blob.tooLarge) return { kind: 'failed', reason: 'payload missing from the local object store' };
+      if (!blob || blob.tooLarge) return malformed('payload missing from the local object store');
       const gz = openPayload(keys.forEpoch(0).dataKey, keys.storeId, e.id, metaBlob.data, blob.data);
       const { files, manifest } = await decodePayload(gz, e.id, maxBytes);
       const cutter = new Cutter(ctx.paths.loreHome, ctx.db.pieces);
@@ -74,8 +76,10 @@ export async function pullOne(ctx: LoreContext, cat: CatFile, keys: StoreKeys, c
     return r.status === 'unchanged' ? { kind: 'same' } : { kind: 'merged', conflicts: r.conflicts };
   } catch (err) {
     const le = toLoreError(err);
-    log.sync('session %s failed: %s', e.id, le.message);
-    return { kind: 'failed', reason: le.message };
+    const cause = failureKind(le);
+    // A bug is logged with its stack (DEBUG=lore:*) and reported as a bug, not as tampering.
+    log.sync('session %s failed (%s): %O', e.id, cause, cause === 'bug' ? err : le.message);
+    return { kind: 'failed', reason: le.message, cause };
   }
 }
 
@@ -101,17 +105,17 @@ async function fetchFiles(ctx: LoreContext, cat: CatFile, storeId: string, keys:
       if (ref) data = pieces.get(ref);
       else {
         const blob = await cat.get(`${commit}:${chunkPath(cid)}`, CHUNK_MAX_BLOB);
-        if (!blob) throw new CryptoError(`session ${sessionId}: chunk ${cid.slice(0, 12)} is missing from the lore ref`);
-        if (blob.tooLarge) throw new CryptoError(`session ${sessionId}: chunk ${cid.slice(0, 12)} is ${blob.size} bytes, over the limit`);
+        if (!blob) throw new DataError(`session ${sessionId}: chunk ${cid.slice(0, 12)} is missing from the lore ref`);
+        if (blob.tooLarge) throw new DataError(`session ${sessionId}: chunk ${cid.slice(0, 12)} is ${blob.size} bytes, over the limit`);
         data = openChunk(keys.chunk, storeId, cid, blob.data, length, undefined, keys.epoch);
         ref = pieces.put(data);
         byCid.set(cid, ref);
       }
-      if (data.length !== length) throw new CryptoError(`session ${sessionId}: chunk ${cid.slice(0, 12)} has ${data.length} bytes, the index says ${length}`);
+      if (data.length !== length) throw new DataError(`session ${sessionId}: chunk ${cid.slice(0, 12)} has ${data.length} bytes, the index says ${length}`);
       h.update(data);
       refs.push(ref);
     }
-    if (h.digest('hex') !== f.sha256) throw new CryptoError(`session ${sessionId}: ${f.path} does not match the digest its index states`);
+    if (h.digest('hex') !== f.sha256) throw new DataError(`session ${sessionId}: ${f.path} does not match the digest its index states`);
     out.push({ file: { path: f.path, size: f.size, sha256: f.sha256, pieces: refs } });
   }
   return out;
@@ -125,7 +129,7 @@ interface Manifest {
 /**
  * The plaintext of a format-1 payload (after authentication): gzip of a tar of native files plus
  * manifest.json. Bounded (decompressed size), validated (paths), and every failure is a
- * CryptoError naming the session: a member holding the key could still send garbage.
+ * DataError naming the session: a member holding the key could still send garbage.
  */
 export async function decodePayload(gz: Buffer, sessionId: string, maxPayload: number): Promise<{ files: NativeFile[]; manifest: Manifest | null }> {
   let entries: NativeFile[];
@@ -133,7 +137,7 @@ export async function decodePayload(gz: Buffer, sessionId: string, maxPayload: n
     const tar = await gunzip(gz, { maxOutputLength: Math.min(4 * maxPayload + 64 * 1024 * 1024, 2 ** 31) });
     entries = await unpackBundle(tar);
   } catch (err) {
-    throw new CryptoError(`session ${sessionId}: the payload does not decode (${(err as Error).message})`, { cause: err });
+    throw new DataError(`session ${sessionId}: the payload does not decode (${(err as Error).message})`, { cause: err });
   }
   const manifestFile = entries.find((f) => f.path === MANIFEST);
   let manifest: Manifest | null = null;
@@ -142,13 +146,13 @@ export async function decodePayload(gz: Buffer, sessionId: string, maxPayload: n
       const m = JSON.parse(manifestFile.data.toString('utf8')) as Manifest;
       manifest = m && typeof m === 'object' ? { agentRoots: Array.isArray(m.agentRoots) ? m.agentRoots.filter((r) => typeof r === 'string') : [] } : null;
     } catch (err) {
-      throw new CryptoError(`session ${sessionId}: the payload's manifest is not valid JSON`, { cause: err });
+      throw new DataError(`session ${sessionId}: the payload's manifest is not valid JSON`, { cause: err });
     }
   }
   const files = entries.filter((f) => f.path !== MANIFEST);
   for (const f of files) {
-    if (!isNativePath(f.path)) throw new CryptoError(`session ${sessionId}: payload holds an unexpected path ${JSON.stringify(f.path)}`);
+    if (!isNativePath(f.path)) throw new DataError(`session ${sessionId}: payload holds an unexpected path ${JSON.stringify(f.path)}`);
   }
-  if (!files.some((f) => isTranscriptPath(f.path))) throw new CryptoError(`session ${sessionId}: the payload holds no transcript`);
+  if (!files.some((f) => isTranscriptPath(f.path))) throw new DataError(`session ${sessionId}: the payload holds no transcript`);
   return { files, manifest };
 }

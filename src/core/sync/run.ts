@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { LoreError, UsageError } from '../../errors.js';
+import { LoreError, UsageError, type FailureKind } from '../../errors.js';
 import { log } from '../../log.js';
 import type { LoreContext } from '../context.js';
 import { gitReason, type CatFile } from '../../git/git.js';
@@ -52,7 +52,7 @@ export interface SyncResult {
   /** Sessions skipped for their size. */
   oversized: string[];
   /** Remote sessions that failed authentication or could not be read: reported, skipped, never applied. */
-  failed: Array<{ id: string; reason: string }>;
+  failed: Array<{ id: string; reason: string; cause: FailureKind }>;
   /** Remote sessions that failed in an earlier sync and have not changed since: not read again. */
   stillFailing: number;
   commit: string | null;
@@ -347,7 +347,7 @@ async function pullAll(
     const outcome = await pullOne(ctx, cat, keys, commit, e, target, maxBytes);
     pulledOrSame.add(`${e.id}\0${e.metaOid}`);
     if (outcome.kind === 'failed') {
-      result.failed.push({ id: e.id, reason: outcome.reason });
+      result.failed.push({ id: e.id, reason: outcome.reason, cause: outcome.cause });
     } else if (outcome.kind === 'oversized') {
       if (!result.oversized.includes(e.id)) result.oversized.push(e.id);
       result.warnings.push(`skipped session ${e.id} from ${remote}: it is over the ${maxBytes}-byte limit (LORE_MAX_PAYLOAD_BYTES)`);

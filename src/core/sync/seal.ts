@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { LoreError } from '../../errors.js';
+import { BugError, LoreError } from '../../errors.js';
 import type { LoreContext } from '../context.js';
 import type { CatFile, Git } from '../../git/git.js';
 import type { SessionRow } from '../../store/db.js';
@@ -60,7 +60,7 @@ export async function sealSession(ctx: LoreContext, keys: StoreKeys, presence: C
   const chunks: SealedSession['chunks'] = [];
   for (const cid of missing) {
     const sealed = sealChunk(keys.chunk, keys.storeId, ctx.db.pieces.get(pieceOf.get(cid)!), keys.epoch);
-    if (sealed.cid !== cid) throw new LoreError(`internal error: chunk id mismatch for session ${row.id}`);
+    if (sealed.cid !== cid) throw new BugError(`internal error (a bug in git-lore): chunk id mismatch for session ${row.id}`);
     chunks.push({ path: chunkPath(cid), data: sealed.blob });
   }
   const origin = row.origin_machine ?? ctx.machineId;
