@@ -145,6 +145,9 @@ test('format 2 on a hostile ref: huge, missing, foreign and moved objects fail t
   assert.ok(elapsed < 60_000, `bounded time (${elapsed} ms)`);
   assert.match(r.stderr, new RegExp(`session ${ids[3]}: .*authentication failed`), 'a moved index fails its session');
   assert.match(r.stderr, /over the limit|missing from the lore ref|authentication failed/);
+  // The summary says whose fault it is: a moved index fails authentication, a missing or huge chunk is malformed.
+  assert.match(r.stderr, /\d+ sessions? failed authentication, \d+ sessions? (is|are) malformed;/);
+  assert.doesNotMatch(r.stderr, /bug in git-lore/);
   const failed = ids.filter((id) => new RegExp(`session ${id}:`).test(r.stderr));
   const listed = JSON.parse((await ok(b.lore(['sessions', '--json'], { cwd: repoB }))).stdout) as { sessions: Array<{ id: string }> };
   const got = new Set(listed.sessions.map((s) => s.id));

@@ -195,6 +195,7 @@ test('a tampered blob is reported by session id, the rest syncs, exit 1, local d
   const r = await b.lore(['sync'], { cwd: repoB });
   assert.equal(r.code, 1);
   assert.match(r.stderr, new RegExp(`session ${bad}: .*authentication failed`));
+  assert.match(r.stderr, /: 1 session failed authentication; the rest synced/);
   const have = await sessionsOf(b, repoB);
   assert.ok(have.has(good), 'the good session synced');
   assert.ok(!have.has(bad), 'nothing applied from the tampered blob');
