@@ -186,11 +186,20 @@ test('the push succeeds whatever lore meets: no git-lore on PATH, unreachable fe
   assert.match(corrupt.stderr, /corrupt/);
   fs.writeFileSync(keyFile, goodKey);
 
-  // LORE_SKIP and lore.hooks=false: nothing runs.
+  // LORE_SKIP and lore.hooks=false: nothing runs, so the new session stays off the remote.
+  // (Before this test checked only the push's exit code, which a hook that ignored LORE_SKIP passes too.)
+  const before = remoteLoreFiles(m, bare).length;
   newWork();
   const skipped = await m.run('git', ['push', '-q', 'origin', 'main'], { cwd: repo, env: { LORE_SKIP: '1' } });
   assert.equal(skipped.code, 0);
-  const before = remoteLoreFiles(m, bare).length;
+  assert.equal(skipped.stderr, '', 'a skipped hook says nothing');
+  assert.equal(remoteLoreFiles(m, bare).length, before, 'LORE_SKIP=1: the hook sent nothing');
+  newWork();
+  m.git(repo, 'config', 'lore.hooks', 'false');
+  const off = await m.run('git', ['push', '-q', 'origin', 'main'], { cwd: repo });
+  m.git(repo, 'config', '--unset', 'lore.hooks');
+  assert.equal(off.code, 0);
+  assert.equal(remoteLoreFiles(m, bare).length, before, 'lore.hooks=false: the hook sent nothing');
   // And with everything healthy again, the next plain push carries all the work.
   newWork();
   await ok(m.run('git', ['push', '-q', 'origin', 'main'], { cwd: repo }));
