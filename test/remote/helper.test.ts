@@ -128,8 +128,17 @@ test('per-ref results as with a plain remote: rejection and hint, force-with-lea
   assert.equal(m.git(bare, 'for-each-ref', '--format=%(refname) %(objectname)'), before, 'dry-run changes nothing');
   await ok(m.run('git', ['push', '-q', 'origin', ':topic'], { cwd: two }));
   assert.throws(() => m.git(bare, 'rev-parse', '--verify', 'refs/heads/topic'));
-  const upToDate = await m.run('git', ['push', 'origin', 'topic2:topic2'], { cwd: two });
-  assert.notEqual(upToDate.code, 0);
+  // A push of what the remote already has: success, git's own "Everything up-to-date", nothing
+  // written. (This used to push a branch that did not exist and accept any failure.)
+  await ok(m.run('git', ['push', '-q', 'origin', 'topic'], { cwd: two }));
+  const pushed = m.git(bare, 'for-each-ref', '--format=%(refname) %(objectname)');
+  const upToDate = await m.run('git', ['push', 'origin', 'topic'], { cwd: two });
+  assert.equal(upToDate.code, 0, upToDate.stderr);
+  assert.match(upToDate.stderr, /^Everything up-to-date$/m);
+  assert.equal(m.git(bare, 'for-each-ref', '--format=%(refname) %(objectname)'), pushed);
+  const missing = await m.run('git', ['push', 'origin', 'no-such-branch'], { cwd: two });
+  assert.notEqual(missing.code, 0);
+  assert.match(missing.stderr, /src refspec no-such-branch does not match any/);
 
   const gone = await m.run('git', ['clone', `lore::${path.join(m.home, 'no-such.git')}`, 'x'], { cwd: m.home });
   assert.notEqual(gone.code, 0);
