@@ -83,7 +83,8 @@ export async function updateSearchIndex(ctx: LoreContext, sources: readonly Sour
     const rows: TextRow[] = [];
     if (source && f) forEachLineBlock(ctx, f, p.off, (off, lines) => rows.push(...blockTexts(source, p.session_id, p.path, off, lines)));
     db.search.indexed(p, rows);
-    progress?.(++done, pending.length);
+    done += 1;
+    progress?.(done, pending.length);
   }
   log.store('search index: %d files indexed', pending.length);
   return pending.length;

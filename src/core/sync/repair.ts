@@ -98,7 +98,8 @@ export async function repairStore(ctx: LoreContext, opts: RepairOptions = {}): P
     const damaged: string[] = [];
     let done = 0;
     for (const [id, s] of sessions) {
-      opts.onProgress?.('Checking sessions', ++done, sessions.size);
+      done += 1;
+      opts.onProgress?.('Checking sessions', done, sessions.size);
       const problem = await checkSession(cat, keys, id, s, chunkOids, keptChunks);
       if (!problem) {
         result.kept.push(id);

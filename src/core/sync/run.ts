@@ -339,7 +339,8 @@ async function pullAll(
   let done = 0;
   const pulled = new Set(result.pulled);
   for (const e of toPull) {
-    opts.onProgress?.('Receiving sessions', ++done, toPull.length);
+    done += 1;
+    opts.onProgress?.('Receiving sessions', done, toPull.length);
     if (opts.dryRun) {
       result.pulled.push(e.id);
       continue;
@@ -371,7 +372,8 @@ async function sealAll(
   const out = { ids: [] as string[], files: [] as Array<{ path: string; data?: Buffer }>, metas: [] as Array<{ oid: string; sessionId: string; digest: string }> };
   let i = 0;
   for (const row of rows) {
-    opts.onProgress?.('Encrypting sessions', ++i, rows.length);
+    i += 1;
+    opts.onProgress?.('Encrypting sessions', i, rows.length);
     let sealed;
     try {
       sealed = await sealSession(ctx, keys, presence, row, maxBytes);
