@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { GitError, UsageError } from '../errors.js';
 import { log } from '../log.js';
@@ -174,11 +175,7 @@ export async function blameFile(ctx: LoreContext, opts: BlameOptions & { line?: 
   const index = new EditIndex(ctx, git, await repoOf(ctx, git, info), await toleranceMs(ctx, opts.toleranceSeconds));
   index.prepare(file);
   const result = await blamed;
-  if ('error' in result) {
-    const err = result.error;
-    const stderr = (err as { stderr?: string }).stderr;
-    throw blameUsageError(stderr ? gitReason(stderr, { stripPrefix: true }) : String(err), opts, err);
-  }
+  if ('error' in result) throw await blameUsageError(git, info.root, file, opts, result.error);
   const raw: BlameLine[] = result.lines;
   const now = ctx.env.now().getTime();
   const lines: BlamedLine[] = [];
@@ -190,15 +187,31 @@ export async function blameFile(ctx: LoreContext, opts: BlameOptions & { line?: 
   return { file, rev: opts.rev ?? null, lines };
 }
 
-/** git blame's complaint, turned into an error that names the argument at fault. */
-function blameUsageError(reason: string, opts: BlameOptions & { line?: number }, cause: unknown): UsageError {
+/**
+ * Why git blame failed, found by looking (the revision, the file in it, its line count), never
+ * by reading git's wording; an error that names the argument at fault. Runs only after a failure.
+ */
+async function blameUsageError(git: Git, root: string, file: string, opts: BlameOptions & { line?: number }, cause: unknown): Promise<UsageError> {
   const rev = opts.rev ?? 'HEAD';
-  if (/^no such path /.test(reason)) return new UsageError(`<file> ${opts.file}: not in ${rev}`, { cause, hint: `Give a file that exists in ${rev} (\`git ls-files\` lists them).` });
-  if (/^bad revision /.test(reason) && opts.rev) return new UsageError(`<rev> ${opts.rev}: no such revision`, { cause, hint: 'Give a commit, branch or tag (`git log --oneline` lists commits).' });
-  const only = /has only (\d+) lines?/.exec(reason);
-  if (only && opts.line !== undefined) return new UsageError(`<file>:<line> ${opts.file}:${opts.line}: the file has only ${only[1]} line${only[1] === '1' ? '' : 's'}${opts.rev ? ` in ${opts.rev}` : ''}`, { cause });
-  if (opts.range && (only || /^usage: git blame|-L/.test(reason))) {
-    return new UsageError(`-L ${opts.range}: ${only ? `the file has only ${only[1]} line${only[1] === '1' ? '' : 's'}` : 'not a range git blame understands'}`, { cause, hint: 'Give -L <start>,<end> (e.g. -L 10,20), as for git blame.' });
+  const reason = cause instanceof GitError ? gitReason(cause.stderr, { stripPrefix: true }) : String(cause);
+  if (opts.rev && !(await git.resolve(`${opts.rev}^{commit}`))) return new UsageError(`<rev> ${opts.rev}: no such revision`, { cause, hint: 'Give a commit, branch or tag (`git log --oneline` lists commits).' });
+  // Without a revision git blames the work tree's file, which must be in HEAD.
+  const blob = await git.readBlob(rev, file);
+  if (!blob) return new UsageError(`<file> ${opts.file}: not in ${rev}`, { cause, hint: `Give a file that exists in ${rev} (\`git ls-files\` lists them).` });
+  let data: Buffer = blob;
+  if (!opts.rev) {
+    try {
+      data = fs.readFileSync(path.join(root, file));
+    } catch {
+      /* gone from the work tree: git said why */
+    }
+  }
+  const count = data.length === 0 ? 0 : data.toString('latin1').split('\n').length - (data[data.length - 1] === 10 ? 1 : 0);
+  const only = `the file has only ${count} line${count === 1 ? '' : 's'}`;
+  if (opts.line !== undefined && opts.line > count) return new UsageError(`<file>:<line> ${opts.file}:${opts.line}: ${only}${opts.rev ? ` in ${opts.rev}` : ''}`, { cause });
+  const start = opts.range ? /^(\d+)(?:,[+-]?\d*)?$/.exec(opts.range) : null;
+  if (opts.range && (!start || Number(start[1]) > count)) {
+    return new UsageError(`-L ${opts.range}: ${start ? only : 'not a range git blame understands'}`, { cause, hint: 'Give -L <start>,<end> (e.g. -L 10,20), as for git blame.' });
   }
   return new UsageError(`git blame failed: ${reason}`, { cause, hint: 'Check the file name, the revision and the -L range.' });
 }
