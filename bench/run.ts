@@ -7,6 +7,7 @@ import { benchGrowth } from './growth.bench.js';
 import { benchChunker } from './chunker.bench.js';
 import { benchSearch } from './search.bench.js';
 import { benchKeys } from './keys.bench.js';
+import { benchLog } from './log.bench.js';
 
 /**
  * `npm run bench [-- <name>...]`: runs the named benchmarks (all by default) and prints Markdown
@@ -22,6 +23,7 @@ const all: Record<string, () => Promise<string>> = {
   chunker: benchChunker,
   search: benchSearch,
   keys: benchKeys,
+  log: benchLog,
 };
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const names = wanted.length ? wanted : Object.keys(all);

@@ -1,5 +1,6 @@
+import fs from 'node:fs';
 import path from 'node:path';
-import { UsageError } from '../errors.js';
+import { GitError, UsageError } from '../errors.js';
 import { log } from '../log.js';
 import type { LoreContext } from './context.js';
 import { gitReason, type BlameLine, type Git } from '../git/git.js';
@@ -99,9 +100,7 @@ export class EditIndex {
   private branchesContaining(commit: string): Promise<Set<string>> {
     let p = this.branchCache.get(commit);
     if (!p) {
-      p = this.git
-        .raw(['for-each-ref', '--format=%(refname:short)', '--contains', commit, 'refs/heads'])
-        .then((r) => new Set(r.stdout.toString('utf8').split('\n').filter(Boolean)));
+      p = this.git.branchesContaining(commit).then((names) => new Set(names));
       this.branchCache.set(commit, p);
     }
     return p;
@@ -176,11 +175,7 @@ export async function blameFile(ctx: LoreContext, opts: BlameOptions & { line?: 
   const index = new EditIndex(ctx, git, await repoOf(ctx, git, info), await toleranceMs(ctx, opts.toleranceSeconds));
   index.prepare(file);
   const result = await blamed;
-  if ('error' in result) {
-    const err = result.error;
-    const stderr = (err as { stderr?: string }).stderr;
-    throw blameUsageError(stderr ? gitReason(stderr, { stripPrefix: true }) : String(err), opts, err);
-  }
+  if ('error' in result) throw await blameUsageError(git, info.root, file, opts, result.error);
   const raw: BlameLine[] = result.lines;
   const now = ctx.env.now().getTime();
   const lines: BlamedLine[] = [];
@@ -192,15 +187,31 @@ export async function blameFile(ctx: LoreContext, opts: BlameOptions & { line?: 
   return { file, rev: opts.rev ?? null, lines };
 }
 
-/** git blame's complaint, turned into an error that names the argument at fault. */
-function blameUsageError(reason: string, opts: BlameOptions & { line?: number }, cause: unknown): UsageError {
+/**
+ * Why git blame failed, found by looking (the revision, the file in it, its line count), never
+ * by reading git's wording; an error that names the argument at fault. Runs only after a failure.
+ */
+async function blameUsageError(git: Git, root: string, file: string, opts: BlameOptions & { line?: number }, cause: unknown): Promise<UsageError> {
   const rev = opts.rev ?? 'HEAD';
-  if (/^no such path /.test(reason)) return new UsageError(`<file> ${opts.file}: not in ${rev}`, { cause, hint: `Give a file that exists in ${rev} (\`git ls-files\` lists them).` });
-  if (/^bad revision /.test(reason) && opts.rev) return new UsageError(`<rev> ${opts.rev}: no such revision`, { cause, hint: 'Give a commit, branch or tag (`git log --oneline` lists commits).' });
-  const only = /has only (\d+) lines?/.exec(reason);
-  if (only && opts.line !== undefined) return new UsageError(`<file>:<line> ${opts.file}:${opts.line}: the file has only ${only[1]} line${only[1] === '1' ? '' : 's'}${opts.rev ? ` in ${opts.rev}` : ''}`, { cause });
-  if (opts.range && (only || /^usage: git blame|-L/.test(reason))) {
-    return new UsageError(`-L ${opts.range}: ${only ? `the file has only ${only[1]} line${only[1] === '1' ? '' : 's'}` : 'not a range git blame understands'}`, { cause, hint: 'Give -L <start>,<end> (e.g. -L 10,20), as for git blame.' });
+  const reason = cause instanceof GitError ? gitReason(cause.stderr, { stripPrefix: true }) : String(cause);
+  if (opts.rev && !(await git.resolve(`${opts.rev}^{commit}`))) return new UsageError(`<rev> ${opts.rev}: no such revision`, { cause, hint: 'Give a commit, branch or tag (`git log --oneline` lists commits).' });
+  // Without a revision git blames the work tree's file, which must be in HEAD.
+  const blob = await git.readBlob(rev, file);
+  if (!blob) return new UsageError(`<file> ${opts.file}: not in ${rev}`, { cause, hint: `Give a file that exists in ${rev} (\`git ls-files\` lists them).` });
+  let data: Buffer = blob;
+  if (!opts.rev) {
+    try {
+      data = fs.readFileSync(path.join(root, file));
+    } catch {
+      /* gone from the work tree: git said why */
+    }
+  }
+  const count = data.length === 0 ? 0 : data.toString('latin1').split('\n').length - (data[data.length - 1] === 10 ? 1 : 0);
+  const only = `the file has only ${count} line${count === 1 ? '' : 's'}`;
+  if (opts.line !== undefined && opts.line > count) return new UsageError(`<file>:<line> ${opts.file}:${opts.line}: ${only}${opts.rev ? ` in ${opts.rev}` : ''}`, { cause });
+  const start = opts.range ? /^(\d+)(?:,[+-]?\d*)?$/.exec(opts.range) : null;
+  if (opts.range && (!start || Number(start[1]) > count)) {
+    return new UsageError(`-L ${opts.range}: ${start ? only : 'not a range git blame understands'}`, { cause, hint: 'Give -L <start>,<end> (e.g. -L 10,20), as for git blame.' });
   }
   return new UsageError(`git blame failed: ${reason}`, { cause, hint: 'Check the file name, the revision and the -L range.' });
 }
@@ -292,51 +303,29 @@ export async function attributedCommits(ctx: LoreContext, opts: LogOptions = {})
   let range = opts.range;
   if (range?.startsWith('-')) throw new UsageError(`invalid revision range ${range}`);
   if (!range) {
-    const upstream = await git.raw(['rev-parse', '-q', '--verify', '@{upstream}']);
-    const ahead = upstream.exitCode === 0 ? (await git.text(['rev-list', '--count', '@{upstream}..HEAD'])).trim() : '0';
-    range = ahead !== '0' ? '@{upstream}..HEAD' : 'HEAD';
+    const ahead = (await git.resolve('@{upstream}')) ? await git.countCommits('@{upstream}..HEAD') : 0;
+    range = ahead ? '@{upstream}..HEAD' : 'HEAD';
   }
   const max = opts.maxCount ?? (opts.range ? 0 : 20);
-  const r = await git.raw(['log', '--format=%x01%H%x00%ct%x00%s', '-p', '--unified=0', '--no-color', '--no-ext-diff', '-M', ...(max ? [`-n${max}`] : []), '--end-of-options', range, '--']);
-  if (r.exitCode !== 0) throw new UsageError(`git log failed: ${r.stderr.trim().split('\n')[0]}`, { hint: 'Give a revision range such as main..feature.' });
+  const commits = await git.logPatches(range, max ? { max } : {}).catch((err: unknown) => {
+    // git refused the range (a parse failure of its output stays a GitError: not the user's fault).
+    if (!(err instanceof GitError) || err.gitExitCode === 0) throw err;
+    throw new UsageError(`git log failed: ${gitReason(err.stderr)}`, { hint: 'Give a revision range such as main..feature.', cause: err });
+  });
   const index = new EditIndex(ctx, git, await repoOf(ctx, git, info), await toleranceMs(ctx, opts.toleranceSeconds));
   const out: CommitLines[] = [];
-  let cur: { commit: string; subject: string; time: number; lines: Array<{ file: string; line: number; text: string }> } | null = null;
-  let file: string | null = null;
-  let inHunk = false;
-  let lineNo = 0;
-  const flush = async () => {
-    if (!cur) return;
+  for (const k of commits) {
     const lines: AddedLine[] = [];
-    for (const l of cur.lines) {
-      if (!normalizeLine(l.text)) continue;
-      let c = index.attribute([l.file], l.text, cur.commit, cur.time, ctx.env.now().getTime());
-      if (c instanceof Promise) c = await c;
-      lines.push({ ...l, session: c ? toLineSession(c) : null });
+    for (const f of k.files) {
+      for (const l of f.added) {
+        if (!normalizeLine(l.text)) continue;
+        let c = index.attribute([f.path], l.text, k.commit, k.time, ctx.env.now().getTime());
+        if (c instanceof Promise) c = await c;
+        lines.push({ file: f.path, line: l.line, text: l.text, session: c ? toLineSession(c) : null });
+      }
     }
-    out.push({ commit: cur.commit, subject: cur.subject, time: cur.time, lines });
-  };
-  for (const line of r.stdout.toString('utf8').split('\n')) {
-    if (line.startsWith('\x01')) {
-      await flush();
-      const [commit, time, subject] = line.slice(1).split('\0');
-      cur = { commit: commit!, time: Number(time), subject: subject ?? '', lines: [] };
-      file = null;
-      inHunk = false;
-    } else if (line.startsWith('diff --git ')) {
-      inHunk = false;
-      file = null;
-    } else if (!inHunk && line.startsWith('+++ ')) {
-      file = line === '+++ /dev/null' ? null : line.slice(4).replace(/^b\//, '');
-    } else if (line.startsWith('@@')) {
-      inHunk = true;
-      // @@ -a,b +c,d @@: the added lines are numbered from c in the commit's version of the file.
-      lineNo = Number(/\+(\d+)/.exec(line)?.[1] ?? 1);
-    } else if (inHunk && line.startsWith('+') && file && cur) {
-      cur.lines.push({ file, line: lineNo++, text: line.slice(1) });
-    }
+    out.push({ commit: k.commit, subject: k.subject, time: k.time, lines });
   }
-  await flush();
   return out;
 }
 

@@ -63,15 +63,14 @@ function isShim(text: string): boolean {
 
 async function hooksDir(ctx: LoreContext): Promise<{ dir: string; managedBy: string | null }> {
   const { git, info } = await openRepo(ctx);
-  const rel = (await git.text(['rev-parse', '--git-path', 'hooks'])).trim();
-  const dir = path.resolve(info.root, rel);
+  const dir = await git.gitPath('hooks');
   // A hooks folder inside the work tree that git tracks (husky's .husky/_, a committed hooks folder)
   // belongs to another tool: writing there would be clobbered, or committed by accident.
   let managedBy: string | null = null;
   if (dir.split(path.sep).includes('.husky')) managedBy = 'husky';
   else if (dir.startsWith(info.root + path.sep) && !dir.startsWith(info.gitDir) && !dir.startsWith(info.commonDir)) {
-    const tracked = (await git.raw(['ls-files', '--', path.relative(info.root, dir)])).stdout.toString('utf8').trim();
-    if (tracked) managedBy = `a tracked folder (${path.relative(info.root, dir)})`;
+    const tracked = await git.lsFiles([path.relative(info.root, dir)]);
+    if (tracked.length) managedBy = `a tracked folder (${path.relative(info.root, dir)})`;
   }
   return { dir, managedBy };
 }
@@ -220,7 +219,7 @@ export async function runHook(ctx: LoreContext, name: string, args: string[], st
     }
     if (name === 'post-merge' || (name === 'post-rewrite' && args[0] === 'rebase')) {
       if (!(await hasCachedKey(ctx, git, tip))) return null;
-      const branch = (await git.raw(['symbolic-ref', '-q', '--short', 'HEAD'])).stdout.toString('utf8').trim();
+      const branch = await git.currentBranch();
       const upstream = branch ? await git.configGet(`branch.${branch}.remote`) : null;
       if (!upstream || upstream === '.') return null;
       const r = await runSync(ctx, { remote: upstream, push: false });
@@ -236,11 +235,11 @@ export async function runHook(ctx: LoreContext, name: string, args: string[], st
 
 /** Whether this machine holds the key of the store at `tip`; throws when the cached key file is unusable. */
 async function hasCachedKey(ctx: LoreContext, git: Git, tip: string): Promise<boolean> {
-  const desc = await git.raw(['cat-file', 'blob', `${tip}:lore.json`]);
-  if (desc.exitCode !== 0) return false;
+  const desc = await git.readBlob(tip, 'lore.json');
+  if (!desc) return false;
   let storeId: string;
   try {
-    storeId = parseDescriptor(desc.stdout).storeId;
+    storeId = parseDescriptor(desc).storeId;
   } catch {
     return false; // not a store this version reads: the hook stays silent, `git lore sync` explains
   }

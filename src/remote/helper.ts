@@ -2,8 +2,7 @@ import path from 'node:path';
 import type { Env } from '../env.js';
 import { LoreError, UsageError, toLoreError } from '../errors.js';
 import { log } from '../log.js';
-import { Git, gitReason, parsePushPorcelain } from '../git/git.js';
-import { run } from '../process/spawn.js';
+import { Git, gitReason, type PushOptions, type TransferOptions } from '../git/git.js';
 import type { LoreContext } from '../core/context.js';
 import { LORE_REF, fetchRefspec, trackingRef } from '../format/refs.js';
 
@@ -129,44 +128,36 @@ async function rememberAbsoluteUrl(git: Git, remote: string, original: string, a
   if (url === `lore::${original}`) await git.configSet(`remote.${remote}.url`, `lore::${absolute}`);
 }
 
-function innerEnv(): Record<string, string> {
-  return { GIT_TERMINAL_PROMPT: process.stdin.isTTY ? '1' : '0' };
-}
+/**
+ * The inner code transfers stand in for the user's own `git fetch`/`git push`: git may ask for
+ * credentials on the terminal exactly when it would without lore (the user's GIT_TERMINAL_PROMPT
+ * is left alone). Lore's own extra fetch never asks: it follows a transfer that already had its
+ * chance to ask, and a failure there only costs a warning (docs/architecture.md, "git").
+ */
+const CODE_PROMPT = 'inherit' as const;
+const LORE_PROMPT = 'never' as const;
 
 /** `list`: the inner remote's refs, without lore's own; an inner failure fails loudly (never an empty list). */
 async function list(git: Git, address: string): Promise<string> {
-  const r = await git.raw(['ls-remote', '--symref', '--', address], { env: innerEnv() });
-  if (r.exitCode !== 0) {
-    const msg = r.stderr.trim() || `git ls-remote ${address} failed`;
-    throw new LoreError(msg.replace(/^fatal: /, ''), { hint: `Check the address ${address}.` });
-  }
+  const listing = await git.lsRemoteAll(address, CODE_PROMPT).catch((err: { stderr?: string }) => {
+    const msg = err.stderr?.trim() || `git ls-remote ${address} failed`;
+    throw new LoreError(msg.replace(/^fatal: /, ''), { hint: `Check the address ${address}.`, cause: err });
+  });
   const out: string[] = [];
-  let head: string | null = null;
-  for (const l of r.stdout.toString('utf8').split('\n')) {
-    if (!l) continue;
-    const [left, name] = l.split('\t');
-    if (!left || !name) continue;
-    if (left.startsWith('ref: ')) {
-      if (name === 'HEAD') head = left.slice(5);
-      continue;
-    }
+  const head = listing.symrefs.get('HEAD') ?? null;
+  for (const { oid, name } of listing.refs) {
     if (name.startsWith('refs/lore/')) continue;
     if (name === 'HEAD' && head) continue;
-    out.push(`${left} ${name}`);
+    out.push(`${oid} ${name}`);
   }
   if (head) out.push(`@${head} HEAD`);
   return `${out.join('\n')}${out.length ? '\n' : ''}\n`;
 }
 
-function progressArgs(state: HelperState): string[] {
-  if (state.verbosity <= 0) return ['-q'];
-  return [state.progress ? '--progress' : '--no-progress', ...(state.verbosity > 1 ? ['-v'] : [])];
-}
-
-async function innerGit(git: Git, args: string[]): Promise<{ code: number | undefined; stdout: string; stderr: string }> {
-  // Inner progress goes to the user's terminal; stdout is kept for the protocol.
-  const r = await run('git', ['-C', git.dir, ...args], { cwd: git.dir, env: git.childEnv(innerEnv()), inheritStderr: true });
-  return { code: r.exitCode, stdout: r.stdout.toString('utf8'), stderr: r.stderr };
+/** The inner transfer's verbosity as git asked for it; its progress goes to the user's terminal, stdout stays the protocol's. */
+function transferOptions(state: HelperState): TransferOptions {
+  if (state.verbosity <= 0) return { prompt: CODE_PROMPT, quiet: true, inheritStderr: true };
+  return { prompt: CODE_PROMPT, progress: state.progress, verbose: state.verbosity > 1, inheritStderr: true };
 }
 
 async function fetchBatch(io: HelperIo, git: Git, address: string, remote: string | null, state: HelperState, lines: string[]): Promise<void> {
@@ -175,23 +166,22 @@ async function fetchBatch(io: HelperIo, git: Git, address: string, remote: strin
     const [, oid, name] = l.split(' ');
     if (oid && name) wants.set(oid, name);
   }
-  const base = ['fetch', '--no-write-fetch-head', '--no-auto-gc', '--no-recurse-submodules', '--no-tags', ...progressArgs(state)];
-  let r = await innerGit(git, [...base, '--', address, ...wants.keys()]);
-  if (r.code !== 0) {
-    log.remote('fetch by id failed (%s); by name', r.code);
-    r = await innerGit(git, [...base, '--', address, ...new Set(wants.values())]);
+  const opts = { ...transferOptions(state), noTags: true, untrusted: false };
+  let r = await git.fetch(address, [...wants.keys()], opts);
+  if (r.exitCode !== 0) {
+    log.remote('fetch by id failed (%s); by name', r.exitCode);
+    r = await git.fetch(address, [...new Set(wants.values())], opts);
   }
-  if (r.code !== 0) throw new LoreError(`fetch from ${address} failed`, { hint: 'See git\'s message above.' });
+  if (r.exitCode !== 0) throw new LoreError(`fetch from ${address} failed`, { hint: 'See git\'s message above.' });
   if (remote && !state.dryRun) await loreAfterFetch(io, git, address, remote, state);
 }
 
 async function loreAfterFetch(io: HelperIo, git: Git, address: string, remote: string, state: HelperState): Promise<void> {
   try {
-    const fetched = await git.raw(['-c', 'core.bigFileThreshold=1m', 'fetch', '-q', '--no-write-fetch-head', '--no-auto-gc', '--', address, fetchRefspec(remote)], { env: innerEnv() });
+    const fetched = await git.fetch(address, [fetchRefspec(remote)], { prompt: LORE_PROMPT, quiet: true });
     if (fetched.exitCode !== 0) {
       // The exact refspec fails when the remote has no lore ref: then there is nothing to do.
-      const listed = await git.raw(['ls-remote', '--', address, LORE_REF], { env: innerEnv() });
-      if (listed.exitCode === 0 && !listed.stdout.toString('utf8').trim()) return;
+      if ((await git.lsRemote(address, LORE_REF, LORE_PROMPT).catch(() => undefined)) === null) return;
       throw new LoreError(`cannot fetch the lore ref: ${fetched.stderr.trim().split('\n')[0]}`);
     }
     const tip = await git.resolve(trackingRef(remote));
@@ -264,25 +254,18 @@ async function pushBatch(io: HelperIo, git: Git, address: string, remote: string
       ctx.close();
     }
   }
-  const args = ['push', '--porcelain', '--no-verify', ...progressArgs(state)];
-  if (state.dryRun) args.push('--dry-run');
-  if (state.atomic) args.push('--atomic');
-  if (state.force) args.push('--force');
-  for (const c of state.cas) args.push(`--force-with-lease=${c}`);
-  for (const o of state.pushOptions) args.push(`--push-option=${o}`);
+  const opts: PushOptions = { ...transferOptions(state), dryRun: state.dryRun, atomic: state.atomic, force: state.force, leases: state.cas, pushOptions: state.pushOptions };
   const lore = loreCommit ? [`${loreCommit}:${LORE_REF}`] : [];
-  let r = await innerGit(git, [...args, '--', address, ...refspecs, ...lore]);
-  let results = parsePushPorcelain(r.stdout);
-  if (lore.length && state.atomic && r.code !== 0 && results.find((x) => x.dst === LORE_REF)?.flag === '!') {
+  let { run: r, refs: results } = await git.push(address, [...refspecs, ...lore], opts);
+  if (lore.length && state.atomic && r.exitCode !== 0 && results.find((x) => x.dst === LORE_REF)?.flag === '!') {
     // An atomic push must not fail for lore's sake: try again without the lore ref.
-    r = await innerGit(git, [...args, '--', address, ...refspecs]);
-    results = parsePushPorcelain(r.stdout);
+    ({ run: r, refs: results } = await git.push(address, refspecs, opts));
   }
   const lines: string[] = [];
   for (const dst of dsts) {
     const res = results.find((x) => x.dst === dst);
     if (!res) {
-      lines.push(`error ${dst} ${r.code === 0 ? 'no match' : gitReason(r.stderr, { stripPrefix: true }) || 'push failed'}`);
+      lines.push(`error ${dst} ${r.exitCode === 0 ? 'no match' : gitReason(r.stderr, { stripPrefix: true }) || 'push failed'}`);
       continue;
     }
     if (res.flag === '=') lines.push(`error ${dst} up to date`);
@@ -292,7 +275,7 @@ async function pushBatch(io: HelperIo, git: Git, address: string, remote: string
   }
   const loreResult = results.find((x) => x.dst === LORE_REF);
   if (remote && loreCommit && loreResult && loreResult.flag !== '!') {
-    await git.raw(['update-ref', trackingRef(remote), loreCommit]);
+    await git.setRef(trackingRef(remote), loreCommit);
   } else if (lore.length && loreResult?.flag === '!') {
     io.warn('lore: the remote\'s sessions moved meanwhile; they are merged on the next fetch or `git lore sync`');
   }

@@ -64,7 +64,7 @@ export async function commitDescriptor<T>(
       const pushed = await git.push(url, [`${commit}:${LORE_REF}`]);
       const ref = pushed.refs.find((r) => r.dst === LORE_REF);
       if (pushed.run.exitCode === 0 && ref && ref.flag !== '!') {
-        await git.exec(['update-ref', trackingRef(remote), commit]);
+        await git.setRef(trackingRef(remote), commit);
         const local = await git.resolve(LORE_REF);
         if (!local || (await git.isAncestor(local, commit))) await git.updateRef(LORE_REF, commit, local);
         return { ...result, commit, remote };

@@ -144,7 +144,7 @@ export async function repairStore(ctx: LoreContext, opts: RepairOptions = {}): P
         hint: `The repair is committed locally in ${LORE_REF}; if someone pushed meanwhile, run \`git lore repair\` again.`,
       });
     }
-    await git.raw(['update-ref', trackingRef(remote), commit]);
+    await git.setRef(trackingRef(remote), commit);
     pinStore(ctx, target, remote, r.address, keys.storeId);
     const k = syncKeys(target, remote);
     ctx.db.deleteKv(k.failed);
@@ -164,7 +164,7 @@ async function findDescriptor(ctx: LoreContext, git: Git, cat: CatFile, tips: Ar
   const keyring = new Keyring(ctx.paths.loreHome);
   for (const tip of tips) {
     if (!tip) continue;
-    const commits = (await git.text(['rev-list', '--first-parent', `--max-count=${MAX_HISTORY}`, tip])).split('\n').filter(Boolean);
+    const commits = await git.firstParents(tip, MAX_HISTORY);
     for (const c of commits) {
       let d: Descriptor;
       try {

@@ -295,7 +295,7 @@ export async function runSync(ctx: LoreContext, opts: SyncOptions = {}): Promise
       const ref = pushed.refs.find((x) => x.dst === LORE_REF);
       if (pushed.run.exitCode === 0 && ref && ref.flag !== '!') {
         maybeCrash(ctx, 'after-push');
-        if (!pushTracks) await git.raw(['update-ref', trackingRef(remote), commit]);
+        if (!pushTracks) await git.setRef(trackingRef(remote), commit);
         markSynced(commit, rev);
         result.commit = commit;
         result.pushed = written.ids.sort();

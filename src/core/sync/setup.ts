@@ -90,11 +90,11 @@ export async function setupStore(ctx: LoreContext, opts: SetupOptions = {}): Pro
         pinStore(ctx, target, remote, address, d.storeId);
         await ensureFetchRefspec(git, remote);
         if (remoteTip) {
-          await git.exec(['update-ref', trackingRef(remote), remoteTip]);
+          await git.setRef(trackingRef(remote), remoteTip);
           if (!localTip) await git.updateRef(LORE_REF, remoteTip, null);
           else if (localStore !== d.storeId) {
             // The store was replaced and the passphrase accepted the new one: the old ref is kept aside.
-            await git.exec(['update-ref', `refs/lore/replaced/${localStore}`, localTip]);
+            await git.setRef(`refs/lore/replaced/${localStore}`, localTip);
             await git.updateRef(LORE_REF, remoteTip, localTip);
           } else if (localTip !== remoteTip && (await git.isAncestor(localTip, remoteTip))) await git.updateRef(LORE_REF, remoteTip, localTip);
         }
@@ -112,14 +112,14 @@ export async function setupStore(ctx: LoreContext, opts: SetupOptions = {}): Pro
       const ref = pushed.refs.find((r) => r.dst === LORE_REF);
       if (pushed.run.exitCode !== 0 || !ref || ref.flag === '!') {
         // Someone created a store on the remote in between: drop ours and join theirs.
-        await git.raw(['update-ref', '-d', LORE_REF, commit]);
+        await git.deleteRef(LORE_REF, commit);
         if (ref?.flag === '!') continue;
         throw new LoreError(`cannot push the new lore store to ${remote}: ${gitReason(pushed.run.stderr)}`, { hint: `Check that you can push to ${remote}, then run \`git lore sync setup\` again.` });
       }
       rememberKey(ctx, descriptor.storeId, dataKey, { slot: descriptor.slots[0]!.id, kind: 'passphrase', kek: kek.toString('base64') });
       pinStore(ctx, target, remote, address, descriptor.storeId);
       await ensureFetchRefspec(git, remote);
-      await git.exec(['update-ref', trackingRef(remote), commit]);
+      await git.setRef(trackingRef(remote), commit);
       return { action: 'created', storeId: descriptor.storeId, remote };
     }
     throw new LoreError('the lore store on the remote changed twice during setup', { hint: 'Run `git lore sync setup` again.' });
@@ -156,8 +156,8 @@ async function setupDryRun(ctx: LoreContext, opts: SetupOptions): Promise<SetupR
   const tip = remoteTip ?? (noRepoYet ? null : await git.resolve(LORE_REF));
   if (!tip) return { action: 'created', storeId: null, remote, dryRun: true };
   // The store id is in the descriptor; read it only when its objects are already here (no fetch).
-  const local = await git.raw(['cat-file', 'blob', `${tip}:${DESCRIPTOR_PATH}`]);
-  const storeId = local.exitCode === 0 ? parseDescriptor(local.stdout).storeId : null;
+  const local = await git.readBlob(tip, DESCRIPTOR_PATH);
+  const storeId = local ? parseDescriptor(local).storeId : null;
   const cached = storeId ? Boolean(new Keyring(ctx.paths.loreHome).get(storeId).key) : false;
   return { action: cached ? 'already' : 'joined', storeId, remote, dryRun: true };
 }

@@ -49,13 +49,14 @@ export async function syncTarget(ctx: LoreContext, opts: { global?: boolean; cre
   if (!fs.existsSync(path.join(dir, 'HEAD'))) {
     if (!opts.create) throw new UsageError('the global store is not set up on this machine', { hint: 'Run `git lore sync --global setup`.' });
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const r = await ctx.git(dir).raw(['init', '-q', '--bare', dir]);
-    if (r.exitCode !== 0) throw new LoreError(`cannot create the global store repository in ${dir}: ${r.stderr.trim()}`);
+    await ctx.git(dir).initBare().catch((err: { stderr?: string }) => {
+      throw new LoreError(`cannot create the global store repository in ${dir}: ${gitReason(err.stderr ?? String(err))}`, { cause: err });
+    });
   }
   const git = ctx.git(dir);
   if ((await git.configGet('remote.origin.url')) !== remoteUrl) {
     if ((await git.remotes()).includes('origin')) await git.configSet('remote.origin.url', remoteUrl);
-    else await git.exec(['remote', 'add', 'origin', remoteUrl]);
+    else await git.remoteAdd('origin', remoteUrl);
   }
   return { git, gitDir: dir, repoRoot: null, repo: null, global: true };
 }
@@ -78,13 +79,10 @@ export interface RemoteConfig {
 
 export async function readRemoteConfig(git: Git): Promise<RemoteConfig> {
   const cfg: RemoteConfig = { loreRemote: null, urls: new Map(), vcs: new Map(), fetch: new Map() };
-  const r = await git.raw(['config', '-z', '--get-regexp', '^(lore\\.remote|remote\\..*\\.(url|vcs|fetch))$']);
-  if (r.exitCode !== 0 && r.exitCode !== 1) throw new LoreError(`cannot read the git configuration: ${gitReason(r.stderr)}`);
-  for (const rec of r.stdout.toString('utf8').split('\0')) {
-    const nl = rec.indexOf('\n');
-    if (nl < 0) continue;
-    const key = rec.slice(0, nl);
-    const value = rec.slice(nl + 1);
+  const pairs = await git.configGetRegexp('^(lore\\.remote|remote\\..*\\.(url|vcs|fetch))$').catch((err: { stderr?: string }) => {
+    throw new LoreError(`cannot read the git configuration: ${gitReason(err.stderr ?? String(err))}`, { cause: err });
+  });
+  for (const [key, value] of pairs) {
     if (key === 'lore.remote') {
       cfg.loreRemote = value;
       continue;
