@@ -7,7 +7,7 @@ import { ensureLoreHome } from './home.js';
 import { PieceFiles, decodePieces, encodePieces, type StoredFile } from './pieces.js';
 import { convertBundles } from './convert-bundles.js';
 import type { EditOp, ToolName } from '../sources/types.js';
-import { SEARCH_INDEX_SCHEMA, SearchIndex, type SessionTexts } from './search-index.js';
+import { SEARCH_INDEX_SCHEMA, SEARCH_INDEX_V6, SearchIndex, type SessionTexts } from './search-index.js';
 
 /**
  * The one module that owns SQL. `lore.db` in LORE_HOME: WAL, versioned migrations
@@ -93,6 +93,9 @@ const MIGRATIONS: string[] = [
   ${SEARCH_INDEX_SCHEMA}
   INSERT INTO message_pending (session_id, path, off) SELECT session_id, path, 0 FROM session_files WHERE path LIKE '%.jsonl';
   `,
+  // v6: the search index without its texts (contentless FTS5; snippets are made from the piece
+  // store for the results shown), rebuilt by the next search.
+  SEARCH_INDEX_V6,
 ];
 
 /** A repository as sessions are scoped by it: its identity, and its main root here (for rows of before v4). */
@@ -250,6 +253,24 @@ export class LoreDb {
       }).immediate();
       converted?.cleanUp();
       log.store('migrated lore.db to version %d', v + 1);
+    }
+    if (version >= 5 && version < 6) this.reclaimFreePages();
+  }
+
+  /**
+   * After v6 dropped the stored texts, gives their pages back to the file system when they are
+   * over a quarter of the file. VACUUM cannot run inside the migration's transaction; it is
+   * atomic on its own, and a failure (another process reading) only leaves the file large.
+   */
+  private reclaimFreePages(): void {
+    const free = this.db.pragma('freelist_count', { simple: true }) as number;
+    const pages = this.db.pragma('page_count', { simple: true }) as number;
+    if (free * 4 < pages) return;
+    try {
+      this.db.exec('VACUUM');
+      log.store('reclaimed %d free pages of %d', free, pages);
+    } catch (err) {
+      log.store('VACUUM after the v6 migration failed: %s', (err as Error).message);
     }
   }
 

@@ -1,6 +1,6 @@
 import type { Argv, CommandModule } from 'yargs';
 import type { LoreContext } from '../../core/context.js';
-import { NoMatch, jsonResults, markSnippet, searchSessions } from '../../core/search.js';
+import { MAX_CANDIDATES, NoMatch, jsonResults, markSnippet, searchSessions } from '../../core/search.js';
 import { colors, jsonText, progressLine, sanitize as f } from '../output.js';
 import { captureQuietly } from './import.js';
 
@@ -38,7 +38,7 @@ export function searchCommand(ctx: LoreContext): CommandModule<object, SearchArg
         ...(argv.since !== undefined ? { since: argv.since } : {}),
         ...(argv.authorMachine !== undefined ? { authorMachine: argv.authorMachine } : {}),
       }, progress);
-      if (argv.json) ctx.env.stdout.write(`${jsonText({ version: 1, query: r.query, repository: r.repository, results: jsonResults(r.results) }, 2)}\n`);
+      if (argv.json) ctx.env.stdout.write(`${jsonText({ version: 1, query: r.query, repository: r.repository, truncated: r.truncated, results: jsonResults(r.results) }, 2)}\n`);
       else {
         const c = colors(ctx.env.stdout, ctx.env.vars);
         const out: string[] = [];
@@ -50,6 +50,7 @@ export function searchCommand(ctx: LoreContext): CommandModule<object, SearchArg
           out.push(`    ${markSnippet(h.snippet, (t, m) => (m ? c.bold(c.red(f(t))) : f(t)))}`);
         }
         if (out.length) ctx.env.stdout.write(`${out.join('\n')}\n`);
+        if (r.truncated) ctx.env.stderr.write(`lore: more than ${MAX_CANDIDATES} messages match: these are the best of the ${MAX_CANDIDATES} most recent; add words, --since or --tool to narrow\n`);
       }
       if (!r.results.length) {
         throw new NoMatch(`no message matches ${JSON.stringify(query)}${r.repository ? ' in this repository\'s sessions' : ''}`, {
