@@ -95,14 +95,14 @@ export const MAX_LIMIT = 1000;
  * so): bm25 costs about 4 µs a match, and joining each to its session more; a query of words found
  * in nearly every message of 10,000 sessions took 200 ms beyond start-up ranking them all.
  */
-export const MAX_CANDIDATES = 10_000;
+export const MAX_CANDIDATES = 5_000;
 
 /**
  * Full-text search over the messages of this repository's sessions (or all with `all`), best
  * first (bm25, then the most recent). Indexes first what captures left pending.
  * Usage errors (exit 2) for an empty query or bad options; an empty result is not an error here.
  */
-export async function searchSessions(ctx: LoreContext, opts: SearchOptions, progress?: (done: number, total: number) => void): Promise<SearchOutput> {
+export async function searchSessions(ctx: LoreContext, opts: SearchOptions, run: SearchRun = {}): Promise<SearchOutput> {
   const match = ftsQuery(opts.query);
   if (!match) throw new UsageError(`nothing to search for in ${JSON.stringify(opts.query)}`, { hint: 'Give words or a "quoted phrase", e.g. git lore search "retry backoff".' });
   const limit = opts.limit ?? DEFAULT_LIMIT;
@@ -124,23 +124,44 @@ export async function searchSessions(ctx: LoreContext, opts: SearchOptions, prog
   const maxCandidates = opts.maxCandidates ?? MAX_CANDIDATES;
   if (!Number.isInteger(maxCandidates) || maxCandidates < 1) throw new UsageError(`invalid maxCandidates ${maxCandidates}`, { hint: 'Give a positive whole number.' });
   const all = sources(ctx, { unreadable: () => undefined });
-  await updateSearchIndex(ctx, all, progress);
-  const { hits, truncated } = ctx.db.search.query(match, {
+  const answer = (): SearchOutput => {
+    const { hits, truncated } = ctx.db.search.query(match, {
     limit,
     maxCandidates,
     ...(repo !== null ? { repo } : {}),
     ...(opts.tool !== undefined ? { tool: opts.tool } : {}),
     ...(since !== undefined ? { since } : {}),
     ...(machine !== undefined ? { machinePrefix: machine } : {}),
-  });
-  // The index keeps no text: the shown results' texts are parsed again from the piece store.
-  const texts = indexedTexts(ctx, all, hits);
-  const snippets = ctx.db.search.snippets(match, texts);
-  const text = new Map(texts.map((t) => [t.id, t.text]));
-  return {
-    query: opts.query, repository: repo?.root ?? null, truncated,
-    results: hits.map((h) => toResult(h, snippets.get(h.id) ?? text.get(h.id)?.slice(0, SNIPPET_FALLBACK) ?? '')),
+    });
+    // The index keeps no text: the shown results' texts are parsed again from the piece store.
+    const texts = indexedTexts(ctx, all, hits);
+    const snippets = ctx.db.search.snippets(match, texts);
+    const text = new Map(texts.map((t) => [t.id, t.text]));
+    return {
+      query: opts.query, repository: repo?.root ?? null, truncated,
+      results: hits.map((h) => toResult(h, snippets.get(h.id) ?? text.get(h.id)?.slice(0, SNIPPET_FALLBACK) ?? '')),
+    };
   };
+  if (run.capture) {
+    // While the capture's file listing runs (a child process), answer from the index as it is;
+    // that answer stands when the capture changed no session.
+    const early = ctx.db.search.upToDate() ? answer() : null;
+    const changed = await run.capture;
+    if (early && !changed) return early;
+  }
+  await updateSearchIndex(ctx, all, run.progress);
+  return answer();
+}
+
+/** How a search runs beside the rest of a command. */
+export interface SearchRun {
+  /** Called as pending files are indexed. */
+  progress?: (done: number, total: number) => void;
+  /**
+   * A capture started just before: resolves to whether it wrote any session. The search waits
+   * for it, and answers from the index as it was when it wrote none.
+   */
+  capture?: Promise<boolean>;
 }
 
 /** Characters of a text shown when FTS5 gives no snippet for it (its block changed since it was indexed). */

@@ -11,9 +11,10 @@ const FTS_TOKENIZE = "tokenize='porter unicode61 remove_diacritics 2'";
  * offset from which its whole lines are not indexed yet); the next search indexes them
  * (core/search-index.ts updateSearchIndex), so capture, which hooks run on every push, does not
  * pay for tokenizing. `message_text` holds one row per searchable text (a prompt, reply,
- * thinking, tool call or result, or an edited file's path), keyed by the native file and the
- * byte range of the block of lines it was parsed from (`off`, `len`) and its place among that
- * block's texts (`ord`), so that parsing the same lines again replaces their rows instead of
+ * thinking, tool call or result, or an edited file's path), keyed by the native file
+ * (`message_file`: a session and a path, named by a number so that 145,000 rows do not repeat
+ * them) and the byte range of the block of lines it was parsed from (`off`, `len`) and its place
+ * among that block's texts (`ord`), so that parsing the same lines again replaces their rows instead of
  * adding to them, and so that the text can be parsed again from the piece store when a result
  * is shown. The text itself is not stored (schema v6): `message_fts` is a contentless FTS5 table
  * (`content=''`, `contentless_delete=1`: rows are deleted by rowid), whose rowid is the
@@ -22,12 +23,12 @@ const FTS_TOKENIZE = "tokenize='porter unicode61 remove_diacritics 2'";
  * stemmer ("caching" finds "cache").
  */
 export const SEARCH_INDEX_SCHEMA = `
+  CREATE TABLE message_file (id INTEGER PRIMARY KEY, session_id TEXT NOT NULL, path TEXT NOT NULL, UNIQUE (session_id, path));
   CREATE TABLE message_text (
-    id INTEGER PRIMARY KEY, session_id TEXT NOT NULL, path TEXT NOT NULL, off INTEGER NOT NULL,
-    len INTEGER NOT NULL, ord INTEGER NOT NULL,
+    id INTEGER PRIMARY KEY, file INTEGER NOT NULL, off INTEGER NOT NULL, len INTEGER NOT NULL, ord INTEGER NOT NULL,
     role TEXT NOT NULL, kind TEXT NOT NULL, tool_name TEXT, ts TEXT
   );
-  CREATE INDEX message_text_block ON message_text(session_id, path, off);
+  CREATE INDEX message_text_block ON message_text(file, off);
   CREATE VIRTUAL TABLE message_fts USING fts5(text, content='', contentless_delete=1, ${FTS_TOKENIZE});
   CREATE TRIGGER message_text_del AFTER DELETE ON message_text BEGIN
     DELETE FROM message_fts WHERE rowid = old.id;
@@ -44,6 +45,7 @@ export const SEARCH_INDEX_V6 = `
   DROP TABLE IF EXISTS message_fts;
   DROP TABLE IF EXISTS message_text;
   DROP TABLE IF EXISTS message_pending;
+  DROP TABLE IF EXISTS message_file;
   ${SEARCH_INDEX_SCHEMA}
   INSERT INTO message_pending (session_id, path, off) SELECT session_id, path, 0 FROM session_files WHERE path LIKE '%.jsonl';
 `;
@@ -146,8 +148,9 @@ export class SearchIndex {
     return {
       delPending: db.prepare('DELETE FROM message_pending WHERE session_id = ?'),
       pend: db.prepare('INSERT INTO message_pending (session_id, path, off) VALUES (?, ?, ?) ON CONFLICT (session_id, path) DO UPDATE SET off = min(off, excluded.off)'),
-      delFrom: db.prepare('DELETE FROM message_text WHERE session_id = ? AND path = ? AND off >= ?'),
-      put: db.prepare('INSERT INTO message_text (session_id, path, off, len, ord, role, kind, tool_name, ts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)'),
+      file: db.prepare('INSERT INTO message_file (session_id, path) VALUES (?, ?) ON CONFLICT (session_id, path) DO UPDATE SET path = excluded.path RETURNING id').pluck(),
+      delFrom: db.prepare('DELETE FROM message_text WHERE file = ? AND off >= ?'),
+      put: db.prepare('INSERT INTO message_text (file, off, len, ord, role, kind, tool_name, ts) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
       putFts: db.prepare('INSERT INTO message_fts (rowid, text) VALUES (?, ?)'),
       donePending: db.prepare('DELETE FROM message_pending WHERE session_id = ? AND path = ? AND off = ?'),
       stale: db.prepare(`INSERT OR REPLACE INTO kv (key, value) VALUES ('${SEARCH_REBUILD}', '1')`),
@@ -168,7 +171,10 @@ export class SearchIndex {
     const s = this.stmts();
     if (t.mode === 'replace') {
       s.delPending.run(sessionId);
-      this.db.prepare('DELETE FROM message_text WHERE session_id = ? AND path NOT IN (SELECT value FROM json_each(?))').run(sessionId, JSON.stringify(Object.keys(t.from)));
+      const gone = 'SELECT id FROM message_file WHERE session_id = ? AND path NOT IN (SELECT value FROM json_each(?))';
+      const paths = JSON.stringify(Object.keys(t.from));
+      this.db.prepare(`DELETE FROM message_text WHERE file IN (${gone})`).run(sessionId, paths);
+      this.db.prepare(`DELETE FROM message_file WHERE id IN (${gone})`).run(sessionId, paths);
     }
     for (const [p, off] of Object.entries(t.from)) s.pend.run(sessionId, p, t.mode === 'replace' ? 0 : off);
   }
@@ -190,9 +196,10 @@ export class SearchIndex {
   indexed(p: PendingText, rows: TextRow[]): void {
     const s = this.stmts();
     this.db.transaction(() => {
-      s.delFrom.run(p.session_id, p.path, p.off);
+      const file = s.file.get(p.session_id, p.path) as number;
+      s.delFrom.run(file, p.off);
       for (const r of rows) {
-        const id = s.put.run(p.session_id, r.path, r.off, r.len, r.ord, r.role, r.kind, r.toolName, r.ts).lastInsertRowid;
+        const id = s.put.run(file, r.off, r.len, r.ord, r.role, r.kind, r.toolName, r.ts).lastInsertRowid;
         s.putFts.run(id, r.text);
       }
       s.donePending.run(p.session_id, p.path, p.off);
@@ -218,9 +225,15 @@ export class SearchIndex {
     return this.db.prepare('SELECT 1 FROM kv WHERE key = ?').get(SEARCH_REBUILD) !== undefined;
   }
 
+  /** True when nothing waits to be indexed and no rebuild is asked for: the index answers for every stored session. */
+  upToDate(): boolean {
+    return this.db.prepare(`SELECT NOT EXISTS (SELECT 1 FROM message_pending) AND NOT EXISTS (SELECT 1 FROM kv WHERE key = '${SEARCH_REBUILD}')`).pluck().get() === 1;
+  }
+
   /** The indexed rows of a session, in the order of its files and lines (the texts are in the piece store). */
   rowsOf(sessionId: string): Array<Pick<SearchHit, 'id' | 'session_id' | 'path' | 'off' | 'len' | 'ord'>> {
-    return this.db.prepare('SELECT id, session_id, path, off, len, ord FROM message_text WHERE session_id = ? ORDER BY path, off, ord').all(sessionId) as never;
+    return this.db.prepare(`SELECT m.id, f.session_id, f.path, m.off, m.len, m.ord FROM message_text m JOIN message_file f ON f.id = m.file
+      WHERE f.session_id = ? ORDER BY f.path, m.off, m.ord`).all(sessionId) as never;
   }
 
   /**
@@ -238,12 +251,13 @@ export class SearchIndex {
     // FTS5 yields matches in rowid order (descending here) and bm25 is computed only for the rows
     // the LIMIT lets through; one more than the cap tells whether there were more.
     const sql = `WITH c AS (
-        SELECT m.id, bm25(message_fts) AS score FROM message_fts JOIN message_text m ON m.id = message_fts.rowid JOIN sessions s ON s.id = m.session_id
+        SELECT m.id, bm25(message_fts) AS score FROM message_fts JOIN message_text m ON m.id = message_fts.rowid
+          JOIN message_file f ON f.id = m.file JOIN sessions s ON s.id = f.session_id
         WHERE ${where.join(' AND ')} ORDER BY message_fts.rowid DESC LIMIT @cap + 1),
       k AS (SELECT id, score FROM c ORDER BY id DESC LIMIT @cap)
-      SELECT (SELECT count(*) FROM c) AS matched, m.id, m.session_id, m.path, m.off, m.len, m.ord, s.tool, m.ts, m.role, m.kind, m.tool_name,
+      SELECT (SELECT count(*) FROM c) AS matched, m.id, f.session_id, f.path, m.off, m.len, m.ord, s.tool, m.ts, m.role, m.kind, m.tool_name,
         s.title, s.origin, s.origin_machine, k.score
-      FROM k JOIN message_text m ON m.id = k.id JOIN sessions s ON s.id = m.session_id
+      FROM k JOIN message_text m ON m.id = k.id JOIN message_file f ON f.id = m.file JOIN sessions s ON s.id = f.session_id
       ORDER BY k.score, coalesce(m.ts, s.updated_at) DESC, m.id DESC LIMIT @limit`;
     const rows = this.db.prepare(sql).all({
       match,

@@ -114,6 +114,12 @@ test('ranking: the closer match first, equal matches most recent first; filters;
   assert.equal(none.code, 1);
   assert.equal(none.stdout, '');
   assert.match(none.stderr, /no message matches "zebra"/);
+  // The command's capture runs beside the search: a session written since is found (the index catches up).
+  const late = uuid(11, 'b');
+  writeSession(m, repo, late, [userLine(late, repo, 'l1', 'a pangolin appears late', 60)]);
+  const found = await m.lore(['search', '--json', 'pangolin'], { cwd: repo });
+  assert.equal(found.code, 0, found.stderr);
+  assert.deepEqual(JSON.parse(found.stdout).results.map((x: { id: string }) => x.id), [late]);
   const human = await m.lore(['search', 'retry'], { cwd: repo });
   assert.equal(human.code, 0, human.stderr);
   assert.match(human.stdout, new RegExp(`^${recent} claude-code 2026-01-01 00:00 user`));
@@ -169,7 +175,7 @@ test('the index keeps no text: lore.db holds no message, snippets are parsed aga
     const r = await searchSessions(ctx, { query: 'xylophonist marimbas' });
     assert.equal(r.results.length, 1);
     assert.match(r.results[0]!.snippet, /\uE000xylophonist\uE001 tuned seventeen \uE000marimbas\uE001 before breakfast/);
-    const blocks = ctx.db.db.prepare('SELECT count(DISTINCT off) FROM message_text WHERE session_id = ?').pluck().get(id) as number;
+    const blocks = ctx.db.db.prepare('SELECT count(DISTINCT m.off) FROM message_text m JOIN message_file f ON f.id = m.file WHERE f.session_id = ?').pluck().get(id) as number;
     assert.ok(blocks > 1, `the transcript was indexed in ${blocks} blocks`);
     assert.equal((await searchSessions(ctx, { query: 'filler', limit: 1000 })).results.length, 648, 'every block\'s texts found and shown');
   } finally {
@@ -240,7 +246,7 @@ test('index in step after a merge from sync, on both machines; rebuilt after the
   // A store from before the index (v4): the migration asks for a rebuild, the first search does it.
   const dbFile = path.join(a.vars.LORE_HOME!, 'lore.db');
   const raw = new Database(dbFile);
-  raw.exec('DROP TABLE message_fts; DROP TABLE message_text; DROP TABLE message_pending; PRAGMA user_version = 4;');
+  raw.exec('DROP TABLE message_fts; DROP TABLE message_text; DROP TABLE message_pending; DROP TABLE message_file; PRAGMA user_version = 4;');
   raw.close();
   const r = await ok(a.lore(['search', '--json', 'walrus'], { cwd: repoA }));
   assert.equal(JSON.parse(r.stdout).results.length, 2);
