@@ -92,8 +92,9 @@ export const DEFAULT_LIMIT = 20;
 export const MAX_LIMIT = 1000;
 /**
  * A query matching more texts than this ranks only the most recently indexed this many (and says
- * so): bm25 costs about 4 µs a match, and joining each to its session more; a query of words found
- * in nearly every message of 10,000 sessions took 200 ms beyond start-up ranking them all.
+ * so): bm25 is computed for each match ranked, and each is joined to its session; a query of words
+ * found in 46,000 texts of 10,000 sessions took 200 ms ranking them all, 100-135 ms ranking
+ * 10,000 and 26-38 ms ranking 2,000 (under a load average of 12; docs/search.md).
  */
 export const MAX_CANDIDATES = 5_000;
 
@@ -126,12 +127,12 @@ export async function searchSessions(ctx: LoreContext, opts: SearchOptions, run:
   const all = sources(ctx, { unreadable: () => undefined });
   const answer = (): SearchOutput => {
     const { hits, truncated } = ctx.db.search.query(match, {
-    limit,
-    maxCandidates,
-    ...(repo !== null ? { repo } : {}),
-    ...(opts.tool !== undefined ? { tool: opts.tool } : {}),
-    ...(since !== undefined ? { since } : {}),
-    ...(machine !== undefined ? { machinePrefix: machine } : {}),
+      limit,
+      maxCandidates,
+      ...(repo !== null ? { repo } : {}),
+      ...(opts.tool !== undefined ? { tool: opts.tool } : {}),
+      ...(since !== undefined ? { since } : {}),
+      ...(machine !== undefined ? { machinePrefix: machine } : {}),
     });
     // The index keeps no text: the shown results' texts are parsed again from the piece store.
     const texts = indexedTexts(ctx, all, hits);
