@@ -1,7 +1,7 @@
 import { log } from '../log.js';
 import type { LoreContext } from './context.js';
 import type { Source } from '../sources/types.js';
-import type { SessionTexts, TextRow } from '../store/search-index.js';
+import type { IndexedText, SearchHit, SessionTexts, TextRow } from '../store/search-index.js';
 import type { StoredFile } from '../store/pieces.js';
 
 /** `LORE_SEARCH_INDEX=0` turns indexing off during capture (the benchmark's baseline); the next search rebuilds. */
@@ -44,13 +44,60 @@ export class MessageTexts {
  */
 export function blockTexts(source: Source, sessionId: string, path: string, off: number, lines: Buffer): TextRow[] {
   const rows: TextRow[] = [];
+  const len = lines.length;
   const s = source.parse(sessionId, [{ path, data: lines, mtimeMs: 0 }], { text: true });
   for (const m of s.messages) {
     if (m.role === 'system' || !m.text.trim()) continue;
-    rows.push({ path, off, role: m.role, kind: m.kind, toolName: m.toolName ?? null, ts: m.ts ?? null, text: m.text });
+    rows.push({ path, off, len, ord: rows.length, role: m.role, kind: m.kind, toolName: m.toolName ?? null, ts: m.ts ?? null, text: m.text });
   }
-  for (const e of s.edits) rows.push({ path, off, role: 'assistant', kind: 'edit', toolName: e.toolName, ts: e.ts ?? null, text: e.movePath ? `${e.path} ${e.movePath}` : e.path });
+  for (const e of s.edits) rows.push({ path, off, len, ord: rows.length, role: 'assistant', kind: 'edit', toolName: e.toolName, ts: e.ts ?? null, text: e.movePath ? `${e.path} ${e.movePath}` : e.path });
   return rows;
+}
+
+/** Where an indexed text is: its row, and the block of lines of a stored file it was parsed from. */
+export type TextPlace = Pick<SearchHit, 'id' | 'session_id' | 'path' | 'off' | 'len' | 'ord'>;
+
+/**
+ * The texts of indexed rows, parsed again from the piece store (the index keeps no text): each
+ * block of lines is read (only its own pieces) and parsed once, however many of its texts are
+ * asked for. A row whose block is gone or no longer holds it (a capture replaced the file since
+ * the index caught up) is left out. Throws the piece store's StoreError for a missing or corrupt
+ * piece.
+ */
+export function indexedTexts(ctx: LoreContext, sources: readonly Source[], places: readonly TextPlace[]): IndexedText[] {
+  const out: IndexedText[] = [];
+  const blocks = new Map<string, TextRow[]>();
+  const sessions = new Map<string, { source: Source | undefined; files: Map<string, StoredFile> }>();
+  for (const p of places) {
+    let s = sessions.get(p.session_id);
+    if (!s) {
+      const tool = ctx.db.getSession(p.session_id)?.tool;
+      s = { source: sources.find((x) => x.tool === tool), files: new Map(ctx.db.sessionFiles(p.session_id).map((f) => [f.path, f])) };
+      sessions.set(p.session_id, s);
+    }
+    const key = `${p.session_id}\0${p.path}\0${p.off}\0${p.len}`;
+    let rows = blocks.get(key);
+    if (!rows) {
+      const f = s.files.get(p.path);
+      rows = s.source && f && p.off + p.len <= f.size ? blockTexts(s.source, p.session_id, p.path, p.off, readRange(ctx, f, p.off, p.len)) : [];
+      blocks.set(key, rows);
+    }
+    const row = rows[p.ord];
+    if (row) out.push({ id: p.id, text: row.text });
+  }
+  return out;
+}
+
+/** Bytes [off, off + len) of a stored file, reading only the pieces that hold them. */
+function readRange(ctx: LoreContext, f: StoredFile, off: number, len: number): Buffer {
+  const parts: Buffer[] = [];
+  let n = 0;
+  for (const data of ctx.db.pieces.read(f, off)) {
+    parts.push(data);
+    n += data.length;
+    if (n >= len) break;
+  }
+  return Buffer.concat(parts).subarray(0, len);
 }
 
 /** Calls `fn` with the whole lines of a stored file from byte `from`, streamed piece by piece; returns where they end. */

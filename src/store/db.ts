@@ -67,7 +67,13 @@ export class LoreDb {
       });
     }
     const store = new LoreDb(db, new PieceFiles(path.join(loreHome, 'chunks')), loreHome);
-    store.migrate();
+    try {
+      store.migrate();
+    } catch (err) {
+      // A failed migration rolled back; the handle must not stay open (it would keep the WAL and its pages).
+      db.close();
+      throw err;
+    }
     return store;
   }
 

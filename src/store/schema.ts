@@ -3,7 +3,7 @@ import { StoreError } from '../errors.js';
 import { log } from '../log.js';
 import { convertBundles } from './convert-bundles.js';
 import type { PieceFiles } from './pieces.js';
-import { SEARCH_INDEX_SCHEMA } from './search-index.js';
+import { SEARCH_INDEX_SCHEMA, SEARCH_INDEX_V6 } from './search-index.js';
 
 /**
  * The schema of lore.db: its migrations, applied in order by `migrate` (PRAGMA user_version holds
@@ -89,6 +89,9 @@ export const MIGRATIONS: string[] = [
   ${SEARCH_INDEX_SCHEMA}
   INSERT INTO message_pending (session_id, path, off) SELECT session_id, path, 0 FROM session_files WHERE path LIKE '%.jsonl';
   `,
+  // v6: the search index without its texts (contentless FTS5; snippets are made from the piece
+  // store for the results shown), rebuilt by the next search.
+  SEARCH_INDEX_V6,
 ];
 
 /** Brings lore.db to the newest schema version; refuses a newer one than this git-lore knows. */
@@ -110,5 +113,23 @@ export function migrate(db: Database.Database, pieces: PieceFiles, loreHome: str
     }).immediate();
     converted?.cleanUp();
     log.store('migrated lore.db to version %d', v + 1);
+  }
+  if (version >= 5 && version < 6) reclaimFreePages(db);
+}
+
+/**
+ * After v6 dropped the stored texts, gives their pages back to the file system when they are
+ * over a quarter of the file. VACUUM cannot run inside the migration's transaction; it is
+ * atomic on its own, and a failure (another process reading) only leaves the file large.
+ */
+function reclaimFreePages(db: Database.Database): void {
+  const free = db.pragma('freelist_count', { simple: true }) as number;
+  const pages = db.pragma('page_count', { simple: true }) as number;
+  if (free * 4 < pages) return;
+  try {
+    db.exec('VACUUM');
+    log.store('reclaimed %d free pages of %d', free, pages);
+  } catch (err) {
+    log.store('VACUUM after the v6 migration failed: %s', (err as Error).message);
   }
 }

@@ -8,7 +8,7 @@ import { Machine } from '../helpers/machine.js';
 import { PASS, bareRemote, cloneOn, ok, userLine, uuid, writeSession } from '../helpers/repos.js';
 import { ftsQuery, searchSessions } from '../../src/core/search.js';
 import { importSessions } from '../../src/core/import.js';
-import { updateSearchIndex } from '../../src/core/search-index.js';
+import { indexedTexts, updateSearchIndex } from '../../src/core/search-index.js';
 import { sources } from '../../src/core/import.js';
 import { SEARCH_INDEX_SCHEMA } from '../../src/store/search-index.js';
 import type { LoreContext } from '../../src/core/context.js';
@@ -19,16 +19,15 @@ const replyLine = (id: string, cwd: string, msgId: string, text: string, t: numb
     message: { id: msgId, role: 'assistant', model: 'claude-opus-4-5-20251101', content: [{ type: 'text', text }] },
   });
 
-/** Every indexed text of a session, in order, by reading the index's table directly (after the index caught up). */
+/** Every indexed text of a session, in order (after the index caught up): its rows, each text parsed again from the piece store. */
 async function indexed(ctx: LoreContext, id: string): Promise<string[]> {
-  await updateSearchIndex(ctx, sources(ctx, { unreadable: () => undefined }));
+  const all = sources(ctx, { unreadable: () => undefined });
+  await updateSearchIndex(ctx, all);
   assert.deepEqual(ctx.db.search.pending(), [], 'nothing left pending');
-  const db = new Database(path.join(ctx.paths.loreHome, 'lore.db'), { readonly: true });
-  try {
-    return (db.prepare('SELECT text FROM message_text WHERE session_id = ? ORDER BY path, off, id').all(id) as Array<{ text: string }>).map((r) => r.text);
-  } finally {
-    db.close();
-  }
+  const rows = ctx.db.search.rowsOf(id);
+  const texts = indexedTexts(ctx, all, rows);
+  assert.equal(texts.length, rows.length, 'every row finds its text in the piece store');
+  return texts.map((t) => t.text);
 }
 
 /** What a rebuild from the stored files gives for the same session: the reference the incremental index must equal. */
@@ -52,7 +51,7 @@ test('ftsQuery: words and "phrases" quoted, operators read as words, prefix kept
 test('any typed query runs against a real FTS5 table without an error (property)', () => {
   const db = new Database(':memory:');
   db.exec(SEARCH_INDEX_SCHEMA);
-  db.prepare("INSERT INTO message_text (session_id, path, off, role, kind, text) VALUES ('s', 'p', 0, 'user', 'text', 'retry with backoff and jitter')").run();
+  db.prepare("INSERT INTO message_fts (rowid, text) VALUES (1, 'retry with backoff and jitter')").run();
   const stmt = db.prepare('SELECT count(*) FROM message_fts WHERE message_fts MATCH ?').pluck();
   const alphabet = fc.constantFrom('a', 'b', 'retry', ' ', '"', '*', '(', ')', ':', '^', '+', '-', 'AND', 'OR', 'NOT', 'NEAR', '{', '}', ',', 'é', '\u0000', '\\');
   fc.assert(
@@ -110,16 +109,85 @@ test('ranking: the closer match first, equal matches most recent first; filters;
   assert.deepEqual(json.results.map((x: { id: string }) => x.id), [recent, old]);
   assert.equal(json.results[0].snippet, '**why** is the **flaky** **retry** **backoff** test failing');
   assert.deepEqual(Object.keys(json.results[0]).sort(), ['id', 'kind', 'machine', 'origin', 'role', 'score', 'snippet', 'title', 'tool', 'toolName', 'ts'].sort());
+  assert.equal(json.truncated, false, 'two matches: all ranked');
   const none = await m.lore(['search', 'zebra'], { cwd: repo });
   assert.equal(none.code, 1);
   assert.equal(none.stdout, '');
   assert.match(none.stderr, /no message matches "zebra"/);
+  // The command's capture runs beside the search: a session written since is found (the index catches up).
+  const late = uuid(11, 'b');
+  writeSession(m, repo, late, [userLine(late, repo, 'l1', 'a pangolin appears late', 60)]);
+  const found = await m.lore(['search', '--json', 'pangolin'], { cwd: repo });
+  assert.equal(found.code, 0, found.stderr);
+  assert.deepEqual(JSON.parse(found.stdout).results.map((x: { id: string }) => x.id), [late]);
   const human = await m.lore(['search', 'retry'], { cwd: repo });
   assert.equal(human.code, 0, human.stderr);
   assert.match(human.stdout, new RegExp(`^${recent} claude-code 2026-01-01 00:00 user`));
   for (const bad of [['search', '***'], ['search', 'x', '--since', 'yesterday'], ['search', 'x', '-n', '0'], ['search', 'x', '--tool', 'vim'], ['search']]) {
     const r = await m.lore(bad, { cwd: repo });
     assert.equal(r.code, 2, `${bad.join(' ')}: ${r.stderr}`);
+  }
+});
+
+test('a query matching more texts than the cap ranks only the most recently indexed ones, and says so', async () => {
+  const m = new Machine('cap');
+  const repo = m.initRepo(path.join(m.home, 'proj'));
+  const [oldest, middle, newest] = [uuid(7, 'a'), uuid(8, 'a'), uuid(9, 'a')];
+  // The oldest session holds the best match; the index walks sessions oldest first, so it gets the lowest row id.
+  writeSession(m, repo, oldest, [userLine(oldest, repo, 'x1', 'capybara capybara capybara capybara', 1)]);
+  writeSession(m, repo, middle, [userLine(middle, repo, 'y1', 'a capybara among many other words in a longer prompt about nothing much at all', 2)]);
+  writeSession(m, repo, newest, [userLine(newest, repo, 'z1', 'one capybara with several other words in a longer prompt about something else', 3)]);
+  const ctx = m.ctx(repo);
+  try {
+    await importSessions(ctx);
+    const all = await searchSessions(ctx, { query: 'capybara' });
+    assert.equal(all.truncated, false);
+    assert.equal(all.results[0]!.id, oldest, 'ranked whole, the best match comes first');
+    assert.equal(all.results.length, 3);
+    const capped = await searchSessions(ctx, { query: 'capybara', maxCandidates: 2 });
+    assert.equal(capped.truncated, true, 'three matched, two ranked');
+    assert.deepEqual(capped.results.map((r) => r.id).sort(), [middle, newest].sort(), 'the two most recent are ranked');
+    assert.equal((await searchSessions(ctx, { query: 'capybara', maxCandidates: 3 })).truncated, false, 'exactly the cap: not truncated');
+    // Filters apply before the cap: the oldest session alone (by time) is found whole.
+    const since = await searchSessions(ctx, { query: 'capybara', maxCandidates: 1, since: '2026-01-01T00:00:03Z' });
+    assert.deepEqual([since.truncated, since.results.map((r) => r.id)], [false, [newest]]);
+    await assert.rejects(searchSessions(ctx, { query: 'capybara', maxCandidates: 0 }), /invalid maxCandidates/);
+  } finally {
+    ctx.close();
+  }
+});
+
+test('the index keeps no text: lore.db holds no message, snippets are parsed again from the pieces, across blocks', async () => {
+  const m = new Machine('nocontent');
+  const repo = m.initRepo(path.join(m.home, 'proj'));
+  const id = uuid(10, 'e');
+  const secret = 'the xylophonist tuned seventeen marimbas before breakfast';
+  const filler = (i: number) => `${'lorem ipsum dolor sit amet '.repeat(40)} filler ${i}`;
+  // About 700 KB: several pieces (64 KiB on average), so the match sits in a later block than the first.
+  const lines = [userLine(id, repo, 'p0', 'first prompt', 0)];
+  for (let i = 1; i < 600; i++) lines.push(replyLine(id, repo, `r${i}`, filler(i), i));
+  lines.push(replyLine(id, repo, 'r600', `late in the session, ${secret}.`, 600));
+  for (let i = 601; i < 650; i++) lines.push(replyLine(id, repo, `r${i}`, filler(i), i));
+  writeSession(m, repo, id, lines);
+  const ctx = m.ctx(repo);
+  try {
+    await importSessions(ctx);
+    const r = await searchSessions(ctx, { query: 'xylophonist marimbas' });
+    assert.equal(r.results.length, 1);
+    assert.match(r.results[0]!.snippet, /\uE000xylophonist\uE001 tuned seventeen \uE000marimbas\uE001 before breakfast/);
+    const raw = new Database(path.join(ctx.paths.loreHome, 'lore.db'), { readonly: true });
+    const blocks = raw.prepare('SELECT count(DISTINCT m.off) FROM message_text m JOIN message_file f ON f.id = m.file WHERE f.session_id = ?').pluck().get(id) as number;
+    raw.close();
+    assert.ok(blocks > 1, `the transcript was indexed in ${blocks} blocks`);
+    assert.equal((await searchSessions(ctx, { query: 'filler', limit: 1000 })).results.length, 648, 'every block\'s texts found and shown');
+  } finally {
+    ctx.close();
+  }
+  const db = new Database(path.join(m.vars.LORE_HOME!, 'lore.db'));
+  db.pragma('wal_checkpoint(TRUNCATE)');
+  db.close();
+  for (const f of fs.readdirSync(m.vars.LORE_HOME!).filter((n) => n.startsWith('lore.db'))) {
+    assert.ok(!fs.readFileSync(path.join(m.vars.LORE_HOME!, f)).includes(secret), `${f} does not hold the message's text`);
   }
 });
 
@@ -180,7 +248,7 @@ test('index in step after a merge from sync, on both machines; rebuilt after the
   // A store from before the index (v4): the migration asks for a rebuild, the first search does it.
   const dbFile = path.join(a.vars.LORE_HOME!, 'lore.db');
   const raw = new Database(dbFile);
-  raw.exec('DROP TABLE message_fts; DROP TABLE message_text; DROP TABLE message_pending; PRAGMA user_version = 4;');
+  raw.exec('DROP TABLE message_fts; DROP TABLE message_text; DROP TABLE message_pending; DROP TABLE message_file; PRAGMA user_version = 4;');
   raw.close();
   const r = await ok(a.lore(['search', '--json', 'walrus'], { cwd: repoA }));
   assert.equal(JSON.parse(r.stdout).results.length, 2);

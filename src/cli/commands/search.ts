@@ -1,6 +1,6 @@
 import type { Argv, CommandModule } from 'yargs';
 import type { LoreContext } from '../../core/context.js';
-import { NoMatch, jsonResults, markSnippet, searchSessions } from '../../core/search.js';
+import { MAX_CANDIDATES, NoMatch, jsonResults, markSnippet, searchSessions } from '../../core/search.js';
 import { colors, jsonText, progressLine, sanitize as f } from '../output.js';
 import { captureQuietly } from './import.js';
 
@@ -29,16 +29,25 @@ export function searchCommand(ctx: LoreContext): CommandModule<object, SearchArg
         .option('n', { type: 'number', default: 20, describe: 'At most this many results' })
         .example('git lore search "retry backoff" --since 2w', 'messages of the last two weeks with that phrase') as unknown as Argv<SearchArgs>,
     handler: async (argv) => {
-      await captureQuietly(ctx);
+      // The capture lists the agents' files in a child process; the search runs meanwhile.
+      const captured = captureQuietly(ctx);
+      const changed = captured.then((s) => s.sessionsNew + s.sessionsUpdated > 0);
+      changed.catch(() => undefined); // awaited by the search, or its failure reported by the finally below
       const query = argv.query.join(' ');
       const progress = ctx.env.stderr.isTTY ? (done: number, total: number) => ctx.env.stderr.write(progressLine('indexing sessions for search', done, total)) : undefined;
-      const r = await searchSessions(ctx, {
-        query, all: argv.all, limit: argv.n,
-        ...(argv.tool !== undefined ? { tool: argv.tool } : {}),
-        ...(argv.since !== undefined ? { since: argv.since } : {}),
-        ...(argv.authorMachine !== undefined ? { authorMachine: argv.authorMachine } : {}),
-      }, progress);
-      if (argv.json) ctx.env.stdout.write(`${jsonText({ version: 1, query: r.query, repository: r.repository, results: jsonResults(r.results) }, 2)}\n`);
+      let r: Awaited<ReturnType<typeof searchSessions>>;
+      try {
+        r = await searchSessions(ctx, {
+          query, all: argv.all, limit: argv.n,
+          ...(argv.tool !== undefined ? { tool: argv.tool } : {}),
+          ...(argv.since !== undefined ? { since: argv.since } : {}),
+          ...(argv.authorMachine !== undefined ? { authorMachine: argv.authorMachine } : {}),
+        }, { ...(progress ? { progress } : {}), capture: changed });
+      } finally {
+        // A usage error must not leave the capture writing while the process exits.
+        await captured.catch(() => undefined);
+      }
+      if (argv.json) ctx.env.stdout.write(`${jsonText({ version: 1, query: r.query, repository: r.repository, truncated: r.truncated, results: jsonResults(r.results) }, 2)}\n`);
       else {
         const c = colors(ctx.env.stdout, ctx.env.vars);
         const out: string[] = [];
@@ -50,6 +59,7 @@ export function searchCommand(ctx: LoreContext): CommandModule<object, SearchArg
           out.push(`    ${markSnippet(h.snippet, (t, m) => (m ? c.bold(c.red(f(t))) : f(t)))}`);
         }
         if (out.length) ctx.env.stdout.write(`${out.join('\n')}\n`);
+        if (r.truncated) ctx.env.stderr.write(`lore: more than ${MAX_CANDIDATES} messages match: these are the best of the ${MAX_CANDIDATES} most recent; add words, --since or --tool to narrow\n`);
       }
       if (!r.results.length) {
         throw new NoMatch(`no message matches ${JSON.stringify(query)}${r.repository ? ' in this repository\'s sessions' : ''}`, {
