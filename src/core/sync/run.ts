@@ -1,10 +1,9 @@
-import { createHash } from 'node:crypto';
 import { LoreError, UsageError } from '../../errors.js';
 import { log } from '../../log.js';
 import type { LoreContext } from '../context.js';
-import { gitReason, type CatFile } from '../../git/git.js';
+import { gitReason } from '../../git/git.js';
 import { DESCRIPTOR_PATH, serializeDescriptor, upgradeDescriptor, verifyKey } from '../../format/descriptor.js';
-import { contentDigestV2, sessionPaths } from '../../format/session-entry.js';
+import { contentDigestV2 } from '../../format/session-entry.js';
 import { readRefState, type RefState } from '../../format/ref-store.js';
 import { LORE_REF, fetchRefspec, trackingRef } from '../../format/refs.js';
 import { checkKdfParams, sameHex } from '../../crypto/primitives.js';
@@ -13,11 +12,11 @@ import { getSetting } from '../config.js';
 import { networkAddress, pickRemote, pinAddress, readRemoteConfig, syncTarget, type SyncTarget } from './target.js';
 import { checkPin, normalizeAddress } from './pins.js';
 import { fetchLore, peekLore } from './transport.js';
-import { entriesKey, maybeCrash, readFailed, readSyncState, syncKeys, touchStamp, writeFailed, writtenSince } from './state.js';
-import { loadStoreKeys, type StoreKeys } from './keys.js';
+import { entriesKey, maybeCrash, readFailed, readSomeSessions, readSyncState, syncKeys, touchStamp, writeFailed, writtenSince } from './state.js';
+import { loadStoreKeys } from './keys.js';
 import { metaDigests, someMetaDigests } from './digests.js';
-import { pullOne } from './pull.js';
-import { ChunkPresence, damagedChunks, repairChunks, sealSession } from './seal.js';
+import { pullAll } from './pull.js';
+import { damagedChunks, repairChunks, sealAll } from './seal.js';
 
 /** Default limit of one session's native files for sync: 1 GiB (LORE_MAX_PAYLOAD_BYTES). */
 export const DEFAULT_MAX_PAYLOAD_BYTES = 1024 * 1024 * 1024;
@@ -154,7 +153,7 @@ export async function runSync(ctx: LoreContext, opts: SyncOptions = {}): Promise
     // digest work for the thousands that did not change, and only their entries of the tree.
     const tip = (remoteTip ?? localTip)!;
     const since = tip === localTip ? writtenSince(ctx, state, localTip, scope) : null;
-    const partial = since ? await readRefState(git, cat, tip, since.map((s) => s.id)) : null;
+    const partial = since ? await readSomeSessions(cat, tip, since.map((s) => s.id)) : null;
     const first = partial ?? (await stateOf(tip));
     const localStore = localTip ? (localTip === first.commit ? first : await stateOf(localTip)).descriptor.storeId : null;
     // Before any key is used: the store must be the one this clone joined (store pinning).
@@ -329,74 +328,6 @@ function warnWeakSlots(state: RefState, remote: string, result: SyncResult): voi
       result.warnings.push(`the store descriptor on ${remote} names weak or malformed key-derivation parameters in key slot ${slot.id}: someone without the passphrase may have edited it (docs/SECURITY.md); joins will refuse it`);
     }
   }
-}
-
-/** Receives the sessions to pull, one by one, recording outcomes in the result. */
-async function pullAll(
-  ctx: LoreContext, cat: CatFile, keys: StoreKeys, commit: string, toPull: RefState['sessions'] extends Map<string, infer E> ? E[] : never,
-  target: SyncTarget, maxBytes: number, opts: SyncOptions, result: SyncResult, pulledOrSame: Set<string>, remote: string,
-): Promise<void> {
-  let done = 0;
-  const pulled = new Set(result.pulled);
-  for (const e of toPull) {
-    opts.onProgress?.('Receiving sessions', ++done, toPull.length);
-    if (opts.dryRun) {
-      result.pulled.push(e.id);
-      continue;
-    }
-    const outcome = await pullOne(ctx, cat, keys, commit, e, target, maxBytes);
-    pulledOrSame.add(`${e.id}\0${e.metaOid}`);
-    if (outcome.kind === 'failed') {
-      result.failed.push({ id: e.id, reason: outcome.reason });
-    } else if (outcome.kind === 'oversized') {
-      if (!result.oversized.includes(e.id)) result.oversized.push(e.id);
-      result.warnings.push(`skipped session ${e.id} from ${remote}: it is over the ${maxBytes}-byte limit (LORE_MAX_PAYLOAD_BYTES)`);
-    } else if (outcome.kind === 'merged') {
-      if (!pulled.has(e.id)) result.pulled.push(e.id);
-      pulled.add(e.id);
-      if (outcome.conflicts) {
-        result.warnings.push(`session ${e.id}: ${outcome.conflicts} line${outcome.conflicts === 1 ? '' : 's'} from ${remote} conflict with this machine's; both versions are kept (docs/SECURITY.md)`);
-      }
-    }
-    if (done === 1) maybeCrash(ctx, 'during-pull');
-  }
-}
-
-/** Seals the sessions to write: the files of one commit (new chunks, indexes, metadata, removed format-1 payloads). */
-async function sealAll(
-  ctx: LoreContext, cat: CatFile, keys: StoreKeys, base: RefState, rows: Array<NonNullable<ReturnType<LoreContext['db']['getSession']>>>,
-  maxBytes: number, opts: SyncOptions, result: SyncResult,
-): Promise<{ ids: string[]; files: Array<{ path: string; data?: Buffer }>; metas: Array<{ oid: string; sessionId: string; digest: string }> }> {
-  const presence = new ChunkPresence(cat, base.commit);
-  const out = { ids: [] as string[], files: [] as Array<{ path: string; data?: Buffer }>, metas: [] as Array<{ oid: string; sessionId: string; digest: string }> };
-  let i = 0;
-  for (const row of rows) {
-    opts.onProgress?.('Encrypting sessions', ++i, rows.length);
-    let sealed;
-    try {
-      sealed = await sealSession(ctx, keys, presence, row, maxBytes);
-    } catch (err) {
-      result.warnings.push(`skipped session ${row.id}: ${(err as Error).message}`);
-      continue;
-    }
-    if (i === 1) maybeCrash(ctx, 'during-encrypt');
-    if (!sealed) {
-      if (!result.oversized.includes(row.id)) result.oversized.push(row.id);
-      result.warnings.push(`skipped session ${row.id}: its native files are over the ${maxBytes}-byte limit (LORE_MAX_PAYLOAD_BYTES)`);
-      continue;
-    }
-    const paths = sessionPaths(row.id);
-    out.files.push({ path: paths.meta, data: sealed.meta }, { path: paths.idx, data: sealed.index }, ...sealed.chunks);
-    if (base.sessions.get(row.id)?.payloadOid) out.files.push({ path: paths.payload });
-    out.metas.push({ oid: blobOid(sealed.meta), sessionId: row.id, digest: sealed.digest });
-    out.ids.push(row.id);
-  }
-  return out;
-}
-
-/** The id git gives a blob (SHA-1 of its header and content), computed without asking git. */
-function blobOid(data: Buffer): string {
-  return createHash('sha1').update(`blob ${data.length}\0`).update(data).digest('hex');
 }
 
 const sleep = (ms: number) => new Promise((res) => setTimeout(res, ms));
