@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
+import { createHash } from 'node:crypto';
 import { Machine, claudeProjectDir } from '../test/helpers/machine.js';
 import { TranscriptGenerator } from './generate.js';
 import { fmt, median, remotesFor, timed } from './util.js';
@@ -172,6 +173,23 @@ export async function benchGrowth(): Promise<string> {
     appends.push({ ...r, added: objectsSize(b.bareLore).bytes - before, line: Buffer.byteLength(line) });
     noops.push(await rss.run(sync, b.repo, b.env));
   }
+  // (3) The big session read back: restore writes its native file again (deleted first, so all
+  // of it is written), show prints its transcript (to /dev/null). Both should stream.
+  const digest = (f: string) => createHash('sha256').update(fs.readFileSync(f)).digest('hex');
+  const want = digest(file2);
+  fs.rmSync(file2);
+  const restore = await rss.run(['git', 'lore', 'restore', id2], b.repo, b.env);
+  const restoredSame = fs.existsSync(file2) && digest(file2) === want;
+  const show = await rss.run(['sh', '-c', `git lore show ${id2} > /dev/null`], b.repo, b.env);
+  // BENCH_BASELINE_BIN: the same two commands with another build (its bin/ folder), same store.
+  const baselineBin = process.env.BENCH_BASELINE_BIN ? path.resolve(process.env.BENCH_BASELINE_BIN) : null;
+  let baseline: { restore: typeof restore; show: typeof show; same: boolean } | null = null;
+  if (baselineBin) {
+    const env = { ...b.env, PATH: `${baselineBin}:${b.env.PATH}` };
+    fs.rmSync(file2);
+    const r = await rss.run(['git', 'lore', 'restore', id2], b.repo, env);
+    baseline = { restore: r, same: fs.existsSync(file2) && digest(file2) === want, show: await rss.run(['sh', '-c', `git lore show ${id2} > /dev/null`], b.repo, env) };
+  }
   const med = <T>(xs: T[], f: (x: T) => number) => median(xs.map(f));
   const appendMs = med(appends, (x) => x.ms);
   const noopMs = med(noops, (x) => x.ms);
@@ -187,6 +205,8 @@ export async function benchGrowth(): Promise<string> {
     `(1) one Claude Code session grown in ${steps} appends of ~${kb(stepBytes)} to ${(text1.length / 1e6).toFixed(2)} MB (${text1.length} bytes; the generated text compresses ${ratio1.toFixed(2)}:1 with zlib), \`git lore sync -q\` after each, to a bare remote on disk; baseline: plain git \`add -A && commit && push\` of the same file after each append, to another bare remote. Both remotes then \`git gc -q\`${lorePacked.repacked || plainPacked.repacked ? ` and, where loose objects were left, \`git repack -adq\` (lore: ${lorePacked.repacked ? 'yes' : 'no'}, plain: ${plainPacked.repacked ? 'yes' : 'no'})` : ' (no loose objects left in either)'}; size = every file under objects/.`,
     '',
     `(2) one Claude Code session of ${(written / 1e6).toFixed(1)} MB (${written} bytes, same generator, seed 68, compresses ${ratio2.toFixed(2)}:1 on its first 8 MB; generated in ${fmt(genMs)}): the first \`git lore sync -q\` (capture, encrypt, push: no \`git lore import\` before, so the figure is what a user waits for), then ${repeat} rounds of: append ONE assistant-reply line (${list(appends.map((x) => x.line), (n) => `${n}`)} bytes), \`git lore sync -q\`, then \`git lore sync -q\` with nothing changed (plus one no-op before the first round); medians. Bytes added = growth of the bare remote's objects folder (loose objects and packs) across the append sync.`,
+    '',
+    `(3) the same big session read back after (2): \`git lore restore <id>\` with its native file deleted first (so every byte is written; checked byte-identical by SHA-256), and \`git lore show <id>\` to /dev/null (issue 14: no command holds a whole session in memory).`,
     '',
     `Peak RSS: the git-lore node process's own maximum (a \`--require\` probe writing \`process.resourceUsage().maxRSS\`), and the largest process of the command's tree by ${rss.how}, which also gives the CPU time (user + sys) of the tree, steadier than wall time on a loaded machine.`,
     `Load average (1 min) at the start / end of the run: ${loadStart.toFixed(1)} / ${os.loadavg()[0]!.toFixed(1)} (${os.cpus().length} cores).`,
@@ -209,6 +229,11 @@ export async function benchGrowth(): Promise<string> {
     `| (2) peak RSS, git-lore node process: first / append sync | **${(first.nodeRss / MiB).toFixed(0)} / ${(appendNode / MiB).toFixed(0)} MiB** | <= 300 / 200 MiB ${met(first.nodeRss <= 300 * MiB && appendNode <= 200 * MiB)} |`,
     `| (2) peak RSS, largest process of the tree: first / append sync | ${(first.treeRss / MiB).toFixed(0)} / ${(appendTree / MiB).toFixed(0)} MiB | <= 300 / 200 MiB ${met(first.treeRss <= 300 * MiB && appendTree <= 200 * MiB)} |`,
     `| (2) peak RSS, node / tree, no-op sync (median) | ${(med(noops, (x) => x.nodeRss) / MiB).toFixed(0)} / ${(med(noops, (x) => x.treeRss) / MiB).toFixed(0)} MiB | |`,
+    `| (3) \`git lore restore\` of the big session (native file deleted first; written back ${restoredSame ? 'byte-identical' : '**NOT byte-identical**'}) | ${fmt(restore.ms)}, peak RSS node / tree **${(restore.nodeRss / MiB).toFixed(0)} / ${(restore.treeRss / MiB).toFixed(0)} MiB** | <= 200 MiB ${met(restoredSame && restore.nodeRss <= 200 * MiB && restore.treeRss <= 200 * MiB)} |`,
+    `| (3) \`git lore show\` of the big session (to /dev/null) | ${fmt(show.ms)}, peak RSS node / tree **${(show.nodeRss / MiB).toFixed(0)} / ${(show.treeRss / MiB).toFixed(0)} MiB** | <= 200 MiB ${met(show.nodeRss <= 200 * MiB && show.treeRss <= 200 * MiB)} |`,
+    ...(baseline ? [
+      `| (3) baseline build (${baselineBin}): restore (${baseline.same ? 'byte-identical' : 'NOT byte-identical'}) / show | ${fmt(baseline.restore.ms)}, ${(baseline.restore.nodeRss / MiB).toFixed(0)} / ${(baseline.restore.treeRss / MiB).toFixed(0)} MiB / ${fmt(baseline.show.ms)}, ${(baseline.show.nodeRss / MiB).toFixed(0)} / ${(baseline.show.treeRss / MiB).toFixed(0)} MiB | |`,
+    ] : []),
     '',
   ];
   return lines.join('\n');

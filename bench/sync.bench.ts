@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { Machine } from '../test/helpers/machine.js';
 import { generateCorpus } from './generate.js';
@@ -62,10 +63,24 @@ export async function benchSync(): Promise<string> {
   const incPlain: number[] = [];
   const noop: number[] = [];
   const startup: number[] = [];
-  for (let i = 0; i < 5; i++) {
-    const extra = path.join(m2.home, `extra-${i}`);
-    generateCorpus({ claudeDir: path.join(extra, 'claude'), codexHome: path.join(extra, 'codex'), cwd: repo2, count: 1, minBytes: 20_000, maxBytes: 20_001, seed: 1000 + i });
+  // BENCH_BASELINE_BIN: the bin/ folder of another build of git-lore (e.g. a worktree of main,
+  // built); each round then also syncs one new session with it, on the same store, so a change
+  // is compared with its baseline in the same run.
+  const baselineBin = process.env.BENCH_BASELINE_BIN ? path.resolve(process.env.BENCH_BASELINE_BIN) : null;
+  const baseEnv = baselineBin ? { ...env2, PATH: `${baselineBin}:${env2.PATH}` } : null;
+  const incBase: number[] = [];
+  const newSession = (tag: string, seed: number) => {
+    const extra = path.join(m2.home, `extra-${tag}`);
+    generateCorpus({ claudeDir: path.join(extra, 'claude'), codexHome: path.join(extra, 'codex'), cwd: repo2, count: 1, minBytes: 20_000, maxBytes: 20_001, seed });
     copyTree(path.join(extra, 'claude'), m2.claudeDir);
+    return extra;
+  };
+  for (let i = 0; i < 5; i++) {
+    if (baseEnv) {
+      newSession(`base-${i}`, 2000 + i);
+      incBase.push((await timed('git', ['lore', 'sync', '-q'], { cwd: repo2, env: baseEnv })).ms);
+    }
+    const extra = newSession(String(i), 1000 + i);
     incLore.push((await timed('git', ['lore', 'sync', '-q'], { cwd: repo2, env: env2 })).ms);
     copyTree(path.join(extra, 'claude'), path.join(plain2, 'claude'));
     incPlain.push((await timed('sh', ['-c', 'git add -A && git commit -qm one && git push -q origin main'], { cwd: plain2, env: env2 })).ms);
@@ -81,6 +96,8 @@ export async function benchSync(): Promise<string> {
     `| (b) plain git: commit + push of one new 20 KB session file | ${fmt(median(incPlain))} | |`,
     `| (b) \`git lore sync\` of one new session | ${fmt(median(incLore))} = ${(median(incLore) / median(incPlain)).toFixed(2)}x plain | < 1 s, <= 1x plain |`,
     `| (c) \`git lore sync\` with nothing to do | **${fmt(noopMed)}** | < 300 ms |`,
+    ...(baselineBin ? [`| (b) baseline build (${baselineBin}): \`git lore sync\` of one new session, alternating with the row above | ${fmt(median(incBase))} = ${(median(incBase) / median(incPlain)).toFixed(2)}x plain; this build / baseline = ${(median(incLore) / median(incBase)).toFixed(2)} | |`] : []),
+    `Load average (1 min) at the end of (b)/(c): ${os.loadavg()[0]!.toFixed(1)} (${os.cpus().length} cores).`,
     '',
   );
   return lines.join('\n');

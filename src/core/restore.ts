@@ -1,10 +1,12 @@
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { LoreError, UsageError } from '../errors.js';
 import type { LoreContext } from './context.js';
-import { currentRepo, resolveSession, storedFiles } from './sessions.js';
+import { currentRepo, resolveSession, storedFileList } from './sessions.js';
 import { repoScope } from './repo-id.js';
 import type { SourceFileRow } from '../store/db.js';
+import type { PieceFiles, StoredFile } from '../store/pieces.js';
 import { createSource } from '../sources/registry.js';
 import { RestoreRefused } from '../sources/types.js';
 
@@ -47,7 +49,7 @@ export async function restoreSession(ctx: LoreContext, opts: RestoreOptions): Pr
   }
   if (!fs.existsSync(localRoot)) throw new UsageError(`${localRoot} does not exist`, { hint: 'Clone the repository there first, or give --to <folder>.' });
   const realRoot = fs.realpathSync(localRoot);
-  const files = storedFiles(ctx, row.id);
+  const files = storedFileList(ctx, row.id);
   if (opts.to) {
     // The session now belongs to that clone's repository: listed there, blamed there.
     const git = ctx.git(realRoot);
@@ -61,18 +63,8 @@ export async function restoreSession(ctx: LoreContext, opts: RestoreOptions): Pr
   // A recorded cwd such as `<root>/../../other` must not move the session out of this clone.
   const localCwd = inside === realRoot || inside.startsWith(`${realRoot}${path.sep}`) ? inside : realRoot;
   const source = createSource(row.tool, ctx.env, { unreadable: () => undefined });
-  const rewrite = (data: Buffer): Buffer => {
-    if (!roots.length) return data;
-    let text = data.toString('utf8');
-    for (const r of roots) {
-      // Only whole paths: the root not followed by more of a file name (so /a/app never matches /a/app2).
-      const from = jsonText(r);
-      const to = jsonText(realRoot);
-      text = text.replace(new RegExp(`${from.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![A-Za-z0-9._-])`, 'g'), to);
-    }
-    return Buffer.from(text, 'utf8');
-  };
-  const plan: Array<{ dest: string; data: Buffer }> = [];
+  const rewrite = rootRewriter(roots, realRoot);
+  const plan: Array<{ dest: string; file: StoredFile }> = [];
   for (const f of files) {
     const parts = f.path.split('/');
     if (parts.some((p) => p === '..' || p === '' || p === '.')) throw new LoreError(`session ${row.id}: refusing the unsafe path ${f.path}`);
@@ -85,24 +77,33 @@ export async function restoreSession(ctx: LoreContext, opts: RestoreOptions): Pr
         hint: 'The session was recorded with a file its agent never writes: ask who shared it. `git lore show` still shows it.',
       });
     }
-    plan.push({ dest, data: rewrite(f.data) });
+    plan.push({ dest, file: f });
   }
-  const conflicts = plan.filter((p) => fs.existsSync(p.dest) && !fs.readFileSync(p.dest).equals(p.data));
+  // Files are streamed piece by piece (never whole in memory): an existing native file is
+  // compared by digest with what restore would write, before anything is written.
+  const bytesOf = (f: StoredFile) => rewritten(ctx.db.pieces, f, rewrite);
+  const unchanged = new Set<string>();
+  const conflicts: string[] = [];
+  for (const p of plan) {
+    const have = fileDigest(p.dest);
+    if (!have) continue;
+    const want = rewrite ? digestOf(bytesOf(p.file)) : { size: p.file.size, sha256: p.file.sha256 };
+    if (have.size === want.size && have.sha256 === want.sha256) unchanged.add(p.dest);
+    else conflicts.push(p.dest);
+  }
   if (conflicts.length && !opts.force) {
-    throw new UsageError(`${conflicts.length} native file${conflicts.length === 1 ? '' : 's'} already exist${conflicts.length === 1 ? 's' : ''} with other content: ${conflicts.map((c) => c.dest).join(', ')}; nothing was written`, {
+    throw new UsageError(`${conflicts.length} native file${conflicts.length === 1 ? '' : 's'} already exist${conflicts.length === 1 ? 's' : ''} with other content: ${conflicts.join(', ')}; nothing was written`, {
       hint: 'Run `git lore import` first if the agent wrote to them since, or pass --force to overwrite.',
     });
   }
   const result: RestoreResult = { id: row.id, tool: row.tool, localRoot: realRoot, written: [], unchanged: [], resume: resumeLine(source.resumeCommand(row.id, localCwd)) };
   const stamps: SourceFileRow[] = [];
   for (const p of plan) {
-    if (fs.existsSync(p.dest) && fs.readFileSync(p.dest).equals(p.data)) {
+    if (unchanged.has(p.dest)) {
       result.unchanged.push(p.dest);
     } else {
       fs.mkdirSync(path.dirname(p.dest), { recursive: true });
-      const tmp = `${p.dest}.lore-restore-${process.pid}`;
-      fs.writeFileSync(tmp, p.data, { mode: 0o600 });
-      fs.renameSync(tmp, p.dest);
+      writeStreamed(p.dest, bytesOf(p.file));
       result.written.push(p.dest);
     }
     const st = fs.statSync(p.dest);
@@ -123,4 +124,76 @@ function resumeLine(cmd: { cwd?: string; argv: string[] } | null): string {
   if (!cmd) return '(this agent cannot resume a session)';
   const run = cmd.argv.map(shellQuote).join(' ');
   return cmd.cwd ? `cd ${shellQuote(cmd.cwd)} && ${run}` : run;
+}
+
+type Rewrite = ((lines: Buffer) => Buffer) | null;
+
+/**
+ * The rewrite of recorded repository roots to the local one, applied to whole lines (null when
+ * there is nothing to rewrite). A root appears inside a JSON string, which holds no raw newline,
+ * so rewriting line by line gives the same bytes as rewriting the whole file.
+ */
+function rootRewriter(roots: readonly string[], realRoot: string): Rewrite {
+  if (!roots.length) return null;
+  const to = jsonText(realRoot);
+  // Only whole paths: the root not followed by more of a file name (so /a/app never matches /a/app2).
+  const patterns = roots.map((r) => new RegExp(`${jsonText(r).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![A-Za-z0-9._-])`, 'g'));
+  return (lines) => {
+    let text = lines.toString('utf8');
+    for (const re of patterns) text = text.replace(re, () => to);
+    return Buffer.from(text, 'utf8');
+  };
+}
+
+/** A stored file's bytes as restore writes them, block by block (whole lines, roots rewritten). */
+function* rewritten(pieces: PieceFiles, file: StoredFile, rewrite: Rewrite): Generator<Buffer> {
+  if (!rewrite) {
+    yield* pieces.read(file);
+    return;
+  }
+  for (const block of pieces.lines(file)) yield rewrite(block);
+}
+
+function digestOf(blocks: Iterable<Buffer>): { size: number; sha256: string } {
+  const h = crypto.createHash('sha256');
+  let size = 0;
+  for (const b of blocks) {
+    h.update(b);
+    size += b.length;
+  }
+  return { size, sha256: h.digest('hex') };
+}
+
+/** Size and SHA-256 of a file on disk, read in blocks; null when there is none. */
+function fileDigest(file: string): { size: number; sha256: string } | null {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'r');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
+  try {
+    const buf = Buffer.alloc(1 << 20);
+    return digestOf((function* () {
+      for (let n = fs.readSync(fd, buf); n > 0; n = fs.readSync(fd, buf)) yield buf.subarray(0, n);
+    })());
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** Writes blocks to a temporary file beside `dest` (0600), then renames it over `dest`. */
+function writeStreamed(dest: string, blocks: Iterable<Buffer>): void {
+  const tmp = `${dest}.lore-restore-${process.pid}`;
+  const fd = fs.openSync(tmp, 'w', 0o600);
+  try {
+    for (const b of blocks) fs.writeSync(fd, b);
+  } catch (err) {
+    fs.closeSync(fd);
+    fs.rmSync(tmp, { force: true });
+    throw err;
+  }
+  fs.closeSync(fd);
+  fs.renameSync(tmp, dest);
 }

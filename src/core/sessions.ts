@@ -4,6 +4,7 @@ import type { EditRow, RepoKey, SessionRow } from '../store/db.js';
 import { repoScope } from './repo-id.js';
 import { StoreError } from '../errors.js';
 import type { NativeFile } from '../store/bundle.js';
+import type { StoredFile } from '../store/pieces.js';
 import { sources } from './import.js';
 import type { NormalizedMessage, NormalizedSession } from '../sources/types.js';
 
@@ -93,7 +94,15 @@ export async function loadSession(ctx: LoreContext, row: SessionRow): Promise<No
  * whole). Throws when the session has none (its content was lost: import or sync brings it back).
  */
 export function storedFiles(ctx: LoreContext, id: string): NativeFile[] {
+  return storedFileList(ctx, id).map((f) => ({ path: f.path, data: ctx.db.pieces.readAll(f), mtimeMs: 0 }));
+}
+
+/**
+ * A stored session's native files as lists of pieces, nothing read yet (callers stream them with
+ * `ctx.db.pieces`). Throws when the session has none, as storedFiles does.
+ */
+export function storedFileList(ctx: LoreContext, id: string): StoredFile[] {
   const files = ctx.db.sessionFiles(id);
   if (!files.length) throw new StoreError(`the stored copy of session ${id} is missing`, { hint: 'Run `git lore import` (or `git lore sync`) to capture it again.' });
-  return files.map((f) => ({ path: f.path, data: ctx.db.pieces.readAll(f), mtimeMs: 0 }));
+  return files;
 }

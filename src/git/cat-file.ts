@@ -137,6 +137,16 @@ export class CatFile {
   }
 
   /**
+   * The id, type and size of an object named any way cat-file accepts (e.g. `<commit>:<path>`),
+   * without reading it; null when it does not exist. Lets a caller look a few paths of a tree up
+   * through this one process instead of starting `ls-tree`.
+   */
+  async stat(rev: string): Promise<{ oid: string; type: string; size: number } | null> {
+    const r = await this.send('info', rev);
+    return r.header ? { oid: r.header[0]!, type: r.header[1]!, size: Number(r.header[2]) } : null;
+  }
+
+  /**
    * Reads one object; null when it does not exist. With `maxSize`, an object larger than that is
    * not read: the result has `tooLarge` set and empty data.
    */

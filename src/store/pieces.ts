@@ -128,6 +128,26 @@ export class PieceFiles {
     return { offset, tail: carry };
   }
 
+  /**
+   * The bytes of a file as blocks of whole lines (each ends with a newline, except the last block
+   * when the file does not end with one), one piece or so in memory at a time; a line longer
+   * than a piece is held whole.
+   */
+  *lines(file: Pick<StoredFile, 'pieces'>): Generator<Buffer> {
+    let carry: Buffer = Buffer.alloc(0);
+    for (const block of this.read(file)) {
+      const data = carry.length ? Buffer.concat([carry, block]) : block;
+      const nl = data.lastIndexOf(10);
+      if (nl < 0) {
+        carry = data;
+        continue;
+      }
+      yield data.subarray(0, nl + 1);
+      carry = data.subarray(nl + 1);
+    }
+    if (carry.length) yield carry;
+  }
+
   /** A whole file in memory (for the few callers that need it whole: merges of diverged files, small files). */
   readAll(file: Pick<StoredFile, 'pieces'>): Buffer {
     return Buffer.concat([...this.read(file)]);

@@ -18,6 +18,9 @@ import { updateSession, type FileVersion } from '../session-update.js';
 import type { EpochKeys, StoreKeys } from './keys.js';
 import { sealedEpoch } from '../../format/sealed-object.js';
 import type { SyncTarget } from './target.js';
+import type { RefState } from '../../format/ref-store.js';
+import type { SyncOptions, SyncResult } from './run.js';
+import { maybeCrash } from './state.js';
 
 const gunzip = promisify(zlib.gunzip);
 const MANIFEST = 'manifest.json';
@@ -155,4 +158,36 @@ export async function decodePayload(gz: Buffer, sessionId: string, maxPayload: n
   }
   if (!files.some((f) => isTranscriptPath(f.path))) throw new DataError(`session ${sessionId}: the payload holds no transcript`);
   return { files, manifest };
+}
+
+/** Receives the sessions to pull, one by one, recording outcomes in the result. */
+export async function pullAll(
+  ctx: LoreContext, cat: CatFile, keys: StoreKeys, commit: string, toPull: RefState['sessions'] extends Map<string, infer E> ? E[] : never,
+  target: SyncTarget, maxBytes: number, opts: SyncOptions, result: SyncResult, pulledOrSame: Set<string>, remote: string,
+): Promise<void> {
+  let done = 0;
+  const pulled = new Set(result.pulled);
+  for (const e of toPull) {
+    done += 1;
+    opts.onProgress?.('Receiving sessions', done, toPull.length);
+    if (opts.dryRun) {
+      result.pulled.push(e.id);
+      continue;
+    }
+    const outcome = await pullOne(ctx, cat, keys, commit, e, target, maxBytes);
+    pulledOrSame.add(`${e.id}\0${e.metaOid}`);
+    if (outcome.kind === 'failed') {
+      result.failed.push({ id: e.id, reason: outcome.reason, cause: outcome.cause });
+    } else if (outcome.kind === 'oversized') {
+      if (!result.oversized.includes(e.id)) result.oversized.push(e.id);
+      result.warnings.push(`skipped session ${e.id} from ${remote}: it is over the ${maxBytes}-byte limit (LORE_MAX_PAYLOAD_BYTES)`);
+    } else if (outcome.kind === 'merged') {
+      if (!pulled.has(e.id)) result.pulled.push(e.id);
+      pulled.add(e.id);
+      if (outcome.conflicts) {
+        result.warnings.push(`session ${e.id}: ${outcome.conflicts} line${outcome.conflicts === 1 ? '' : 's'} from ${remote} conflict with this machine's; both versions are kept (docs/SECURITY.md)`);
+      }
+    }
+    if (done === 1) maybeCrash(ctx, 'during-pull');
+  }
 }

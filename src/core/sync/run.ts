@@ -1,10 +1,9 @@
-import { createHash } from 'node:crypto';
 import { LoreError, UsageError, type FailureKind } from '../../errors.js';
 import { log } from '../../log.js';
 import type { LoreContext } from '../context.js';
 import { gitReason, type CatFile } from '../../git/git.js';
 import { DESCRIPTOR_PATH, serializeDescriptor, upgradeDescriptor, verifyKey } from '../../format/descriptor.js';
-import { contentDigestV2, sessionPaths } from '../../format/session-entry.js';
+import { contentDigestV2 } from '../../format/session-entry.js';
 import { readRefState, type RefState } from '../../format/ref-store.js';
 import { LORE_REF, fetchRefspec, trackingRef } from '../../format/refs.js';
 import { checkKdfParams, sameHex } from '../../crypto/primitives.js';
@@ -13,11 +12,11 @@ import { getSetting } from '../config.js';
 import { networkAddress, pickRemote, pinAddress, readRemoteConfig, syncTarget, type SyncTarget } from './target.js';
 import { checkPin, normalizeAddress } from './pins.js';
 import { fetchLore, peekLore } from './transport.js';
-import { entriesKey, maybeCrash, readFailed, readSyncState, syncKeys, touchStamp, writeFailed, writtenSince } from './state.js';
-import { loadStoreKeys, type StoreKeys } from './keys.js';
+import { entriesKey, maybeCrash, readFailed, readSomeSessions, readSyncState, syncKeys, touchStamp, writeFailed, writtenSince } from './state.js';
+import { loadStoreKeys } from './keys.js';
 import { metaDigests, someMetaDigests } from './digests.js';
-import { pullOne } from './pull.js';
-import { ChunkPresence, damagedChunks, repairChunks, sealSession } from './seal.js';
+import { pullAll } from './pull.js';
+import { damagedChunks, repairChunks, sealAll } from './seal.js';
 
 /** Default limit of one session's native files for sync: 1 GiB (LORE_MAX_PAYLOAD_BYTES). */
 export const DEFAULT_MAX_PAYLOAD_BYTES = 1024 * 1024 * 1024;
@@ -99,11 +98,24 @@ export async function reach(ctx: LoreContext, opts: Pick<SyncOptions, 'global' |
  */
 export async function runSync(ctx: LoreContext, opts: SyncOptions = {}): Promise<SyncResult> {
   const started = new Date();
-  const dryRun = Boolean(opts.dryRun);
   // The remote's lore ref is fetched while capture runs (git works on the other core); a failure
   // is reported once capture is done.
   const reached = reach(ctx, opts);
   reached.catch(() => undefined);
+  // The object reader starts as soon as the repository is known, while capture lists the agent
+  // folders (another process; this thread waits then): a sync with something to send does not
+  // wait for it afterwards. A sync with nothing to do never asks it anything.
+  const reader = reached.then((r) => r.target.git.catFile(), () => null);
+  try {
+    return await syncReached(ctx, opts, started, reached, reader);
+  } finally {
+    await (await reader)?.close();
+  }
+}
+
+/** runSync once the fetch is under way and the object reader starting: capture, then the sync proper. */
+async function syncReached(ctx: LoreContext, opts: SyncOptions, started: Date, reached: Promise<Reached>, reader: Promise<CatFile | null>): Promise<SyncResult> {
+  const dryRun = Boolean(opts.dryRun);
   const capture = opts.noCapture ? null : await importSessions(ctx);
   maybeCrash(ctx, 'after-capture');
   const r = await reached;
@@ -137,7 +149,7 @@ export async function runSync(ctx: LoreContext, opts: SyncOptions = {}): Promise
   if (!remoteTip && !localTip) {
     throw new UsageError('this repository has no lore store yet', { hint: `Run \`git lore sync setup${opts.remote ? ` --remote ${remote}` : ''}\` first.` });
   }
-  const cat = git.catFile();
+  const cat = (await reader)!;
   const states = new Map<string, RefState>();
   const stateOf = async (commit: string) => {
     let s = states.get(commit);
@@ -147,177 +159,173 @@ export async function runSync(ctx: LoreContext, opts: SyncOptions = {}): Promise
     }
     return s;
   };
-  try {
-    const scope = target.global ? undefined : target.repo ?? undefined;
-    // Quick: both refs are where our last complete sync left them, so every session in the ref
-    // was pulled or sent then, and only the sessions written here since need a look: no pull, no
-    // digest work for the thousands that did not change, and only their entries of the tree.
-    const tip = (remoteTip ?? localTip)!;
-    const since = tip === localTip ? writtenSince(ctx, state, localTip, scope) : null;
-    const partial = since ? await readRefState(git, cat, tip, since.map((s) => s.id)) : null;
-    const first = partial ?? (await stateOf(tip));
-    const localStore = localTip ? (localTip === first.commit ? first : await stateOf(localTip)).descriptor.storeId : null;
-    // Before any key is used: the store must be the one this clone joined (store pinning).
-    checkPin(ctx, target, remote, r.address, first.descriptor.storeId, localStore);
-    if (localStore && localStore !== first.descriptor.storeId) {
-      throw new LoreError(`the local lore ref belongs to store ${localStore}, the remote's to ${first.descriptor.storeId}; nothing was sent or received`, {
-        hint: `If your team re-created the store on purpose, run \`git lore sync setup${opts.remote ? ` --remote ${remote}` : ''}\` and enter its passphrase to accept it.`,
-      });
-    }
-    const keys = await loadStoreKeys(ctx, first);
-    result.storeId = keys.storeId;
-    warnWeakSlots(first, remote, result);
-    const pulledOrSame = new Set<string>();
-    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      const quick = attempt === 0 && partial !== null && state?.storeId === keys.storeId && partial.descriptor.version >= 2;
-      const sinceRev = quick ? state?.rev : undefined;
-      const base = quick ? partial : await stateOf((remoteTip ?? localTip)!);
-      verifyKey(base.descriptor, keys.dataKey);
-      const converting = base.descriptor.version === 1;
-      const known = quick ? base : localTip ? await stateOf(localTip) : null;
-      // Read before the session digests: a session written after this moves the counter on.
-      let rev = ctx.db.sessionsRev();
-      const mine = new Map(ctx.db.sessionDigests(scope, sinceRev).map((row) => [row.id, row]));
-      // Failures are remembered with the chunk pool they were read from: when it changed (a
-      // holder wrote missing chunks again), they are tried again.
-      const chunkPool = quick ? '' : (await git.resolve(`${base.commit}:chunks`)) ?? '';
-      const failedBefore = quick ? new Set<string>() : readFailed(ctx, keys_.failed, chunkPool);
-      const digests = quick ? await someMetaDigests(ctx, cat, base, [...mine.keys()]) : await metaDigests(ctx, cat, base, (e) => !failedBefore.has(entriesKey(e)));
-      const localDigest = (id: string, hash: string) => contentDigestV2(keys.digest, id, hash);
-      if (quick) log.sync('quick sync: %d sessions written since the last one', mine.size);
-
-      // Pull: sessions whose entries changed since our last view and whose content we lack.
-      const failedNow = new Set<string>();
-      const toPull = quick ? [] : [...base.sessions.values()].filter((e) => {
-        if (!e.metaOid || pulledOrSame.has(`${e.id}\0${e.metaOid}`)) return false;
-        // Entries that failed before and have not changed fail the same way: not read again.
-        if (failedBefore.has(entriesKey(e))) {
-          failedNow.add(entriesKey(e));
-          return false;
-        }
-        const seen = known?.sessions.get(e.id);
-        const local = mine.get(e.id) ?? ctx.db.getSession(e.id);
-        const sameEntries = seen?.metaOid === e.metaOid && seen.indexOid === e.indexOid && seen.payloadOid === e.payloadOid;
-        if (sameEntries && local) return false;
-        const d = digests.get(e.metaOid);
-        // A changed index or metadata blob is opened even when the digest matches ours: that is
-        // how tampering shows (and a holder's sync then repairs it).
-        return !(local && d && sameHex(localDigest(e.id, local.bundle_sha256), d) && sameEntries);
-      });
-      await pullAll(ctx, cat, keys, base.commit, toPull, target, maxBytes, opts, result, pulledOrSame, remote);
-      if (!dryRun) {
-        const failed = new Set(result.failed.map((f) => f.id));
-        for (const e of toPull) if (failed.has(e.id)) failedNow.add(entriesKey(e));
-        writeFailed(ctx, keys_.failed, chunkPool, failedNow);
-      }
-      const failedThisTime = new Set(result.failed.map((f) => f.id));
-      result.stillFailing = [...failedNow].filter((k) => !failedThisTime.has(k.slice(0, k.indexOf(':')))).length;
-      if (result.stillFailing) {
-        result.warnings.push(`${result.stillFailing} session${result.stillFailing === 1 ? '' : 's'} on ${remote} still cannot be read (unchanged since an earlier sync reported ${result.stillFailing === 1 ? 'it' : 'them'}); \`git lore repair\` writes a store without them`);
-      }
-
-      // Push: this repository's sessions whose content differs from the ref's (all that the ref
-      // holds in format 1, when converting).
-      const failedIds = new Set(result.failed.map((f) => f.id));
-      if (pulledOrSame.size) rev = ctx.db.sessionsRev();
-      const pool = pulledOrSame.size ? ctx.db.sessionDigests(scope, sinceRev) : [...mine.values()];
-      if (converting) {
-        const inPool = new Set(pool.map((p) => p.id));
-        for (const e of base.sessions.values()) {
-          const local = inPool.has(e.id) ? null : ctx.db.getSession(e.id);
-          if (local) pool.push({ id: local.id, bundle_sha256: local.bundle_sha256 });
-        }
-      }
-      const candidates = pool.filter((row) => {
-        // A good local copy of a session whose remote entry failed is written again: that repairs the ref.
-        if (failedIds.has(row.id)) return true;
-        const e = base.sessions.get(row.id);
-        const d = e?.metaOid ? digests.get(e.metaOid) : undefined;
-        return !(d && e?.indexOid && sameHex(localDigest(row.id, row.bundle_sha256), d));
-      });
-      const rows = candidates.map((c) => ctx.db.getSession(c.id)!).filter(Boolean);
-      result.converted = converting;
-      // Chunks altered or removed on the remote since our last view: written again from our copies.
-      const damaged = !quick && known && known.commit !== base.commit ? await damagedChunks(git, known.commit, base.commit) : new Set<string>();
-      if (dryRun) {
-        result.pushed = rows.map((row) => row.id);
-        return result;
-      }
-      if (opts.push === false) {
-        if (base.commit !== localTip && (!localTip || (await git.isAncestor(localTip, base.commit)))) await git.updateRef(LORE_REF, base.commit, localTip);
-        touchStamp(target, started);
-        return result;
-      }
-      const written = await sealAll(ctx, cat, keys, base, rows, maxBytes, opts, result);
-      if (damaged.size) {
-        const repaired = repairChunks(ctx, keys, damaged, ctx.db.sessionDigests(scope).map((row) => row.id));
-        if (repaired.length) {
-          written.files.push(...repaired);
-          result.warnings.push(`${repaired.length} chunk${repaired.length === 1 ? ' was' : 's were'} altered or removed on ${remote}; written again from this machine's copy (docs/SECURITY.md)`);
-        }
-      }
-      if (!written.ids.length && !converting && written.files.length === 0) {
-        if (base.commit !== localTip && !(await git.updateRef(LORE_REF, base.commit, localTip))) {
-          localTip = await git.resolve(LORE_REF);
-          continue;
-        }
-        markSynced(base.commit, remoteTip === base.commit ? rev : null);
-        return result;
-      }
-      if (converting) {
-        written.files.push({ path: DESCRIPTOR_PATH, data: serializeDescriptor(upgradeDescriptor(base.descriptor)) });
-        opts.onProgress?.('Converting the store to format 2', 1, 1);
-      }
-      written.files.sort((a, b) => (a.path < b.path ? -1 : 1));
-      // A repaired chunk's path is also listed by the session that added it again: keep one.
-      written.files = [...new Map(written.files.map((f) => [f.path, f])).values()];
-      const n = written.ids.length;
-      const { oid: commit, scratch } = await git.fastImportScratch({
-        parents: [base.commit], files: written.files, message: `lore: ${n} session${n === 1 ? '' : 's'}${converting ? ' (store converted to format 2)' : ''}\n`, committer: COMMITTER, time: ctx.env.now(),
-      });
-      maybeCrash(ctx, 'after-objects');
-      if (!(await git.updateRef(LORE_REF, commit, localTip, 'lore', scratch))) {
-        await git.deleteRef(scratch);
-        // Another sync on this machine moved the ref: start over from its result.
-        localTip = await git.resolve(LORE_REF);
-        result.retries += 1;
-        continue;
-      }
-      localTip = commit;
-      ctx.db.putMetaDigests(written.metas);
-      maybeCrash(ctx, 'after-update-ref');
-      if (opts.deferPush) {
-        result.commit = commit;
-        result.pushed = written.ids.sort();
-        return result;
-      }
-      const pushed = await git.push(url, [`${LORE_REF}:${LORE_REF}`]);
-      const ref = pushed.refs.find((x) => x.dst === LORE_REF);
-      if (pushed.run.exitCode === 0 && ref && ref.flag !== '!') {
-        maybeCrash(ctx, 'after-push');
-        if (!pushTracks) await git.setRef(trackingRef(remote), commit);
-        markSynced(commit, rev);
-        result.commit = commit;
-        result.pushed = written.ids.sort();
-        return result;
-      }
-      if (ref?.flag === '!') {
-        // Rejected (someone pushed in between, or the remote could not lock the ref): fetch, merge, retry.
-        result.retries += 1;
-        log.sync('push rejected (%s); fetching and retrying', ref.reason);
-        await sleep(40 * 2 ** Math.min(attempt, 5) * (0.5 + Math.random()));
-        await fetchLore(git, remote, url);
-        remoteTip = await git.resolve(trackingRef(remote));
-        continue;
-      }
-      throw new LoreError(`cannot push the lore ref to ${remote}: ${gitReason(pushed.run.stderr) || ref?.reason || 'unknown error'}`, {
-        hint: `Your sessions are committed locally in ${LORE_REF}; run \`git lore sync\` again when ${remote} accepts pushes.`,
-      });
-    }
-    throw new LoreError(`the lore ref on ${remote} kept moving: gave up after ${MAX_ATTEMPTS} attempts`, { hint: 'Run `git lore sync` again.' });
-  } finally {
-    await cat.close();
+  const scope = target.global ? undefined : target.repo ?? undefined;
+  // Quick: both refs are where our last complete sync left them, so every session in the ref
+  // was pulled or sent then, and only the sessions written here since need a look: no pull, no
+  // digest work for the thousands that did not change, and only their entries of the tree.
+  const tip = (remoteTip ?? localTip)!;
+  const since = tip === localTip ? writtenSince(ctx, state, localTip, scope) : null;
+  const partial = since ? await readSomeSessions(cat, tip, since.map((s) => s.id)) : null;
+  const first = partial ?? (await stateOf(tip));
+  const localStore = localTip ? (localTip === first.commit ? first : await stateOf(localTip)).descriptor.storeId : null;
+  // Before any key is used: the store must be the one this clone joined (store pinning).
+  checkPin(ctx, target, remote, r.address, first.descriptor.storeId, localStore);
+  if (localStore && localStore !== first.descriptor.storeId) {
+    throw new LoreError(`the local lore ref belongs to store ${localStore}, the remote's to ${first.descriptor.storeId}; nothing was sent or received`, {
+      hint: `If your team re-created the store on purpose, run \`git lore sync setup${opts.remote ? ` --remote ${remote}` : ''}\` and enter its passphrase to accept it.`,
+    });
   }
+  const keys = await loadStoreKeys(ctx, first);
+  result.storeId = keys.storeId;
+  warnWeakSlots(first, remote, result);
+  const pulledOrSame = new Set<string>();
+  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    const quick = attempt === 0 && partial !== null && state?.storeId === keys.storeId && partial.descriptor.version >= 2;
+    const sinceRev = quick ? state?.rev : undefined;
+    const base = quick ? partial : await stateOf((remoteTip ?? localTip)!);
+    verifyKey(base.descriptor, keys.dataKey);
+    const converting = base.descriptor.version === 1;
+    const known = quick ? base : localTip ? await stateOf(localTip) : null;
+    // Read before the session digests: a session written after this moves the counter on.
+    let rev = ctx.db.sessionsRev();
+    const mine = new Map(ctx.db.sessionDigests(scope, sinceRev).map((row) => [row.id, row]));
+    // Failures are remembered with the chunk pool they were read from: when it changed (a
+    // holder wrote missing chunks again), they are tried again.
+    const chunkPool = quick ? '' : (await git.resolve(`${base.commit}:chunks`)) ?? '';
+    const failedBefore = quick ? new Set<string>() : readFailed(ctx, keys_.failed, chunkPool);
+    const digests = quick ? await someMetaDigests(ctx, cat, base, [...mine.keys()]) : await metaDigests(ctx, cat, base, (e) => !failedBefore.has(entriesKey(e)));
+    const localDigest = (id: string, hash: string) => contentDigestV2(keys.digest, id, hash);
+    if (quick) log.sync('quick sync: %d sessions written since the last one', mine.size);
+
+    // Pull: sessions whose entries changed since our last view and whose content we lack.
+    const failedNow = new Set<string>();
+    const toPull = quick ? [] : [...base.sessions.values()].filter((e) => {
+      if (!e.metaOid || pulledOrSame.has(`${e.id}\0${e.metaOid}`)) return false;
+      // Entries that failed before and have not changed fail the same way: not read again.
+      if (failedBefore.has(entriesKey(e))) {
+        failedNow.add(entriesKey(e));
+        return false;
+      }
+      const seen = known?.sessions.get(e.id);
+      const local = mine.get(e.id) ?? ctx.db.getSession(e.id);
+      const sameEntries = seen?.metaOid === e.metaOid && seen.indexOid === e.indexOid && seen.payloadOid === e.payloadOid;
+      if (sameEntries && local) return false;
+      const d = digests.get(e.metaOid);
+      // A changed index or metadata blob is opened even when the digest matches ours: that is
+      // how tampering shows (and a holder's sync then repairs it).
+      return !(local && d && sameHex(localDigest(e.id, local.bundle_sha256), d) && sameEntries);
+    });
+    await pullAll(ctx, cat, keys, base.commit, toPull, target, maxBytes, opts, result, pulledOrSame, remote);
+    if (!dryRun) {
+      const failed = new Set(result.failed.map((f) => f.id));
+      for (const e of toPull) if (failed.has(e.id)) failedNow.add(entriesKey(e));
+      writeFailed(ctx, keys_.failed, chunkPool, failedNow);
+    }
+    const failedThisTime = new Set(result.failed.map((f) => f.id));
+    result.stillFailing = [...failedNow].filter((k) => !failedThisTime.has(k.slice(0, k.indexOf(':')))).length;
+    if (result.stillFailing) {
+      result.warnings.push(`${result.stillFailing} session${result.stillFailing === 1 ? '' : 's'} on ${remote} still cannot be read (unchanged since an earlier sync reported ${result.stillFailing === 1 ? 'it' : 'them'}); \`git lore repair\` writes a store without them`);
+    }
+
+    // Push: this repository's sessions whose content differs from the ref's (all that the ref
+    // holds in format 1, when converting).
+    const failedIds = new Set(result.failed.map((f) => f.id));
+    if (pulledOrSame.size) rev = ctx.db.sessionsRev();
+    const pool = pulledOrSame.size ? ctx.db.sessionDigests(scope, sinceRev) : [...mine.values()];
+    if (converting) {
+      const inPool = new Set(pool.map((p) => p.id));
+      for (const e of base.sessions.values()) {
+        const local = inPool.has(e.id) ? null : ctx.db.getSession(e.id);
+        if (local) pool.push({ id: local.id, bundle_sha256: local.bundle_sha256 });
+      }
+    }
+    const candidates = pool.filter((row) => {
+      // A good local copy of a session whose remote entry failed is written again: that repairs the ref.
+      if (failedIds.has(row.id)) return true;
+      const e = base.sessions.get(row.id);
+      const d = e?.metaOid ? digests.get(e.metaOid) : undefined;
+      return !(d && e?.indexOid && sameHex(localDigest(row.id, row.bundle_sha256), d));
+    });
+    const rows = candidates.map((c) => ctx.db.getSession(c.id)!).filter(Boolean);
+    result.converted = converting;
+    // Chunks altered or removed on the remote since our last view: written again from our copies.
+    const damaged = !quick && known && known.commit !== base.commit ? await damagedChunks(git, known.commit, base.commit) : new Set<string>();
+    if (dryRun) {
+      result.pushed = rows.map((row) => row.id);
+      return result;
+    }
+    if (opts.push === false) {
+      if (base.commit !== localTip && (!localTip || (await git.isAncestor(localTip, base.commit)))) await git.updateRef(LORE_REF, base.commit, localTip);
+      touchStamp(target, started);
+      return result;
+    }
+    const written = await sealAll(ctx, cat, keys, base, rows, maxBytes, opts, result);
+    if (damaged.size) {
+      const repaired = repairChunks(ctx, keys, damaged, ctx.db.sessionDigests(scope).map((row) => row.id));
+      if (repaired.length) {
+        written.files.push(...repaired);
+        result.warnings.push(`${repaired.length} chunk${repaired.length === 1 ? ' was' : 's were'} altered or removed on ${remote}; written again from this machine's copy (docs/SECURITY.md)`);
+      }
+    }
+    if (!written.ids.length && !converting && written.files.length === 0) {
+      if (base.commit !== localTip && !(await git.updateRef(LORE_REF, base.commit, localTip))) {
+        localTip = await git.resolve(LORE_REF);
+        continue;
+      }
+      markSynced(base.commit, remoteTip === base.commit ? rev : null);
+      return result;
+    }
+    if (converting) {
+      written.files.push({ path: DESCRIPTOR_PATH, data: serializeDescriptor(upgradeDescriptor(base.descriptor)) });
+      opts.onProgress?.('Converting the store to format 2', 1, 1);
+    }
+    written.files.sort((a, b) => (a.path < b.path ? -1 : 1));
+    // A repaired chunk's path is also listed by the session that added it again: keep one.
+    written.files = [...new Map(written.files.map((f) => [f.path, f])).values()];
+    const n = written.ids.length;
+    const { oid: commit, scratch } = await git.fastImportScratch({
+      parents: [base.commit], files: written.files, message: `lore: ${n} session${n === 1 ? '' : 's'}${converting ? ' (store converted to format 2)' : ''}\n`, committer: COMMITTER, time: ctx.env.now(),
+    });
+    maybeCrash(ctx, 'after-objects');
+    if (!(await git.updateRef(LORE_REF, commit, localTip, 'lore', scratch))) {
+      await git.deleteRef(scratch);
+      // Another sync on this machine moved the ref: start over from its result.
+      localTip = await git.resolve(LORE_REF);
+      result.retries += 1;
+      continue;
+    }
+    localTip = commit;
+    ctx.db.putMetaDigests(written.metas);
+    maybeCrash(ctx, 'after-update-ref');
+    if (opts.deferPush) {
+      result.commit = commit;
+      result.pushed = written.ids.sort();
+      return result;
+    }
+    const pushed = await git.push(url, [`${LORE_REF}:${LORE_REF}`]);
+    const ref = pushed.refs.find((x) => x.dst === LORE_REF);
+    if (pushed.run.exitCode === 0 && ref && ref.flag !== '!') {
+      maybeCrash(ctx, 'after-push');
+      if (!pushTracks) await git.setRef(trackingRef(remote), commit);
+      markSynced(commit, rev);
+      result.commit = commit;
+      result.pushed = written.ids.sort();
+      return result;
+    }
+    if (ref?.flag === '!') {
+      // Rejected (someone pushed in between, or the remote could not lock the ref): fetch, merge, retry.
+      result.retries += 1;
+      log.sync('push rejected (%s); fetching and retrying', ref.reason);
+      await sleep(40 * 2 ** Math.min(attempt, 5) * (0.5 + Math.random()));
+      await fetchLore(git, remote, url);
+      remoteTip = await git.resolve(trackingRef(remote));
+      continue;
+    }
+    throw new LoreError(`cannot push the lore ref to ${remote}: ${gitReason(pushed.run.stderr) || ref?.reason || 'unknown error'}`, {
+      hint: `Your sessions are committed locally in ${LORE_REF}; run \`git lore sync\` again when ${remote} accepts pushes.`,
+    });
+  }
+  throw new LoreError(`the lore ref on ${remote} kept moving: gave up after ${MAX_ATTEMPTS} attempts`, { hint: 'Run `git lore sync` again.' });
 }
 
 function warnWeakSlots(state: RefState, remote: string, result: SyncResult): void {
@@ -329,76 +337,6 @@ function warnWeakSlots(state: RefState, remote: string, result: SyncResult): voi
       result.warnings.push(`the store descriptor on ${remote} names weak or malformed key-derivation parameters in key slot ${slot.id}: someone without the passphrase may have edited it (docs/SECURITY.md); joins will refuse it`);
     }
   }
-}
-
-/** Receives the sessions to pull, one by one, recording outcomes in the result. */
-async function pullAll(
-  ctx: LoreContext, cat: CatFile, keys: StoreKeys, commit: string, toPull: RefState['sessions'] extends Map<string, infer E> ? E[] : never,
-  target: SyncTarget, maxBytes: number, opts: SyncOptions, result: SyncResult, pulledOrSame: Set<string>, remote: string,
-): Promise<void> {
-  let done = 0;
-  const pulled = new Set(result.pulled);
-  for (const e of toPull) {
-    done += 1;
-    opts.onProgress?.('Receiving sessions', done, toPull.length);
-    if (opts.dryRun) {
-      result.pulled.push(e.id);
-      continue;
-    }
-    const outcome = await pullOne(ctx, cat, keys, commit, e, target, maxBytes);
-    pulledOrSame.add(`${e.id}\0${e.metaOid}`);
-    if (outcome.kind === 'failed') {
-      result.failed.push({ id: e.id, reason: outcome.reason, cause: outcome.cause });
-    } else if (outcome.kind === 'oversized') {
-      if (!result.oversized.includes(e.id)) result.oversized.push(e.id);
-      result.warnings.push(`skipped session ${e.id} from ${remote}: it is over the ${maxBytes}-byte limit (LORE_MAX_PAYLOAD_BYTES)`);
-    } else if (outcome.kind === 'merged') {
-      if (!pulled.has(e.id)) result.pulled.push(e.id);
-      pulled.add(e.id);
-      if (outcome.conflicts) {
-        result.warnings.push(`session ${e.id}: ${outcome.conflicts} line${outcome.conflicts === 1 ? '' : 's'} from ${remote} conflict with this machine's; both versions are kept (docs/SECURITY.md)`);
-      }
-    }
-    if (done === 1) maybeCrash(ctx, 'during-pull');
-  }
-}
-
-/** Seals the sessions to write: the files of one commit (new chunks, indexes, metadata, removed format-1 payloads). */
-async function sealAll(
-  ctx: LoreContext, cat: CatFile, keys: StoreKeys, base: RefState, rows: Array<NonNullable<ReturnType<LoreContext['db']['getSession']>>>,
-  maxBytes: number, opts: SyncOptions, result: SyncResult,
-): Promise<{ ids: string[]; files: Array<{ path: string; data?: Buffer }>; metas: Array<{ oid: string; sessionId: string; digest: string }> }> {
-  const presence = new ChunkPresence(cat, base.commit);
-  const out = { ids: [] as string[], files: [] as Array<{ path: string; data?: Buffer }>, metas: [] as Array<{ oid: string; sessionId: string; digest: string }> };
-  let i = 0;
-  for (const row of rows) {
-    i += 1;
-    opts.onProgress?.('Encrypting sessions', i, rows.length);
-    let sealed;
-    try {
-      sealed = await sealSession(ctx, keys, presence, row, maxBytes);
-    } catch (err) {
-      result.warnings.push(`skipped session ${row.id}: ${(err as Error).message}`);
-      continue;
-    }
-    if (i === 1) maybeCrash(ctx, 'during-encrypt');
-    if (!sealed) {
-      if (!result.oversized.includes(row.id)) result.oversized.push(row.id);
-      result.warnings.push(`skipped session ${row.id}: its native files are over the ${maxBytes}-byte limit (LORE_MAX_PAYLOAD_BYTES)`);
-      continue;
-    }
-    const paths = sessionPaths(row.id);
-    out.files.push({ path: paths.meta, data: sealed.meta }, { path: paths.idx, data: sealed.index }, ...sealed.chunks);
-    if (base.sessions.get(row.id)?.payloadOid) out.files.push({ path: paths.payload });
-    out.metas.push({ oid: blobOid(sealed.meta), sessionId: row.id, digest: sealed.digest });
-    out.ids.push(row.id);
-  }
-  return out;
-}
-
-/** The id git gives a blob (SHA-1 of its header and content), computed without asking git. */
-function blobOid(data: Buffer): string {
-  return createHash('sha1').update(`blob ${data.length}\0`).update(data).digest('hex');
 }
 
 const sleep = (ms: number) => new Promise((res) => setTimeout(res, ms));

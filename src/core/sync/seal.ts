@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { BugError, LoreError } from '../../errors.js';
 import type { LoreContext } from '../context.js';
 import type { CatFile, Git } from '../../git/git.js';
@@ -8,6 +8,10 @@ import { sealIndex, type SessionIndex } from '../../format/session-index.js';
 import { chunkPath, contentDigestV2, serializeMetaV2 } from '../../format/session-entry.js';
 import { FORMAT_V2 } from '../../format/descriptor.js';
 import type { StoreKeys } from './keys.js';
+import type { RefState } from '../../format/ref-store.js';
+import { sessionPaths } from '../../format/session-entry.js';
+import type { SyncOptions, SyncResult } from './run.js';
+import { maybeCrash } from './state.js';
 
 /** One session ready to commit: its metadata, sealed index and the chunks the ref lacks. */
 export interface SealedSession {
@@ -115,4 +119,42 @@ export function toMinute(iso: string | null): string | null {
   if (!iso) return null;
   const t = Date.parse(iso);
   return Number.isNaN(t) ? null : new Date(t - (t % 60000)).toISOString();
+}
+
+/** Seals the sessions to write: the files of one commit (new chunks, indexes, metadata, removed format-1 payloads). */
+export async function sealAll(
+  ctx: LoreContext, cat: CatFile, keys: StoreKeys, base: RefState, rows: Array<NonNullable<ReturnType<LoreContext['db']['getSession']>>>,
+  maxBytes: number, opts: SyncOptions, result: SyncResult,
+): Promise<{ ids: string[]; files: Array<{ path: string; data?: Buffer }>; metas: Array<{ oid: string; sessionId: string; digest: string }> }> {
+  const presence = new ChunkPresence(cat, base.commit);
+  const out = { ids: [] as string[], files: [] as Array<{ path: string; data?: Buffer }>, metas: [] as Array<{ oid: string; sessionId: string; digest: string }> };
+  let i = 0;
+  for (const row of rows) {
+    i += 1;
+    opts.onProgress?.('Encrypting sessions', i, rows.length);
+    let sealed;
+    try {
+      sealed = await sealSession(ctx, keys, presence, row, maxBytes);
+    } catch (err) {
+      result.warnings.push(`skipped session ${row.id}: ${(err as Error).message}`);
+      continue;
+    }
+    if (i === 1) maybeCrash(ctx, 'during-encrypt');
+    if (!sealed) {
+      if (!result.oversized.includes(row.id)) result.oversized.push(row.id);
+      result.warnings.push(`skipped session ${row.id}: its native files are over the ${maxBytes}-byte limit (LORE_MAX_PAYLOAD_BYTES)`);
+      continue;
+    }
+    const paths = sessionPaths(row.id);
+    out.files.push({ path: paths.meta, data: sealed.meta }, { path: paths.idx, data: sealed.index }, ...sealed.chunks);
+    if (base.sessions.get(row.id)?.payloadOid) out.files.push({ path: paths.payload });
+    out.metas.push({ oid: blobOid(sealed.meta), sessionId: row.id, digest: sealed.digest });
+    out.ids.push(row.id);
+  }
+  return out;
+}
+
+/** The id git gives a blob (SHA-1 of its header and content), computed without asking git. */
+function blobOid(data: Buffer): string {
+  return createHash('sha1').update(`blob ${data.length}\0`).update(data).digest('hex');
 }

@@ -4,6 +4,11 @@ import { log } from '../../log.js';
 import type { LoreContext } from '../context.js';
 import type { SyncTarget } from './target.js';
 import type { RepoKey } from '../../store/db.js';
+import type { CatFile } from '../../git/git.js';
+import { LoreError } from '../../errors.js';
+import { DESCRIPTOR_MAX_BYTES, DESCRIPTOR_PATH, parseDescriptor } from '../../format/descriptor.js';
+import { sessionPaths } from '../../format/session-entry.js';
+import type { RefSession, RefState } from '../../format/ref-store.js';
 
 /** A quick sync reads the tree entries of at most this many changed sessions by path; more, and it lists the whole tree. */
 const QUICK_MAX_SESSIONS = 200;
@@ -81,4 +86,38 @@ export function readFailed(ctx: LoreContext, key: string, chunkPool: string): Se
 export function writeFailed(ctx: LoreContext, key: string, chunkPool: string, entries: Set<string>): void {
   if (entries.size) ctx.db.setKv(key, JSON.stringify({ pool: chunkPool, entries: [...entries].slice(0, 100000) }));
   else ctx.db.deleteKv(key);
+}
+
+/**
+ * The state of a lore commit with only the entries of `ids` (at most QUICK_MAX_SESSIONS): what
+ * `readRefState(git, cat, commit, ids)` returns, looked up path by path through the sync's one
+ * cat-file process (pipelined) instead of an `ls-tree` process. A path that is not a blob is
+ * left out, as ls-tree's listing would have it under unknownPaths (never interpreted).
+ */
+export async function readSomeSessions(cat: CatFile, commit: string, ids: readonly string[]): Promise<RefState> {
+  if (ids.length > QUICK_MAX_SESSIONS) throw new RangeError(`readSomeSessions: ${ids.length} sessions, more than ${QUICK_MAX_SESSIONS}`);
+  const kinds = ['meta', 'idx', 'payload'] as const;
+  const looked = await Promise.all([
+    cat.stat(`${commit}:${DESCRIPTOR_PATH}`),
+    ...ids.flatMap((id) => kinds.map((k) => cat.stat(`${commit}:${sessionPaths(id)[k]}`))),
+  ]);
+  const descriptor = looked[0];
+  if (!descriptor || descriptor.type !== 'blob') {
+    throw new LoreError(`commit ${commit.slice(0, 12)} of the lore ref has no ${DESCRIPTOR_PATH}: not a git-lore store`, { hint: 'The lore ref may be damaged; see docs/SECURITY.md.' });
+  }
+  if (descriptor.size > DESCRIPTOR_MAX_BYTES) {
+    throw new LoreError(`the lore store descriptor (${DESCRIPTOR_PATH}) is ${descriptor.size} bytes, over the ${DESCRIPTOR_MAX_BYTES}-byte limit: refusing to read it`, { hint: 'The lore ref may have been tampered with; see docs/SECURITY.md.' });
+  }
+  const blob = await cat.get(descriptor.oid, DESCRIPTOR_MAX_BYTES);
+  if (!blob || blob.tooLarge) throw new LoreError(`the lore store descriptor ${descriptor.oid} is missing from the object store`, { hint: 'Run `git lore sync` again to fetch it.' });
+  const sessions = new Map<string, RefSession>();
+  ids.forEach((id, i) => {
+    const [meta, idx, payload] = kinds.map((_, k) => looked[1 + i * kinds.length + k]);
+    const s: RefSession = { id };
+    if (meta?.type === 'blob') Object.assign(s, { metaOid: meta.oid, metaSize: meta.size });
+    if (idx?.type === 'blob') Object.assign(s, { indexOid: idx.oid, indexSize: idx.size });
+    if (payload?.type === 'blob') Object.assign(s, { payloadOid: payload.oid, payloadSize: payload.size });
+    if (s.metaOid || s.indexOid || s.payloadOid) sessions.set(id, s);
+  });
+  return { commit, descriptor: parseDescriptor(blob.data), descriptorOid: descriptor.oid, sessions, unknownPaths: [] };
 }
