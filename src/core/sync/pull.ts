@@ -19,7 +19,7 @@ import type { EpochKeys, StoreKeys } from './keys.js';
 import { sealedEpoch } from '../../format/sealed-object.js';
 import type { SyncTarget } from './target.js';
 import type { RefState } from '../../format/ref-store.js';
-import type { SyncOptions, SyncResult } from './run.js';
+import type { SyncOptions, SyncResult } from './types.js';
 import { maybeCrash } from './state.js';
 
 const gunzip = promisify(zlib.gunzip);

@@ -10,7 +10,7 @@ import { FORMAT_V2 } from '../../format/descriptor.js';
 import type { StoreKeys } from './keys.js';
 import type { RefState } from '../../format/ref-store.js';
 import { sessionPaths } from '../../format/session-entry.js';
-import type { SyncOptions, SyncResult } from './run.js';
+import type { SyncOptions, SyncResult } from './types.js';
 import { maybeCrash } from './state.js';
 
 /** One session ready to commit: its metadata, sealed index and the chunks the ref lacks. */
