@@ -75,8 +75,13 @@ export async function slotForIdentity(d: Descriptor, text: string): Promise<KeyS
   return d.slots.find((s) => s.kind === 'ssh-ed25519' && slotFingerprint(s) === fp) ?? null;
 }
 
-/** The current key through an identity file (ssh-ed25519 or age), verified against `d`. */
-export async function openWithIdentity(ctx: LoreContext, d: Descriptor, file: string): Promise<{ key: Buffer; slot: KeySlot }> {
+/**
+ * The current key through an identity file (ssh-ed25519 or age), verified against `d`. An
+ * encrypted ssh key asks its passphrase on a terminal (or takes LORE_SSH_PASSPHRASE); without
+ * either (hooks, the remote helper: their stdin is never a terminal) it fails at once, never waits.
+ * `rotation`: the key is opened to pick up a rotated store key (the error then says so).
+ */
+export async function openWithIdentity(ctx: LoreContext, d: Descriptor, file: string, rotation = false): Promise<{ key: Buffer; slot: KeySlot }> {
   const text = readIdentityFile(file);
   const slot = await slotForIdentity(d, text);
   if (!slot) {
@@ -92,6 +97,11 @@ export async function openWithIdentity(ctx: LoreContext, d: Descriptor, file: st
       passphrase = ctx.env.vars.LORE_SSH_PASSPHRASE;
       if (passphrase === undefined) {
         if (!ctx.env.prompt || !ctx.env.stdinIsTTY) {
+          if (rotation) {
+            throw new UsageError(`the key of lore store ${d.storeId} was rotated (epoch ${d.epoch ?? 0}) and picking it up takes your ssh key ${file}, which is encrypted; there is no terminal here to ask its passphrase: run \`git lore sync\` in a terminal once`, {
+              hint: 'Run `git lore sync` in a terminal (it asks the ssh key\'s passphrase once, then caches the new store key), or set LORE_SSH_PASSPHRASE for that one command. Hooks never ask.',
+            });
+          }
           throw new UsageError(`the ssh key ${file} is encrypted, and there is no terminal to ask its passphrase`, { hint: 'Set LORE_SSH_PASSPHRASE, or run the command in a terminal.' });
         }
         passphrase = await ctx.env.prompt(`Passphrase for ${file}: `, true);
@@ -169,7 +179,7 @@ export async function currentKeys(ctx: LoreContext, d: Descriptor): Promise<Buff
   log.sync('store %s is at key epoch %d; picking up its key through slot %s', d.storeId, d.epoch, slot.id);
   let key: Buffer;
   if (mine!.kind === 'passphrase') key = await openPassphraseSlot(d, slot, Buffer.from(mine!.kek ?? '', 'base64'));
-  else key = (await openWithIdentity(ctx, d, mine!.identityFile!)).key;
+  else key = (await openWithIdentity(ctx, d, mine!.identityFile!, true)).key;
   const keys = epochKeys(d, key);
   if (!keys.some((k) => k.equals(cached))) {
     throw new CryptoError(`the new key of lore store ${d.storeId} does not carry the key this machine had: refusing it`, { hint: 'The lore ref may have been tampered with (docs/SECURITY.md).' });
