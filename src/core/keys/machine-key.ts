@@ -10,6 +10,7 @@ import { epochKeys, openPassphraseSlot, slotFingerprint, unlockWithPassphrase, v
 import { readSshPrivateKey, sshKeyIsEncrypted, sshPublicKeyOfPrivate } from '../../crypto/ssh-key.js';
 import { identityOfEd25519, recipientOf, unwrapWithIdentity } from '../../crypto/age-wrap.js';
 import { log } from '../../log.js';
+import { secretPrompt } from '../passphrase.js';
 
 /**
  * Which key slot this machine opens, per store: `$LORE_HOME/keys/<store-id>.slot` (0600), beside
@@ -92,11 +93,12 @@ export async function openWithIdentity(ctx: LoreContext, d: Descriptor, file: st
   let identity: string;
   if (slot.kind === 'x25519') identity = text.split('\n').find((l) => l.startsWith('AGE-SECRET-KEY-1'))!.trim();
   else {
-    let passphrase: string | undefined;
+    let passphrase: string | Buffer | undefined;
     if (sshKeyIsEncrypted(text)) {
       passphrase = ctx.env.vars.LORE_SSH_PASSPHRASE;
+      const ask = secretPrompt(ctx.env);
       if (passphrase === undefined) {
-        if (!ctx.env.prompt || !ctx.env.stdinIsTTY) {
+        if (!ask || !ctx.env.stdinIsTTY) {
           if (rotation) {
             throw new UsageError(`the key of lore store ${d.storeId} was rotated (epoch ${d.epoch ?? 0}) and picking it up takes your ssh key ${file}, which is encrypted; there is no terminal here to ask its passphrase: run \`git lore sync\` in a terminal once`, {
               hint: 'Run `git lore sync` in a terminal (it asks the ssh key\'s passphrase once, then caches the new store key), or set LORE_SSH_PASSPHRASE for that one command. Hooks never ask.',
@@ -104,10 +106,15 @@ export async function openWithIdentity(ctx: LoreContext, d: Descriptor, file: st
           }
           throw new UsageError(`the ssh key ${file} is encrypted, and there is no terminal to ask its passphrase`, { hint: 'Set LORE_SSH_PASSPHRASE, or run the command in a terminal.' });
         }
-        passphrase = await ctx.env.prompt(`Passphrase for ${file}: `, true);
+        passphrase = await ask(`Passphrase for ${file}: `);
       }
     }
-    const { seed } = await readSshPrivateKey(text, passphrase);
+    let seed: Buffer;
+    try {
+      ({ seed } = await readSshPrivateKey(text, passphrase));
+    } finally {
+      if (Buffer.isBuffer(passphrase)) passphrase.fill(0);
+    }
     identity = await identityOfEd25519(seed);
     seed.fill(0);
   }
@@ -117,7 +124,7 @@ export async function openWithIdentity(ctx: LoreContext, d: Descriptor, file: st
 }
 
 /** Joins with the passphrase: the verified key, cached with the slot's KEK. */
-export async function joinWithPassphrase(ctx: LoreContext, d: Descriptor, passphrase: string): Promise<Buffer> {
+export async function joinWithPassphrase(ctx: LoreContext, d: Descriptor, passphrase: string | Uint8Array): Promise<Buffer> {
   const { key, slot, kek } = await unlockWithPassphrase(d, passphrase);
   rememberKey(ctx, d.storeId, key, { slot: slot.id, kind: 'passphrase', kek: kek.toString('base64') });
   return key;

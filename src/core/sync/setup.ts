@@ -113,7 +113,11 @@ export async function setupStore(ctx: LoreContext, opts: SetupOptions = {}): Pro
               confirm: false,
               purpose: before ? `accept the new lore store ${d.storeId} on ${remote} (this clone knew store ${before})` : `join the lore store on ${remote}`,
             });
-            key = await joinWithPassphrase(ctx, d, passphrase);
+            try {
+              key = await joinWithPassphrase(ctx, d, passphrase);
+            } finally {
+              passphrase.fill(0);
+            }
           }
           action = 'joined';
         }
@@ -134,8 +138,14 @@ export async function setupStore(ctx: LoreContext, opts: SetupOptions = {}): Pro
         return { action, storeId: d.storeId, remote };
       }
       const passphrase = await readPassphrase(ctx.env, { confirm: true, purpose: 'create a lore store' });
-      await assertStrongPassphrase(passphrase);
-      const { descriptor, dataKey, kek } = await createDescriptor(passphrase);
+      let made: Awaited<ReturnType<typeof createDescriptor>>;
+      try {
+        await assertStrongPassphrase(passphrase);
+        made = await createDescriptor(passphrase);
+      } finally {
+        passphrase.fill(0);
+      }
+      const { descriptor, dataKey, kek } = made;
       const commit = await git.fastImportCommit({
         parents: [], files: [{ path: DESCRIPTOR_PATH, data: serializeDescriptor(descriptor) }],
         message: 'lore: create store\n', committer: COMMITTER, time: ctx.env.now(),
