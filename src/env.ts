@@ -24,6 +24,11 @@ export interface Env {
   readonly readStdin?: () => Promise<string>;
   /** Asks the user on the terminal (hidden input for passphrases). Absent when there is no TTY. */
   readonly prompt?: (question: string, hidden: boolean) => Promise<string>;
+  /**
+   * Asks for a secret on the terminal, read byte by byte in raw mode into a Buffer that never
+   * becomes a JS string (the caller zeroes it after use). Absent when there is no TTY.
+   */
+  readonly promptSecret?: (question: string) => Promise<Buffer>;
   /** Width of the terminal, for laying out help; absent: 100. */
   readonly columns?: number;
   /** The command line that starts this executable again (node and its script); absent: `git-lore` on PATH. */

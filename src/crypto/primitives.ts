@@ -41,15 +41,19 @@ export function checkKdfParams(p: KdfParams): void {
   }
 }
 
-/** passphrase -> 256-bit key with Argon2id. */
-export async function deriveKey(passphrase: string, p: KdfParams): Promise<Buffer> {
+/**
+ * passphrase -> 256-bit key with Argon2id. A Buffer passphrase is used as it is (its owner zeroes
+ * it once every derivation is done); a string is copied into a buffer zeroed here.
+ */
+export async function deriveKey(passphrase: string | Uint8Array, p: KdfParams): Promise<Buffer> {
   checkKdfParams(p);
   // Loaded on first use: only setup and joins derive keys, and the native module costs start-up time.
   // (required, not imported: the bundles run as CommonJS, where a dynamic import has no loader)
   const argon2 = createRequire(import.meta.url)('argon2') as typeof import('argon2');
   // The passphrase goes to the KDF as a buffer that is zeroed once it is done (a JS string cannot
   // be wiped; this keeps at least the copies git-lore makes from lingering).
-  const secret = Buffer.from(passphrase, 'utf8');
+  const owned = typeof passphrase === 'string';
+  const secret = owned ? Buffer.from(passphrase, 'utf8') : Buffer.from(passphrase.buffer, passphrase.byteOffset, passphrase.byteLength);
   try {
     const out = await argon2.hash(secret, {
       type: argon2.argon2id, raw: true, salt: Buffer.from(p.salt, 'base64'), memoryCost: p.memory, timeCost: p.iterations,
@@ -59,7 +63,7 @@ export async function deriveKey(passphrase: string, p: KdfParams): Promise<Buffe
     out.fill(0);
     return key;
   } finally {
-    secret.fill(0);
+    if (owned) secret.fill(0);
   }
 }
 

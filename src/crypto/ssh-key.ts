@@ -124,7 +124,7 @@ const CIPHERS: Record<string, { alg: string; keyLen: number; ivLen: number }> = 
  * needed when the file is encrypted: a wrong one fails the check integers (CryptoError, "wrong
  * passphrase"). RSA, ECDSA and other kinds: UsageError naming the kinds that work.
  */
-export async function readSshPrivateKey(text: string, passphrase?: string): Promise<{ seed: Buffer; publicKey: SshPublicKey }> {
+export async function readSshPrivateKey(text: string, passphrase?: string | Uint8Array): Promise<{ seed: Buffer; publicKey: SshPublicKey }> {
   const h = readHeader(decodePem(text));
   const pubKind = new Reader(h.pub, 'ssh public key').string();
   if (pubKind !== 'ssh-ed25519') throw unsupported(pubKind);
@@ -139,7 +139,7 @@ export async function readSshPrivateKey(text: string, passphrase?: string): Prom
     if (rounds < 1 || rounds > 1024) throw new UsageError(`the ssh key asks for ${rounds} bcrypt rounds (at most 1024 accepted)`);
     const mod = (await import('bcrypt-pbkdf')) as typeof import('bcrypt-pbkdf') & { default?: typeof import('bcrypt-pbkdf') };
     const bcrypt = typeof mod.pbkdf === 'function' ? mod : mod.default!;
-    const pass = Buffer.from(passphrase, 'utf8');
+    const pass = typeof passphrase === 'string' ? Buffer.from(passphrase, 'utf8') : Buffer.from(passphrase);
     const out = new Uint8Array(c.keyLen + c.ivLen);
     if (bcrypt.pbkdf(pass, pass.length, salt, salt.length, out, out.length, rounds) !== 0) throw new CryptoError('bcrypt-pbkdf failed');
     pass.fill(0);

@@ -66,7 +66,8 @@ const keyCheckOf = (dataKey: Buffer, storeId: string) => hmacHex(subkey(dataKey,
 export const MIN_PASSPHRASE = 8;
 
 /** Creates a new store: random store id and data key, one slot for the passphrase. */
-export async function createDescriptor(passphrase: string): Promise<{ descriptor: Descriptor; dataKey: Buffer; kek: Buffer }> {
+export async function createDescriptor(passphrase: string | Uint8Array): Promise<{ descriptor: Descriptor; dataKey: Buffer; kek: Buffer }> {
+  // (A Buffer's length is in bytes, at least its characters; the strength check counts characters first.)
   if (passphrase.length < MIN_PASSPHRASE) {
     throw new UsageError(`the passphrase must have at least ${MIN_PASSPHRASE} characters`, { hint: 'Choose a longer passphrase and run the command again.' });
   }
@@ -80,13 +81,13 @@ export async function createDescriptor(passphrase: string): Promise<{ descriptor
  * A descriptor (the current format) for a given store id and data key, with one slot for the passphrase (random
  * salt, slot id and nonce). `createDescriptor` draws both at random; test vectors fix them.
  */
-export async function descriptorForKey(storeId: string, dataKey: Buffer, passphrase: string): Promise<Descriptor> {
+export async function descriptorForKey(storeId: string, dataKey: Buffer, passphrase: string | Uint8Array): Promise<Descriptor> {
   if (!/^[0-9a-f]{32}$/.test(storeId) || dataKey.length !== 32) throw new RangeError('descriptorForKey: a store id is 32 hex, a data key 32 bytes');
   const { slot } = await makeSlot(storeId, dataKey, passphrase);
   return { format: 'git-lore', version: FORMAT_VERSION, storeId, slots: [slot], keyCheck: keyCheckOf(dataKey, storeId) };
 }
 
-async function makeSlot(storeId: string, dataKey: Buffer, passphrase: string): Promise<{ slot: KeySlot; kek: Buffer }> {
+async function makeSlot(storeId: string, dataKey: Buffer, passphrase: string | Uint8Array): Promise<{ slot: KeySlot; kek: Buffer }> {
   const kdf = newKdfParams();
   const id = crypto.randomBytes(4).toString('hex');
   const kek = await deriveKey(passphrase, kdf);
@@ -94,7 +95,7 @@ async function makeSlot(storeId: string, dataKey: Buffer, passphrase: string): P
 }
 
 /** Tries every slot with the passphrase; returns the data key or throws "wrong passphrase". */
-export async function unlock(d: Descriptor, passphrase: string): Promise<Buffer> {
+export async function unlock(d: Descriptor, passphrase: string | Uint8Array): Promise<Buffer> {
   // Every slot's parameters are checked before the first derivation (junk slots cost nothing).
   for (const slot of d.slots) if (slot.kdf) checkKdfParams(slot.kdf);
   for (const slot of d.slots) {

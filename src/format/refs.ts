@@ -25,11 +25,14 @@ const legacyRefspec = (remote: string) => `+refs/lore/sessions*:refs/lore/remote
  * the helper fetches the lore ref itself, and its ref list (which git matches refspecs against)
  * does not carry it.
  */
-export async function ensureFetchRefspec(git: Git, remote: string): Promise<void> {
+export async function ensureFetchRefspec(git: Git, remote: string, known?: { fetch: string[]; url: string | null; vcs: string | null }): Promise<void> {
+  // `known`: the remote's configuration as the caller already read it (setup), saving three git calls.
   const key = `remote.${remote}.fetch`;
-  const have = await git.configGetAll(key);
+  const have = known ? known.fetch : await git.configGetAll(key);
   if (have.includes(legacyRefspec(remote))) await git.configUnsetValue(key, legacyRefspec(remote));
-  const helper = (await git.configGet(`remote.${remote}.url`))?.startsWith('lore::') || (await git.configGet(`remote.${remote}.vcs`)) === 'lore';
+  const helper = known
+    ? Boolean(known.url?.startsWith('lore::')) || known.vcs === 'lore'
+    : (await git.configGet(`remote.${remote}.url`))?.startsWith('lore::') || (await git.configGet(`remote.${remote}.vcs`)) === 'lore';
   if (helper) {
     if (have.includes(fetchRefspec(remote))) await git.configUnsetValue(key, fetchRefspec(remote));
   } else if (!have.includes(fetchRefspec(remote))) await git.configAdd(key, fetchRefspec(remote));

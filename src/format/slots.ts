@@ -106,7 +106,7 @@ export async function publicKeySlot(taken: readonly KeySlot[], key: Buffer, what
  * `key` wrapped to its recipient. `kek`/`kdf` given: reuse them (upgrading a format-2 slot keeps its KEK).
  */
 export async function passphraseSlot(
-  storeId: string, taken: readonly KeySlot[], key: Buffer, passphrase: string | null, meta: SlotMeta, reuse?: { id: string; kdf: KdfParams; kek: Buffer },
+  storeId: string, taken: readonly KeySlot[], key: Buffer, passphrase: string | Uint8Array | null, meta: SlotMeta, reuse?: { id: string; kdf: KdfParams; kek: Buffer },
 ): Promise<{ slot: KeySlot; kek: Buffer }> {
   const kdf = reuse?.kdf ?? newKdfParams();
   const kek = reuse?.kek ?? (await deriveKey(passphrase!, kdf));
@@ -127,7 +127,7 @@ export async function openPassphraseSlot(d: Descriptor, s: KeySlot, kek: Buffer)
  * Tries the passphrase on every passphrase slot (all KDF parameters checked first, before any
  * derivation); returns the verified current key, the slot it opened and its KEK.
  */
-export async function unlockWithPassphrase(d: Descriptor, passphrase: string): Promise<{ key: Buffer; slot: KeySlot; kek: Buffer }> {
+export async function unlockWithPassphrase(d: Descriptor, passphrase: string | Uint8Array): Promise<{ key: Buffer; slot: KeySlot; kek: Buffer }> {
   const candidates = d.slots.filter((s) => s.kdf);
   for (const s of candidates) checkKdfParams(s.kdf!);
   for (const s of candidates) {

@@ -166,22 +166,3 @@ test('what the host learns: a machine has a different id in each store, and meta
     assert.match(meta.updatedAt, /:00\.000Z$/);
   }
 });
-
-test('git lore repair refuses a store whose keys are managed (version 3) rather than roll its keys back', async () => {
-  const a = new Machine('rv3');
-  const bare = bareRemote(a);
-  const repo = cloneOn(a, bare);
-  const id = 'd4d4d4d4-0000-4000-8000-000000000001';
-  writeSession(a, repo, id, [userLine(id, repo, 'u1', 'hello', 1)]);
-  await ok(a.lore(['sync', 'setup'], { cwd: repo, env: PASS }));
-  await ok(a.lore(['sync', '-q'], { cwd: repo }));
-  const { execFileSync } = await import('node:child_process');
-  const key = path.join(a.home, 'bob_ed25519');
-  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'bob@test', '-f', key], { stdio: 'ignore' });
-  await ok(a.lore(['keys', 'add', 'bob', '--ssh', `${key}.pub`], { cwd: repo }));
-  const before = a.git(bare, 'rev-parse', 'refs/lore/sessions').trim();
-  const r = await a.lore(['repair'], { cwd: repo });
-  assert.equal(r.code, 1);
-  assert.match(r.stderr, /does not handle stores whose keys are managed yet \(descriptor version 3\); nothing was changed/);
-  assert.equal(a.git(bare, 'rev-parse', 'refs/lore/sessions').trim(), before);
-});

@@ -123,7 +123,7 @@ export function syncCommand(ctx: LoreContext): CommandModule<object, SyncArgs> {
   };
 }
 
-function setupCommand(ctx: LoreContext): CommandModule<object, { remote?: string; hooks: boolean; global?: boolean; 'dry-run'?: boolean; json?: boolean; identity?: string }> {
+function setupCommand(ctx: LoreContext): CommandModule<object, { remote?: string; hooks: boolean; global?: boolean; 'dry-run'?: boolean; json?: boolean; identity?: string; 'accept-store'?: string }> {
   return {
     command: 'setup',
     describe: 'Create the encrypted store on the remote, or join the one there (asks for the passphrase)',
@@ -132,6 +132,7 @@ function setupCommand(ctx: LoreContext): CommandModule<object, { remote?: string
         .option('remote', { type: 'string', describe: 'Remote that holds (or will hold) the store' })
         .option('hooks', { type: 'boolean', default: true, describe: 'Offer to install the git hooks (--no-hooks to skip)' })
         .option('identity', { alias: 'i', type: 'string', describe: 'Join with this ssh-ed25519 (or age) private key (default: LORE_SSH_KEY, or ~/.ssh/id_ed25519 when a member added it)' })
+        .option('accept-store', { type: 'string', describe: 'Accept this store id (the one `git lore keys add` printed) when joining by key a store other than the one this clone knew' })
         .example('git lore sync setup --dry-run', 'say whether setup would create a store or join one; change nothing')
         .example('LORE_PASSPHRASE_FILE=~/.lore-pass git lore sync setup', 'without a terminal')
         .example('git lore sync setup --identity ~/.ssh/work_ed25519', 'join with an ssh key a member added (`git lore keys add`)'),
@@ -142,7 +143,7 @@ function setupCommand(ctx: LoreContext): CommandModule<object, { remote?: string
         const url = (await ctx.env.prompt('URL of a private repository for your global store: ', false)).trim();
         if (url) await setSetting(ctx, 'sync_global_remote', url);
       }
-      const setup = () => setupStore(ctx, { ...(argv.remote ? { remote: argv.remote } : {}), ...(global ? { global: true } : {}), ...(argv.identity ? { identity: argv.identity } : {}), dryRun });
+      const setup = () => setupStore(ctx, { ...(argv.remote ? { remote: argv.remote } : {}), ...(global ? { global: true } : {}), ...(argv.identity ? { identity: argv.identity } : {}), ...(argv['accept-store'] ? { acceptStore: argv['accept-store'] } : {}), dryRun });
       // The global store's repository is created before the passphrase is asked: a setup that
       // fails or is interrupted before it worked leaves no such folder behind.
       const fresh = global && !dryRun && !fs.existsSync(path.join(globalDir(ctx), 'HEAD'));

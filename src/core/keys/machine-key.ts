@@ -10,6 +10,7 @@ import { epochKeys, openPassphraseSlot, slotFingerprint, unlockWithPassphrase, v
 import { readSshPrivateKey, sshKeyIsEncrypted, sshPublicKeyOfPrivate } from '../../crypto/ssh-key.js';
 import { identityOfEd25519, recipientOf, unwrapWithIdentity } from '../../crypto/age-wrap.js';
 import { log } from '../../log.js';
+import { secretPrompt } from '../passphrase.js';
 
 /**
  * Which key slot this machine opens, per store: `$LORE_HOME/keys/<store-id>.slot` (0600), beside
@@ -75,8 +76,13 @@ export async function slotForIdentity(d: Descriptor, text: string): Promise<KeyS
   return d.slots.find((s) => s.kind === 'ssh-ed25519' && slotFingerprint(s) === fp) ?? null;
 }
 
-/** The current key through an identity file (ssh-ed25519 or age), verified against `d`. */
-export async function openWithIdentity(ctx: LoreContext, d: Descriptor, file: string): Promise<{ key: Buffer; slot: KeySlot }> {
+/**
+ * The current key through an identity file (ssh-ed25519 or age), verified against `d`. An
+ * encrypted ssh key asks its passphrase on a terminal (or takes LORE_SSH_PASSPHRASE); without
+ * either (hooks, the remote helper: their stdin is never a terminal) it fails at once, never waits.
+ * `rotation`: the key is opened to pick up a rotated store key (the error then says so).
+ */
+export async function openWithIdentity(ctx: LoreContext, d: Descriptor, file: string, rotation = false): Promise<{ key: Buffer; slot: KeySlot }> {
   const text = readIdentityFile(file);
   const slot = await slotForIdentity(d, text);
   if (!slot) {
@@ -87,17 +93,28 @@ export async function openWithIdentity(ctx: LoreContext, d: Descriptor, file: st
   let identity: string;
   if (slot.kind === 'x25519') identity = text.split('\n').find((l) => l.startsWith('AGE-SECRET-KEY-1'))!.trim();
   else {
-    let passphrase: string | undefined;
+    let passphrase: string | Buffer | undefined;
     if (sshKeyIsEncrypted(text)) {
       passphrase = ctx.env.vars.LORE_SSH_PASSPHRASE;
+      const ask = secretPrompt(ctx.env);
       if (passphrase === undefined) {
-        if (!ctx.env.prompt || !ctx.env.stdinIsTTY) {
+        if (!ask || !ctx.env.stdinIsTTY) {
+          if (rotation) {
+            throw new UsageError(`the key of lore store ${d.storeId} was rotated (epoch ${d.epoch ?? 0}) and picking it up takes your ssh key ${file}, which is encrypted; there is no terminal here to ask its passphrase: run \`git lore sync\` in a terminal once`, {
+              hint: 'Run `git lore sync` in a terminal (it asks the ssh key\'s passphrase once, then caches the new store key), or set LORE_SSH_PASSPHRASE for that one command. Hooks never ask.',
+            });
+          }
           throw new UsageError(`the ssh key ${file} is encrypted, and there is no terminal to ask its passphrase`, { hint: 'Set LORE_SSH_PASSPHRASE, or run the command in a terminal.' });
         }
-        passphrase = await ctx.env.prompt(`Passphrase for ${file}: `, true);
+        passphrase = await ask(`Passphrase for ${file}: `);
       }
     }
-    const { seed } = await readSshPrivateKey(text, passphrase);
+    let seed: Buffer;
+    try {
+      ({ seed } = await readSshPrivateKey(text, passphrase));
+    } finally {
+      if (Buffer.isBuffer(passphrase)) passphrase.fill(0);
+    }
     identity = await identityOfEd25519(seed);
     seed.fill(0);
   }
@@ -107,7 +124,7 @@ export async function openWithIdentity(ctx: LoreContext, d: Descriptor, file: st
 }
 
 /** Joins with the passphrase: the verified key, cached with the slot's KEK. */
-export async function joinWithPassphrase(ctx: LoreContext, d: Descriptor, passphrase: string): Promise<Buffer> {
+export async function joinWithPassphrase(ctx: LoreContext, d: Descriptor, passphrase: string | Uint8Array): Promise<Buffer> {
   const { key, slot, kek } = await unlockWithPassphrase(d, passphrase);
   rememberKey(ctx, d.storeId, key, { slot: slot.id, kind: 'passphrase', kek: kek.toString('base64') });
   return key;
@@ -169,7 +186,7 @@ export async function currentKeys(ctx: LoreContext, d: Descriptor): Promise<Buff
   log.sync('store %s is at key epoch %d; picking up its key through slot %s', d.storeId, d.epoch, slot.id);
   let key: Buffer;
   if (mine!.kind === 'passphrase') key = await openPassphraseSlot(d, slot, Buffer.from(mine!.kek ?? '', 'base64'));
-  else key = (await openWithIdentity(ctx, d, mine!.identityFile!)).key;
+  else key = (await openWithIdentity(ctx, d, mine!.identityFile!, true)).key;
   const keys = epochKeys(d, key);
   if (!keys.some((k) => k.equals(cached))) {
     throw new CryptoError(`the new key of lore store ${d.storeId} does not carry the key this machine had: refusing it`, { hint: 'The lore ref may have been tampered with (docs/SECURITY.md).' });

@@ -106,7 +106,7 @@ function findSlot(d: Descriptor, which: string): KeySlot {
  * Format-2 passphrase slots cannot take a new key without their passphrase: upgraded here with
  * the KEK this machine cached for it, else with LORE_PASSPHRASE / the terminal. UsageError when neither opens it.
  */
-async function upgradeLegacy(ctx: LoreContext, d: Descriptor, slots: KeySlot[], key: Buffer, passphrase?: string): Promise<KeySlot[]> {
+async function upgradeLegacy(ctx: LoreContext, d: Descriptor, slots: KeySlot[], key: Buffer, passphrase?: Buffer): Promise<KeySlot[]> {
   const mine = machineSlot(ctx, d.storeId);
   const out: KeySlot[] = [];
   for (const s of slots) {
@@ -121,7 +121,11 @@ async function upgradeLegacy(ctx: LoreContext, d: Descriptor, slots: KeySlot[], 
           cause: err, hint: 'Set LORE_PASSPHRASE (or run in a terminal), or have its holder run `git lore passphrase change` first. Nothing was written.',
         });
       }));
-      kek = await deriveKey(pass, s.kdf!);
+      try {
+        kek = await deriveKey(pass, s.kdf!);
+      } finally {
+        if (pass !== passphrase) pass.fill(0);
+      }
     }
     try {
       openLegacySlot(d.storeId, s, kek);
@@ -163,9 +167,9 @@ export async function removeKey(ctx: LoreContext, opts: RemoveKeyOptions): Promi
 }
 
 /** The new passphrase: LORE_NEW_PASSPHRASE, LORE_NEW_PASSPHRASE_FILE, or the terminal (twice). */
-async function readNewPassphrase(ctx: LoreContext): Promise<string> {
+async function readNewPassphrase(ctx: LoreContext): Promise<Buffer> {
   const vars = ctx.env.vars;
-  return readPassphrase({ ...ctx.env, vars: { ...vars, LORE_PASSPHRASE: vars.LORE_NEW_PASSPHRASE, LORE_PASSPHRASE_FILE: vars.LORE_NEW_PASSPHRASE_FILE } as typeof vars, prompt: ctx.env.prompt ? (_q, hidden) => ctx.env.prompt!('New passphrase: ', hidden) : undefined } as typeof ctx.env, { confirm: true, purpose: 'set the new passphrase (LORE_NEW_PASSPHRASE)' });
+  return readPassphrase({ ...ctx.env, vars: { ...vars, LORE_PASSPHRASE: vars.LORE_NEW_PASSPHRASE, LORE_PASSPHRASE_FILE: vars.LORE_NEW_PASSPHRASE_FILE } as typeof vars }, { confirm: true, purpose: 'set the new passphrase (LORE_NEW_PASSPHRASE)', prompt: 'New passphrase' });
 }
 
 export interface ChangePassphraseOptions extends StoreChoice {
@@ -185,8 +189,19 @@ export async function changePassphrase(ctx: LoreContext, opts: ChangePassphraseO
 
 async function changePassphraseCommit(ctx: LoreContext, opts: ChangePassphraseOptions) {
   const current = await readPassphrase(ctx.env, { confirm: false, purpose: 'change it (the current passphrase, LORE_PASSPHRASE)' });
-  const next = await readNewPassphrase(ctx);
-  if (next === current) throw new UsageError('the new passphrase is the current one', { hint: 'Choose another. Nothing was written.' });
+  let next: Buffer | null = null;
+  try {
+    next = await readNewPassphrase(ctx);
+    return await changePassphraseWith(ctx, opts, current, next);
+  } finally {
+    current.fill(0);
+    next?.fill(0);
+  }
+}
+
+/** The descriptor commit of a passphrase change; the caller zeroes both passphrases afterwards. */
+async function changePassphraseWith(ctx: LoreContext, opts: ChangePassphraseOptions, current: Buffer, next: Buffer) {
+  if (next.equals(current)) throw new UsageError('the new passphrase is the current one', { hint: 'Choose another. Nothing was written.' });
   await assertStrongPassphrase(next);
   return commitDescriptor(ctx, opts, `passphrase change${opts.rotate ? ', rotate the key' : ''}`, async ({ git, state }) => {
     const d = state.descriptor;

@@ -23,8 +23,11 @@ export async function generatePassphrase(): Promise<string> {
 }
 
 /** Refuses a passphrase zxcvbn scores below MIN_SCORE, with its advice and a generated one to use instead. */
-export async function assertStrongPassphrase(passphrase: string): Promise<void> {
-  if (passphrase.length < MIN_PASSPHRASE) {
+export async function assertStrongPassphrase(secret: string | Uint8Array): Promise<void> {
+  // zxcvbn reads strings only: a passphrase being chosen (store creation, a new slot, a change)
+  // exists as a JS string for this check, which cannot be wiped; joins never come here.
+  const passphrase = typeof secret === 'string' ? secret : Buffer.from(secret.buffer, secret.byteOffset, secret.byteLength).toString('utf8');
+  if ([...passphrase].length < MIN_PASSPHRASE) {
     throw new UsageError(`the passphrase must have at least ${MIN_PASSPHRASE} characters`, { hint: `Choose a longer passphrase, e.g. "${await generatePassphrase()}". Nothing was written.` });
   }
   const { z, words } = await estimator();

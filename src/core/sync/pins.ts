@@ -11,19 +11,22 @@ import type { SyncTarget } from './target.js';
 
 export { normalizeAddress } from './address.js';
 
-const keys = (target: SyncTarget, remote: string, address: string | null) => ({
+/** What a pin is keyed by: the clone's git directory (and whether it is the global store's). */
+export type PinScope = Pick<SyncTarget, 'gitDir' | 'global'>;
+
+const keys = (target: PinScope, remote: string, address: string | null) => ({
   clone: `pin\0${target.gitDir}\0${remote}`,
   address: address ? `pin-address\0${address}` : null,
 });
 
 /** The store pinned for this clone's remote, or for its address; null when neither is pinned. */
-export function pinnedStore(ctx: LoreContext, target: SyncTarget, remote: string, address: string | null): { clone: string | null; address: string | null } {
+export function pinnedStore(ctx: LoreContext, target: PinScope, remote: string, address: string | null): { clone: string | null; address: string | null } {
   const k = keys(target, remote, address);
   return { clone: ctx.db.getKv(k.clone), address: k.address ? ctx.db.getKv(k.address) : null };
 }
 
 /** Records that this clone's remote (and its address) carries `storeId`. */
-export function pinStore(ctx: LoreContext, target: SyncTarget, remote: string, address: string | null, storeId: string): void {
+export function pinStore(ctx: LoreContext, target: PinScope, remote: string, address: string | null, storeId: string): void {
   const k = keys(target, remote, address);
   ctx.db.setKv(k.clone, storeId);
   if (k.address) ctx.db.setKv(k.address, storeId);
@@ -36,7 +39,7 @@ export function pinStore(ctx: LoreContext, target: SyncTarget, remote: string, a
  * pinned to it (another clone of the same remote joined it); otherwise it takes setup (and the
  * passphrase). Throws a LoreError that says what changed and what to do.
  */
-export function checkPin(ctx: LoreContext, target: SyncTarget, remote: string, address: string | null, storeId: string, localStoreId: string | null): void {
+export function checkPin(ctx: LoreContext, target: PinScope, remote: string, address: string | null, storeId: string, localStoreId: string | null): void {
   const pinned = pinnedStore(ctx, target, remote, address);
   const where = target.global ? 'the global store' : remote;
   if (pinned.clone && pinned.clone !== storeId) {

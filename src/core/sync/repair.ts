@@ -3,7 +3,8 @@ import { log } from '../../log.js';
 import type { LoreContext } from '../context.js';
 import { gitReason, type CatFile, type FastImportFile, type Git, type TreeEntry } from '../../git/git.js';
 import { Keyring } from '../../store/keyring.js';
-import { DESCRIPTOR_MAX_BYTES, DESCRIPTOR_PATH, parseDescriptor, serializeDescriptor, verifyKey, type Descriptor } from '../../format/descriptor.js';
+import { DESCRIPTOR_MAX_BYTES, DESCRIPTOR_PATH, parseDescriptor, type Descriptor } from '../../format/descriptor.js';
+import { sealedEpoch } from '../../format/sealed-object.js';
 import { META_MAX_BYTES, chunkPath, openPayload, parseChunkPath, parseMeta, parseSessionPath, sessionPaths } from '../../format/session-entry.js';
 import { INDEX_MAX_BLOB, openIndex } from '../../format/session-index.js';
 import { CHUNK_MAX_BLOB, openChunk } from '../../format/chunk.js';
@@ -68,7 +69,7 @@ export async function repairStore(ctx: LoreContext, opts: RepairOptions = {}): P
   const cat = git.catFile();
   try {
     const found = await findDescriptor(ctx, git, cat, [remoteTip, localTip], pinnedStore(ctx, target, remote, r.address).clone);
-    const keys = storeKeys(found.descriptor.storeId, found.key);
+    const keys = storeKeys(found.descriptor.storeId, found.epochs.at(-1)!, found.epochs);
     const result: RepairResult = {
       remote, storeId: keys.storeId, kept: [], rewritten: [], dropped: [], added: [], removedEntries: 0,
       descriptorRestored: found.commit !== remoteTip, commit: null, dryRun: Boolean(opts.dryRun),
@@ -93,7 +94,8 @@ export async function repairStore(ctx: LoreContext, opts: RepairOptions = {}): P
       else s.payload = e;
       sessions.set(p.id, s);
     }
-    const files: FastImportFile[] = [{ path: DESCRIPTOR_PATH, data: serializeDescriptor(found.descriptor) }];
+    // The descriptor's own bytes: its slots, epoch and key history stay exactly as their holders wrote them.
+    const files: FastImportFile[] = [{ path: DESCRIPTOR_PATH, data: found.bytes }];
     const keptChunks = new Set<string>();
     const damaged: string[] = [];
     let done = 0;
@@ -157,40 +159,47 @@ export async function repairStore(ctx: LoreContext, opts: RepairOptions = {}): P
 }
 
 /**
- * The first descriptor this machine's cached key opens, along the first parents of the given
- * tips (the remote's may have been replaced or damaged): that of the pinned store when one is.
+ * The descriptor to repair with: among those of the pinned store along the first parents of the
+ * given tips (the remote's may have been replaced, damaged or rolled back), the one at the highest
+ * key epoch that this machine's keys open (newest first among equals). Never an older epoch than
+ * one that opens: a writer without the key who puts back an earlier descriptor (with a removed
+ * member's slot in it) does not get it kept. The keys are every epoch's, from the cached key, a
+ * rotation picked up through this machine's slot as sync does (src/core/keys/machine-key.ts).
  */
-async function findDescriptor(ctx: LoreContext, git: Git, cat: CatFile, tips: Array<string | null>, pinned: string | null): Promise<{ descriptor: Descriptor; key: Buffer; commit: string }> {
+async function findDescriptor(ctx: LoreContext, git: Git, cat: CatFile, tips: Array<string | null>, pinned: string | null): Promise<{ descriptor: Descriptor; epochs: Buffer[]; commit: string; bytes: Buffer }> {
   const keyring = new Keyring(ctx.paths.loreHome);
+  const seen = new Set<string>();
+  const candidates: Array<{ descriptor: Descriptor; commit: string; bytes: Buffer }> = [];
   for (const tip of tips) {
     if (!tip) continue;
     const commits = await git.firstParents(tip, MAX_HISTORY);
     for (const c of commits) {
       let d: Descriptor;
+      let bytes: Buffer;
       try {
         const blob = await cat.get(`${c}:${DESCRIPTOR_PATH}`, DESCRIPTOR_MAX_BYTES);
         if (!blob || blob.tooLarge) continue;
+        const text = blob.data.toString('latin1');
+        if (seen.has(text)) continue;
+        seen.add(text);
+        bytes = blob.data;
         d = parseDescriptor(blob.data);
       } catch {
         continue; // damaged: look further back
       }
       if (pinned && d.storeId !== pinned) continue;
-      if (d.version > 2) {
-        // Looking further back would roll the store back to keys from before a rotation (and let a
-        // removed member in again): refuse instead. (A writer without the key can plant such a
-        // descriptor to block repair; that costs a repair, never data or keys.)
-        throw new LoreError(`git lore repair does not handle stores whose keys are managed yet (descriptor version ${d.version}); nothing was changed`, {
-          hint: 'A holder\'s `git lore sync` still writes damaged sessions and chunks back.',
-        });
-      }
-      const { key } = keyring.get(d.storeId);
-      if (!key) continue;
-      try {
-        verifyKey(d, key);
-      } catch {
-        continue; // a descriptor someone replaced: look further back
-      }
-      return { descriptor: d, key, commit: c };
+      if (!keyring.get(d.storeId).key) continue;
+      candidates.push({ descriptor: d, commit: c, bytes });
+    }
+  }
+  // Highest epoch first; the sort is stable, so the newest stays first among equals.
+  candidates.sort((a, b) => (b.descriptor.epoch ?? 0) - (a.descriptor.epoch ?? 0));
+  const { currentKeys } = await import('../keys/machine-key.js');
+  for (const c of candidates) {
+    try {
+      return { ...c, epochs: await currentKeys(ctx, c.descriptor) };
+    } catch (err) {
+      log.sync('repair: the descriptor of %s does not open here: %s', c.commit, (err as Error).message);
     }
   }
   throw new LoreError('no store descriptor on the remote or here opens with a key cached on this machine', { hint: 'Run `git lore sync setup` to join the store with its passphrase, then `git lore repair`.' });
@@ -207,13 +216,15 @@ async function checkSession(cat: CatFile, keys: StoreKeys, id: string, s: { meta
     if (!s.index) {
       const blob = await cat.get(s.payload!.oid, 4 * 1024 * 1024 * 1024);
       if (!blob) return 'payload missing';
-      openPayload(keys.dataKey, keys.storeId, id, meta, blob.data);
+      openPayload(keys.forEpoch(0).dataKey, keys.storeId, id, meta, blob.data);
       return null;
     }
     if (s.index.size > INDEX_MAX_BLOB) return 'index over the size limit';
     const idx = (await cat.get(s.index.oid, INDEX_MAX_BLOB))?.data;
     if (!idx) return 'index missing';
-    const index = openIndex(keys.dataKey, keys.storeId, id, meta, idx);
+    // Sealed under the epoch its header names (older sessions stay under older keys); its chunks too.
+    const epoch = keys.forEpoch(sealedEpoch(idx));
+    const index = openIndex(epoch.dataKey, keys.storeId, id, meta, idx, epoch.epoch);
     const mine = new Set<string>();
     for (const f of index.files) {
       for (const [cid, length] of f.chunks) {
@@ -223,7 +234,7 @@ async function checkSession(cat: CatFile, keys: StoreKeys, id: string, s: { meta
         if (e.size > CHUNK_MAX_BLOB) return `chunk ${cid.slice(0, 12)} over the size limit`;
         const blob = await cat.get(e.oid, CHUNK_MAX_BLOB);
         if (!blob) return `chunk ${cid.slice(0, 12)} missing`;
-        openChunk(keys.chunk, keys.storeId, cid, blob.data, length);
+        openChunk(epoch.chunk, keys.storeId, cid, blob.data, length, undefined, epoch.epoch);
         mine.add(cid);
       }
     }
