@@ -7,6 +7,8 @@ import { codex } from './codex.js';
 import { geminiCli } from './gemini-cli.js';
 import { copilotCli } from './copilot-cli.js';
 import { cursor } from './cursor.js';
+import { cline } from './cline.js';
+import { aider } from './aider.js';
 
 /**
  * The registry of agent sources: the one place that lists them. Everything outside
@@ -38,12 +40,17 @@ export interface SourceDefinition {
    * `file` with `content`, under the agent folder `dir`; returns its id and the folder it went to.
    */
   plantDemo?(dir: string, cwd: string, file: string, content: string, at: (seconds: number) => string): { sessionId: string; dir: string };
-  /** The source for the agent folder `dir` (resolved from `folder`). */
-  create(dir: string, report: Reporter, vars: Readonly<Record<string, string | undefined>>): Source;
+  /**
+   * The source for the agent folder `dir` (resolved from `folder`), in an environment whose
+   * current folder is `cwd` (given by capture and restore; absent where only the folder shape is
+   * wanted, as for the hook shims): for agents that keep their files in the work tree (Aider).
+   */
+  create(dir: string, report: Reporter, vars: Readonly<Record<string, string | undefined>>, cwd?: string): Source;
 }
 
 /** Every source, in a fixed order (capture order, and the order of `sessions` ties). */
-export const SOURCES: readonly SourceDefinition[] = [claudeCode, codex, geminiCli, copilotCli, cursor];
+export const SOURCES: readonly SourceDefinition[] = [claudeCode, codex, geminiCli, copilotCli, cursor,
+  cline, aider];
 
 const byTool = new Map<string, SourceDefinition>(SOURCES.map((d) => [d.tool, d]));
 const byPrefix = new Map<string, SourceDefinition>(SOURCES.map((d) => [d.prefix, d]));
@@ -87,12 +94,12 @@ export function agentFolder(def: SourceDefinition, env: { cwd: string; vars: Rea
 
 /** Every source, created for this environment. */
 export function createSources(env: { cwd: string; vars: Readonly<Record<string, string | undefined>> }, report: Reporter): Source[] {
-  return SOURCES.map((d) => d.create(agentFolder(d, env), report, env.vars));
+  return SOURCES.map((d) => d.create(agentFolder(d, env), report, env.vars, env.cwd));
 }
 
 /** The source of a tool in this environment; throws for an unknown tool. */
 export function createSource(tool: string, env: { cwd: string; vars: Readonly<Record<string, string | undefined>> }, report: Reporter): Source {
   const d = byTool.get(tool);
   if (!d) throw new Error(`no source for the tool ${JSON.stringify(tool)}`);
-  return d.create(agentFolder(d, env), report, env.vars);
+  return d.create(agentFolder(d, env), report, env.vars, env.cwd);
 }
