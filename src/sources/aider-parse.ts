@@ -19,6 +19,8 @@ const HEAD = /^<{5,9} SEARCH>?\s*$/;
 const DIVIDER = /^={5,9}\s*$/;
 const UPDATED = /^>{5,9} REPLACE\s*$/;
 const FENCE = /^(```|~~~)/;
+/** The tool name of an edit block (aider has no tools: the reply's SEARCH/REPLACE blocks are its edits). */
+const TOOL = 'search-replace';
 
 type Block = 'none' | 'user' | 'tool' | 'assistant';
 
@@ -46,6 +48,8 @@ interface SavedState {
   recent: string[];
   lastFile?: string;
   sr: { file: string; mode: 'search' | 'replace'; search: string[]; replace: string[] } | null;
+  /** The current message is a block's call: reply text after it starts a new message. */
+  afterCall: boolean;
   pending: Pending[];
   unknown: number;
 }
@@ -70,7 +74,7 @@ function fileNameIn(recent: readonly string[]): string | undefined {
 }
 
 export class AiderParser implements SessionParser {
-  private s: SavedState = { v: 1, n: 0, turns: 0, block: 'none', at: -1, recent: [], sr: null, pending: [], unknown: 0 };
+  private s: SavedState = { v: 1, n: 0, turns: 0, block: 'none', at: -1, recent: [], sr: null, afterCall: false, pending: [], unknown: 0 };
   private done: FileEdit[] = [];
   /** Partial last line of a feed (capture feeds whole lines; `parse` may be given anything). */
   private current: NormalizedMessage | null = null;
@@ -88,13 +92,14 @@ export class AiderParser implements SessionParser {
     for (const raw of splitLines(data.toString('utf8'))) this.line(raw);
   }
 
-  private start(block: Block, role: NormalizedMessage['role'], kind: NormalizedMessage['kind'], counts: boolean): void {
+  private start(block: Block, role: NormalizedMessage['role'], kind: NormalizedMessage['kind'], counts: boolean, toolName?: string): void {
     this.s.block = block;
+    this.s.afterCall = false;
     if (counts) this.s.turns += 1;
     this.s.at = this.s.n++;
     this.current = null;
     if (this.sink) {
-      this.current = { seq: this.s.at, turn: Math.max(0, this.s.turns - 1), role, kind, text: '', nativeId: `${this.s.at}`, ...(this.s.runTs ? { ts: this.s.runTs } : {}) };
+      this.current = { seq: this.s.at, turn: Math.max(0, this.s.turns - 1), role, kind, text: '', nativeId: `${this.s.at}`, ...(this.s.runTs ? { ts: this.s.runTs } : {}), ...(toolName ? { toolName } : {}) };
       this.sink.push(this.current);
     }
   }
@@ -158,7 +163,7 @@ export class AiderParser implements SessionParser {
         const file = applied[1]!.trim();
         const hit = s.pending.filter((e) => e.path === file);
         s.pending = s.pending.filter((e) => e.path !== file);
-        for (const e of hit) this.done.push({ ...e, toolName: 'search-replace' });
+        for (const e of hit) this.done.push({ ...e, toolName: TOOL });
       }
       const v = /^Aider v(\S+)$/.exec(t);
       if (v && s.version === undefined) s.version = v[1];
@@ -169,11 +174,19 @@ export class AiderParser implements SessionParser {
       if (!raw.trim()) return;
       this.start('assistant', 'assistant', 'text', true);
       s.recent = [];
+    } else if (s.afterCall && raw.trim()) {
+      // The reply goes on after a block: more of the same turn.
+      this.start('assistant', 'assistant', 'text', false);
     }
     if (HEAD.test(raw)) {
       const file = fileNameIn(s.recent) ?? s.lastFile;
-      if (file) s.sr = { file, mode: 'search', search: [], replace: [] };
-      else s.unknown += 1;
+      if (file) {
+        // Each block is a call of the edit "tool" (its seq is the edit's).
+        this.start('assistant', 'assistant', 'tool_call', false, TOOL);
+        this.text(file);
+        s.sr = { file, mode: 'search', search: [], replace: [] };
+        s.afterCall = true;
+      } else s.unknown += 1;
     }
     s.recent.push(raw);
     if (s.recent.length > 3) s.recent.shift();
@@ -187,7 +200,7 @@ export class AiderParser implements SessionParser {
   }
 
   pendingEdits(): FileEdit[] {
-    return this.s.pending.map((e) => ({ ...e, toolName: 'search-replace' }));
+    return this.s.pending.map((e) => ({ ...e, toolName: TOOL }));
   }
 
   summary(): SessionSummary {
