@@ -174,7 +174,7 @@ export class AiderParser implements SessionParser {
       if (!raw.trim()) return;
       this.start('assistant', 'assistant', 'text', true);
       s.recent = [];
-    } else if (s.afterCall && raw.trim()) {
+    } else if (s.afterCall && raw.trim() && !FENCE.test(raw.trim())) {
       // The reply goes on after a block: more of the same turn.
       this.start('assistant', 'assistant', 'text', false);
     }

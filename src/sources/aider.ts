@@ -60,6 +60,25 @@ export const aider: SourceDefinition = {
   prefix: 'aider',
   folder: { env: 'AIDER_CHAT_HISTORY_FILE', underHome: CHAT },
   isTranscript: (p) => p === BUNDLE_CHAT,
+  /** Appends one run to the history file `dir` (where AIDER_CHAT_HISTORY_FILE points), as aider writes it. */
+  plantDemo(dir, cwd, file, content, at) {
+    const d = new Date(at(0));
+    const two = (n: number) => String(n).padStart(2, '0');
+    const header = `# aider chat started at ${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())} ${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}`;
+    const rel = path.relative(cwd, file);
+    const run = [
+      '', header, '',
+      '> aider --model sonnet  ', '> Aider v0.86.1  ', '> Git repo: .git with 1 files  ', '',
+      '#### Add a median() helper in stats.js. It must reject empty or non-array input with a clear error, and must not mutate its argument.  ', '',
+      `I'll create ${rel} with median(): it validates its input, sorts a copy, and averages the two middle values for even lengths.`, '',
+      rel, '```javascript', '<<<<<<< SEARCH', '=======', ...content.replace(/\n$/, '').split('\n'), '>>>>>>> REPLACE', '```', '',
+      '> Tokens: 2.1k sent, 180 received.  ', `> ${rel}  `, '> Create new file? (Y)es/(N)o [Yes]: y  ', `> Applied edit to ${rel}  `, '',
+    ].join('\n');
+    const existing = fs.existsSync(dir) ? fs.readFileSync(dir, 'utf8') : '';
+    fs.mkdirSync(path.dirname(dir), { recursive: true });
+    fs.appendFileSync(dir, run);
+    return { sessionId: aiderSessionId(existing + run)!, dir: path.dirname(dir) };
+  },
   create: (dir, report, vars, cwd) => {
     if (!cwd) return new AiderSource(null, null, null, report);
     const tree = workTreeOf(cwd);

@@ -60,6 +60,30 @@ export const cline: SourceDefinition = {
   folder: { env: 'CLINE_STORAGE_DIR', underHome: `.config/Code/User/globalStorage/${EXTENSION_ID}` },
   isTranscript: (p) => TRANSCRIPTS.has(p.slice(p.lastIndexOf('/') + 1)),
   create: (dir, report, vars) => new ClineSource([dir, ...otherStorages(dir, vars)], report),
+  /** A task in Cline's XML tool format (test/fixtures/cline/SOURCES.md), under the storage folder `dir`. */
+  plantDemo(dir, cwd, file, content, at) {
+    const sessionId = String(Date.parse(at(0)));
+    const folder = path.join(dir, 'tasks', sessionId);
+    fs.mkdirSync(folder, { recursive: true });
+    const ts = (s: number) => Date.parse(at(s));
+    const rel = path.relative(cwd, file);
+    const prompt = 'Add a median() helper in stats.js. It must reject empty or non-array input with a clear error, and must not mutate its argument.';
+    const env = `<environment_details>\n# Current Working Directory (${cwd}) Files\nREADME.md\n\n# Current Mode\nACT MODE\n</environment_details>`;
+    const api = [
+      { role: 'user', content: [{ type: 'text', text: `<task>\n${prompt}\n</task>` }, { type: 'text', text: env }], ts: ts(1) },
+      { role: 'assistant', content: [{ type: 'text', text: `I'll write ${rel} with median(): it validates its input, sorts a copy, and averages the two middle values for even lengths.\n\n<write_to_file>\n<path>${rel}</path>\n<content>\n${content}</content>\n</write_to_file>` }], ts: ts(5) },
+      { role: 'user', content: [{ type: 'text', text: `[write_to_file for '${rel}'] Result:\nThe content was successfully saved to ${rel}.` }], ts: ts(7) },
+      { role: 'assistant', content: [{ type: 'text', text: `<attempt_completion>\n<result>\nDone: ${rel} exports median().\n</result>\n</attempt_completion>` }], ts: ts(9) },
+    ];
+    const ui = [
+      { ts: ts(0), type: 'say', say: 'text', text: prompt },
+      { ts: ts(5), type: 'ask', ask: 'tool', text: JSON.stringify({ tool: 'newFileCreated', path: rel, content }) },
+      { ts: ts(9), type: 'say', say: 'completion_result', text: `Done: ${rel} exports median().` },
+    ];
+    fs.writeFileSync(path.join(folder, 'api_conversation_history.json'), JSON.stringify(api));
+    fs.writeFileSync(path.join(folder, 'ui_messages.json'), JSON.stringify(ui));
+    return { sessionId, dir: folder };
+  },
 };
 
 export class ClineSource implements Source {

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { AiderSource, aider, aiderSessionId } from '../../src/sources/aider.js';
 import { aiderTime } from '../../src/sources/aider-parse.js';
 import { RestoreRefused } from '../../src/sources/types.js';
-import { Machine } from '../helpers/machine.js';
+import { Machine, tmpdir } from '../helpers/machine.js';
 import { ok } from '../helpers/repos.js';
 
 const report = { unreadable: () => undefined };
@@ -143,4 +143,18 @@ test('aider: a history file as a capture root is listed alone (empty path), besi
   assert.deepEqual(listing.byRoot.get(folder)?.map((f) => f.rel), ['x/a.jsonl'], 'the folder root is still answered from the listing');
   const src = aider.create(chat, report, { AIDER_CHAT_HISTORY_FILE: chat }, repo);
   assert.deepEqual(src.discover(listing).map((f) => [f.absPath, f.bundlePath, f.cwd]), [[chat, CHAT, repo]]);
+});
+
+test('aider: plantDemo appends runs aider-style; the session keeps the first run\'s id and credits each write', () => {
+  const dir = tmpdir('lore-aider-demo-');
+  const file = path.join(dir, 'history', '.aider.chat.history.md');
+  const at = (s: number) => new Date(Date.UTC(2026, 0, 10, 12, 0, s)).toISOString();
+  const a = aider.plantDemo!(file, dir, path.join(dir, 'src/a.js'), 'export const a = 1;\nexport const b = 2;\n', at);
+  const b = aider.plantDemo!(file, dir, path.join(dir, 'src/b.js'), 'export const c = 3;\n', (s) => at(s + 30));
+  assert.equal(a.sessionId, b.sessionId);
+  const s = new AiderSource(null, null, null, report).parse(a.sessionId, [{ path: CHAT, data: fs.readFileSync(file), mtimeMs: 0 }]);
+  assert.deepEqual(s.edits.map((e) => [e.path, e.added, e.ts]), [
+    ['src/a.js', ['export const a = 1;', 'export const b = 2;'], at(0)],
+    ['src/b.js', ['export const c = 3;'], at(30)],
+  ]);
 });

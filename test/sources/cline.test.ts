@@ -82,3 +82,14 @@ test('cline: discovery under every storage folder, cwd from taskHistory.json; re
     assert.throws(() => src.restoreTarget(bad, ID, '/x'), RestoreRefused, bad);
   }
 });
+
+test('cline: plantDemo writes a task its own parser credits with the whole write', () => {
+  const dir = tmpdir('lore-cline-demo-');
+  const at = (s: number) => new Date(Date.UTC(2026, 0, 10, 12, 0, s)).toISOString();
+  const p = cline.plantDemo!(path.join(dir, 'storage'), path.join(dir, 'app'), path.join(dir, 'app', 'stats.js'), 'line 1\nline 2\n', at);
+  assert.equal(p.sessionId, String(Date.parse(at(0))));
+  const files = fs.readdirSync(p.dir).map((n) => ({ path: `cline/tasks/${p.sessionId}/${n}`, data: fs.readFileSync(path.join(p.dir, n)), mtimeMs: 0 }));
+  const s = new ClineSource(['/nowhere'], report).parse(p.sessionId, files);
+  assert.equal(s.cwd, path.join(dir, 'app'));
+  assert.deepEqual(s.edits.map((e) => [e.path, e.added]), [['stats.js', ['line 1', 'line 2']]]);
+});
