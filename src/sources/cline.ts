@@ -96,6 +96,8 @@ export class ClineSource implements Source {
 
   discover(listing?: Listing | null): DiscoveredFile[] {
     const out: DiscoveredFile[] = [];
+    // A task id in two storage folders (a copied folder): the first folder's files make the session.
+    const seen = new Set<string>();
     this.roots.forEach((root, i) => {
       const files = walk(root, ROOT_DEPTH, this.report, (rel, isDir) => {
         const parts = rel.split('/');
@@ -106,6 +108,8 @@ export class ClineSource implements Source {
       for (const f of files) {
         const [id, name] = f.rel.split('/');
         if (!id || !name || !TASK_ID.test(id) || !KEPT.has(name) || f.rel.split('/').length !== 2) continue;
+        if (seen.has(f.rel)) continue;
+        seen.add(f.rel);
         cwds ??= this.taskCwds(this.storages[i]!);
         const cwd = cwds.get(id);
         out.push({ tool: this.tool, absPath: f.abs, bundlePath: `cline/tasks/${f.rel}`, size: f.size, mtimeMs: f.mtimeMs, sessionId: id, ...(cwd ? { cwd } : {}) });

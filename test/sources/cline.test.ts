@@ -65,15 +65,18 @@ test('cline: discovery under every storage folder, cwd from taskHistory.json; re
     fs.writeFileSync(path.join(dir, 'tasks', id, 'api_conversation_history.json'), '[]');
     fs.writeFileSync(path.join(dir, 'tasks', id, 'checkpoint.lock'), '');
   }
+  // The same task in a second folder (copied): listed once, from the first folder.
+  fs.mkdirSync(path.join(cliData, 'tasks', ID), { recursive: true });
+  fs.writeFileSync(path.join(cliData, 'tasks', ID, 'api_conversation_history.json'), '[]');
   fs.mkdirSync(path.join(storage, 'tasks', 'not-a-task'), { recursive: true });
   fs.writeFileSync(path.join(storage, 'tasks', 'not-a-task', 'ui_messages.json'), '[]');
   fs.mkdirSync(path.join(storage, 'state'));
   fs.writeFileSync(path.join(storage, 'state', 'taskHistory.json'), JSON.stringify([{ id: ID, ts: 1, task: 't', cwdOnTaskInitialization: 'C:\\work\\app' }]));
   const src = cline.create(storage, report, { HOME: home });
   const found = src.discover().sort((a, b) => a.absPath.localeCompare(b.absPath));
-  assert.deepEqual(found.map((f) => [f.bundlePath, f.sessionId, f.cwd]), [
-    ['cline/tasks/1767700000001/api_conversation_history.json', '1767700000001', undefined],
-    [`cline/tasks/${ID}/api_conversation_history.json`, ID, 'C:/work/app'],
+  assert.deepEqual(found.map((f) => [f.bundlePath, f.sessionId, f.cwd, f.absPath.startsWith(storage)]), [
+    ['cline/tasks/1767700000001/api_conversation_history.json', '1767700000001', undefined, false],
+    [`cline/tasks/${ID}/api_conversation_history.json`, ID, 'C:/work/app', true],
   ]);
   // CLINE_STORAGE_DIR names the one folder: the others are not searched.
   assert.equal(cline.create(storage, report, { HOME: home, CLINE_STORAGE_DIR: storage }).discover().length, 1);
