@@ -17,11 +17,12 @@ import {
  * `context_history.json` and `settings.json` beside them; `<storage>/state/taskHistory.json` (one
  * index for every task, not bundled) names each task's working folder.
  *
- * `<storage>` is `$CLINE_STORAGE_DIR` when set; otherwise the VS Code extension's globalStorage
- * folder (`saoudrizwan.claude-dev`) under Linux's `~/.config/Code`, and, searched as well, the
- * same folder of macOS, VS Code Server, VSCodium and Cursor, and the CLI's data folder
- * (`$CLINE_DATA_DIR`, `$CLINE_DIR/data`, `~/.cline/data`). Roo Code (a fork writing the same
- * files under `rooveterinaryinc.roo-cline`) is not read: its edit tools differ (`apply_diff`).
+ * `<storage>` is `$CLINE_STORAGE_DIR` when set, else the VS Code extension's globalStorage folder
+ * (`saoudrizwan.claude-dev`) under Linux's `~/.config/Code`. One folder, as for every source: the
+ * hook shims watch exactly the folders capture reads, one per source. Other places (macOS, VS Code
+ * Server, VSCodium, Cursor, the CLI's `~/.cline/data`) are read by pointing the variable at them.
+ * Roo Code (a fork writing the same files under `rooveterinaryinc.roo-cline`) is not read: its
+ * edit tools differ (`apply_diff`).
  */
 
 /** Cline's task id: `Date.now()` when the task was created (cline apps/vscode/src/core/task). */
@@ -33,25 +34,6 @@ const EXTENSION_ID = 'saoudrizwan.claude-dev';
 /** `state/taskHistory.json` larger than this is not read (its cwd hints are then missing). */
 const HISTORY_MAX = 32 * 1024 * 1024;
 
-type Vars = Readonly<Record<string, string | undefined>>;
-
-/**
- * The storage folders searched besides the primary one, when `$CLINE_STORAGE_DIR` does not name
- * one and HOME is known: other editors' globalStorage and the CLI's data folder.
- */
-function otherStorages(primary: string, vars: Vars): string[] {
-  const home = vars.HOME;
-  if (!home || vars.CLINE_STORAGE_DIR) return [];
-  const editors = [
-    path.join(home, 'Library', 'Application Support', 'Code', 'User', 'globalStorage', EXTENSION_ID),
-    path.join(home, '.vscode-server', 'data', 'User', 'globalStorage', EXTENSION_ID),
-    path.join(home, '.config', 'VSCodium', 'User', 'globalStorage', EXTENSION_ID),
-    path.join(home, '.config', 'Cursor', 'User', 'globalStorage', EXTENSION_ID),
-  ];
-  const cli = vars.CLINE_DATA_DIR || (vars.CLINE_DIR ? path.join(vars.CLINE_DIR, 'data') : path.join(home, '.cline', 'data'));
-  return [...new Set([...editors, cli])].filter((d) => d !== primary);
-}
-
 /** Cline in the registry: bundle prefix `cline`, folder `$CLINE_STORAGE_DIR` (default: VS Code's globalStorage on Linux). */
 export const cline: SourceDefinition = {
   tool: 'cline',
@@ -59,7 +41,7 @@ export const cline: SourceDefinition = {
   prefix: 'cline',
   folder: { env: 'CLINE_STORAGE_DIR', underHome: `.config/Code/User/globalStorage/${EXTENSION_ID}` },
   isTranscript: (p) => TRANSCRIPTS.has(p.slice(p.lastIndexOf('/') + 1)),
-  create: (dir, report, vars) => new ClineSource([dir, ...otherStorages(dir, vars)], report),
+  create: (dir, report) => new ClineSource([dir], report),
   /** A task in Cline's XML tool format (test/fixtures/cline/SOURCES.md), under the storage folder `dir`. */
   plantDemo(dir, cwd, file, content, at) {
     const sessionId = String(Date.parse(at(0)));
@@ -89,7 +71,7 @@ export const cline: SourceDefinition = {
 export class ClineSource implements Source {
   readonly tool = 'cline' as const;
   readonly roots: readonly string[];
-  /** `storages[i]/tasks` is `roots[i]`; restore writes under the first one that exists. */
+  /** `storages[i]/tasks` is `roots[i]` (the registry gives one); restore writes under the first one that exists. */
   constructor(private readonly storages: readonly string[], private readonly report: Reporter) {
     this.roots = storages.map((s) => path.join(s, 'tasks'));
   }

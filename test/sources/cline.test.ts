@@ -56,7 +56,7 @@ test('cline: capture always re-reads a task whole (a saved state is refused)', (
   assert.throws(() => src.parser(ID, src.parser(ID).save()), /saved state/);
 });
 
-test('cline: discovery under every storage folder, cwd from taskHistory.json; restore only into tasks/<id>/', () => {
+test('cline: discovery under its storage folder(s), cwd from taskHistory.json; restore only into tasks/<id>/', () => {
   const home = tmpdir('lore-cline-');
   const storage = path.join(home, '.config', 'Code', 'User', 'globalStorage', 'saoudrizwan.claude-dev');
   const cliData = path.join(home, '.cline', 'data');
@@ -72,14 +72,15 @@ test('cline: discovery under every storage folder, cwd from taskHistory.json; re
   fs.writeFileSync(path.join(storage, 'tasks', 'not-a-task', 'ui_messages.json'), '[]');
   fs.mkdirSync(path.join(storage, 'state'));
   fs.writeFileSync(path.join(storage, 'state', 'taskHistory.json'), JSON.stringify([{ id: ID, ts: 1, task: 't', cwdOnTaskInitialization: 'C:\\work\\app' }]));
-  const src = cline.create(storage, report, { HOME: home });
+  const src = new ClineSource([storage, cliData], report);
   const found = src.discover().sort((a, b) => a.absPath.localeCompare(b.absPath));
   assert.deepEqual(found.map((f) => [f.bundlePath, f.sessionId, f.cwd, f.absPath.startsWith(storage)]), [
     ['cline/tasks/1767700000001/api_conversation_history.json', '1767700000001', undefined, false],
     [`cline/tasks/${ID}/api_conversation_history.json`, ID, 'C:/work/app', true],
   ]);
-  // CLINE_STORAGE_DIR names the one folder: the others are not searched.
-  assert.equal(cline.create(storage, report, { HOME: home, CLINE_STORAGE_DIR: storage }).discover().length, 1);
+  // The registry's source reads the one folder it is given (CLINE_STORAGE_DIR, or the default).
+  assert.deepEqual(cline.create(storage, report, { HOME: home }).roots, [path.join(storage, 'tasks')]);
+  assert.equal(cline.create(storage, report, { HOME: home }).discover().length, 1);
   assert.equal(src.restoreTarget(`cline/tasks/${ID}/ui_messages.json`, ID, '/x'), path.join(storage, 'tasks', ID, 'ui_messages.json'));
   for (const bad of [`cline/tasks/${ID}/../../settings/cline_mcp_settings.json`, `cline/tasks/1767700000001/ui_messages.json`, `cline/state/taskHistory.json`, `cline/tasks/${ID}/checkpoint.lock`]) {
     assert.throws(() => src.restoreTarget(bad, ID, '/x'), RestoreRefused, bad);
