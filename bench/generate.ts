@@ -311,7 +311,8 @@ export class TranscriptGenerator {
 /**
  * Plants `perAgent` small sessions of every registered agent whose source can plant one (its demo
  * session: a prompt, a whole-file write, a reply) at its native location under the environment's
- * agent folders, all in repository `cwd`; each writes a different file. Returns how many.
+ * agent folders, all in repository `cwd`; each writes a different file. Sets each planted agent's
+ * folder variable in `env.vars` to the folder it planted in. Returns how many.
  */
 export function plantEveryAgent(env: { cwd: string; vars: Record<string, string | undefined> }, cwd: string, perAgent: number): { count: number; tools: string[] } {
   const tools: string[] = [];
@@ -320,6 +321,9 @@ export function plantEveryAgent(env: { cwd: string; vars: Record<string, string 
   for (const def of SOURCES) {
     if (!def.plantDemo) continue;
     tools.push(def.tool);
+    // The agent's variable names where it planted (its default), for the capture that follows: an
+    // agent whose files live in the work tree (Aider) reads them there when the variable is unset.
+    env.vars[def.folder.env] = agentFolder(def, env);
     for (let i = 0; i < perAgent; i++) {
       const at = (s: number) => new Date(start + (count * 60 + s) * 1000).toISOString();
       def.plantDemo(agentFolder(def, env), cwd, path.join(cwd, `src/${def.prefix}/file${i}.js`), `export const v${i} = ${i};\nexport const w${i} = ${i * 2};\n`, at);

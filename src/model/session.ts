@@ -5,7 +5,8 @@
  */
 
 /** The tool names of the registered sources (src/sources/registry.ts), as `sessions --json` prints them. */
-export type ToolName = 'claude-code' | 'codex' | 'gemini-cli' | 'copilot-cli' | 'cursor';
+export type ToolName = 'claude-code' | 'codex' | 'gemini-cli' | 'copilot-cli' | 'cursor'
+  | 'cline' | 'aider';
 export type Role = 'user' | 'assistant' | 'system' | 'tool';
 export type MessageKind = 'text' | 'thinking' | 'tool_call' | 'tool_result';
 export type EditOp = 'edit' | 'multiedit' | 'write' | 'notebook' | 'add' | 'update' | 'delete' | 'move';

@@ -52,7 +52,7 @@ export async function listRoots(roots: readonly string[], maxDepth: number, vars
   const existing = roots.filter((r) => fs.existsSync(r));
   if (!existing.length) return makeListing('', existing, roots, createHash('sha256').update('empty').digest('hex'));
   const r = await run('find', ['-H', ...existing, '-maxdepth', String(maxDepth), '(', '-type', 'f', '-o', '-type', 'l', ')', '-printf', '%y %s %T@ %m %p\\0'], {
-    cwd: existing[0]!,
+    cwd: '/',
     env: childEnv(vars, { LC_ALL: 'C' }),
   });
   if (r.failed || r.exitCode !== 0 || r.stderr.trim()) {
@@ -89,11 +89,12 @@ function parseListing(text: string, roots: readonly string[], byRoot: Map<string
     const m = /^([fl]) (\d+) (-?\d+)(?:\.(\d+))? \d+ (.*)$/s.exec(rec);
     if (!m) return null;
     const abs = m[5]!;
-    const root = sorted.find((x) => abs.startsWith(`${x}/`));
+    // A root may be a file (Aider's history in a work tree): listed alone, with the empty path.
+    const root = sorted.find((x) => abs === x || abs.startsWith(`${x}/`));
     if (!root) return null;
     const frac = (m[4] ?? '').padEnd(3, '0').slice(0, 3);
     const mtimeMs = m[3]!.startsWith('-') ? Math.floor(Number(`${m[3]}.${m[4] ?? 0}`) * 1000) : Number(m[3]) * 1000 + Number(frac);
-    byRoot.get(root)!.push({ rel: abs.slice(root.length + 1), type: m[1] as 'f' | 'l', size: Number(m[2]), mtimeMs });
+    byRoot.get(root)!.push({ rel: abs === root ? '' : abs.slice(root.length + 1), type: m[1] as 'f' | 'l', size: Number(m[2]), mtimeMs });
   }
   log.import('listed %d files with find', [...byRoot.values()].reduce((n, l) => n + l.length, 0));
   return byRoot;

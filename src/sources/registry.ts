@@ -7,6 +7,8 @@ import { codex } from './codex.js';
 import { geminiCli } from './gemini-cli.js';
 import { copilotCli } from './copilot-cli.js';
 import { cursor } from './cursor.js';
+import { cline } from './cline.js';
+import { aider } from './aider.js';
 
 /**
  * The registry of agent sources: the one place that lists them. Everything outside
@@ -17,7 +19,8 @@ import { cursor } from './cursor.js';
 export type { AgentFolder, SourceDefinition } from './types.js';
 
 /** Every source, in a fixed order (capture order, and the order of `sessions` ties). */
-export const SOURCES: readonly SourceDefinition[] = [claudeCode, codex, geminiCli, copilotCli, cursor];
+export const SOURCES: readonly SourceDefinition[] = [claudeCode, codex, geminiCli, copilotCli, cursor,
+  cline, aider];
 
 const byTool = new Map<string, SourceDefinition>(SOURCES.map((d) => [d.tool, d]));
 const byPrefix = new Map<string, SourceDefinition>(SOURCES.map((d) => [d.prefix, d]));
@@ -61,12 +64,12 @@ export function agentFolder(def: SourceDefinition, env: { cwd: string; vars: Rea
 
 /** Every source, created for this environment. */
 export function createSources(env: { cwd: string; vars: Readonly<Record<string, string | undefined>> }, report: Reporter): Source[] {
-  return SOURCES.map((d) => d.create(agentFolder(d, env), report, env.vars));
+  return SOURCES.map((d) => d.create(agentFolder(d, env), report, env.vars, env.cwd));
 }
 
 /** The source of a tool in this environment; throws for an unknown tool. */
 export function createSource(tool: string, env: { cwd: string; vars: Readonly<Record<string, string | undefined>> }, report: Reporter): Source {
   const d = byTool.get(tool);
   if (!d) throw new Error(`no source for the tool ${JSON.stringify(tool)}`);
-  return d.create(agentFolder(d, env), report, env.vars);
+  return d.create(agentFolder(d, env), report, env.vars, env.cwd);
 }

@@ -285,6 +285,10 @@ export interface SourceDefinition {
    * `file` with `content`, under the agent folder `dir`; returns its id and the folder it went to.
    */
   plantDemo?(dir: string, cwd: string, file: string, content: string, at: (seconds: number) => string): { sessionId: string; dir: string };
-  /** The source for the agent folder `dir` (resolved from `folder`). */
-  create(dir: string, report: Reporter, vars: Readonly<Record<string, string | undefined>>): Source;
+  /**
+   * The source for the agent folder `dir` (resolved from `folder`), in an environment whose
+   * current folder is `cwd` (given by capture and restore; absent where only the folder shape is
+   * wanted, as for the hook shims): for agents that keep their files in the work tree (Aider).
+   */
+  create(dir: string, report: Reporter, vars: Readonly<Record<string, string | undefined>>, cwd?: string): Source;
 }

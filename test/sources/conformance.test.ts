@@ -13,6 +13,8 @@ import { codexCase } from './cases/codex.js';
 import { geminiCliCase } from './cases/gemini-cli.js';
 import { copilotCliCase } from './cases/copilot-cli.js';
 import { cursorCase } from './cases/cursor.js';
+import { clineCase } from './cases/cline.js';
+import { aiderCase } from './cases/aider.js';
 
 /**
  * One suite, run against every registered source with its real fixtures (STYLE.md: one
@@ -20,7 +22,8 @@ import { cursorCase } from './cases/cursor.js';
  * -> edits found -> blame credits an edited line; then malformed input (a cut line, bad JSON, a
  * missing file) gives a warning or a count, and no crash.
  */
-const CASES: ConformanceCase[] = [claudeCodeCase, codexCase, geminiCliCase, copilotCliCase, cursorCase];
+const CASES: ConformanceCase[] = [claudeCodeCase, codexCase, geminiCliCase, copilotCliCase, cursorCase,
+  clineCase, aiderCase];
 
 test('every registered source has a conformance case', () => {
   assert.deepEqual(SOURCES.map((d) => d.tool).filter((t) => !CASES.some((c) => c.tool === t)), []);

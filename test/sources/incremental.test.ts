@@ -8,6 +8,7 @@ import { CodexSource } from '../../src/sources/codex.js';
 import { GeminiSource } from '../../src/sources/gemini-cli.js';
 import { CopilotSource } from '../../src/sources/copilot-cli.js';
 import { CursorSource } from '../../src/sources/cursor.js';
+import { AiderSource, aiderSessionId } from '../../src/sources/aider.js';
 import type { FileEdit, NormalizedSession, SessionParser, Source } from '../../src/sources/types.js';
 import type { NativeFile } from '../../src/store/bundle.js';
 import { FIXTURES, SKIP_NO_FIXTURES } from '../helpers/machine.js';
@@ -20,6 +21,7 @@ const codex = new CodexSource('/nowhere', report);
 const gemini = new GeminiSource('/nowhere', report);
 const copilot = new CopilotSource('/nowhere', report);
 const cursor = new CursorSource('/nowhere', report);
+const aider = new AiderSource(null, null, null, report);
 const CLAUDE_SID = '11111111-2222-4333-8444-555555555555';
 const CODEX_SID = '019aad50-0000-7000-8000-000000000001';
 
@@ -159,6 +161,9 @@ function fixtureSessions(): Array<{ source: Source; sid: string; files: NativeFi
     const sid = JSON.parse(fs.readFileSync(path.join(FIXTURES, 'gemini', name), 'utf8').split('\n')[0]!).sessionId as string;
     out.push({ source: gemini, sid, files: [{ path: `gemini/chats/${name}`, data: fs.readFileSync(path.join(FIXTURES, 'gemini', name)), mtimeMs: 0 }] });
   }
+  // Aider's chat history (Markdown, appended to by every run).
+  const chat = fs.readFileSync(path.join(FIXTURES, 'aider', '.aider.chat.history.md'));
+  out.push({ source: aider, sid: aiderSessionId(chat.toString('utf8'))!, files: [{ path: 'aider/.aider.chat.history.md', data: chat, mtimeMs: 0 }] });
   return out;
 }
 
@@ -185,7 +190,7 @@ test('the saved state of a real session is far smaller than the session', { skip
 });
 
 test('a parser refuses a state it did not write', () => {
-  for (const source of [claude, codex, gemini, copilot, cursor]) {
+  for (const source of [claude, codex, gemini, copilot, cursor, aider]) {
     const other = { ...(source.parser('s').save() as object), v: 2 };
     for (const bad of [{}, other, 'x', 42, []]) assert.throws(() => source.parser('s', bad), /saved state/);
     assert.doesNotThrow(() => source.parser('s', JSON.parse(JSON.stringify(source.parser('s').save()))));
