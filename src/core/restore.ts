@@ -6,7 +6,7 @@ import { currentRepo, resolveSession, storedFiles } from './sessions.js';
 import { repoScope } from './repo-id.js';
 import type { SourceFileRow } from '../store/db.js';
 import { createSource } from '../sources/registry.js';
-import { RestoreRefused } from '../sources/types.js';
+import { RestoreRefused, type RestoreSink } from '../sources/types.js';
 
 export interface RestoreOptions {
   id: string;
@@ -72,7 +72,7 @@ export async function restoreSession(ctx: LoreContext, opts: RestoreOptions): Pr
     }
     return Buffer.from(text, 'utf8');
   };
-  const plan: Array<{ dest: string; data: Buffer }> = [];
+  const plan: Array<{ dest: string; data: Buffer; sink: RestoreSink | null }> = [];
   for (const f of files) {
     const parts = f.path.split('/');
     if (parts.some((p) => p === '..' || p === '' || p === '.')) throw new LoreError(`session ${row.id}: refusing the unsafe path ${f.path}`);
@@ -85,9 +85,10 @@ export async function restoreSession(ctx: LoreContext, opts: RestoreOptions): Pr
         hint: 'The session was recorded with a file its agent never writes: ask who shared it. `git lore show` still shows it.',
       });
     }
-    plan.push({ dest, data: rewrite(f.data) });
+    // A database format's file (rows) goes into the agent's database through the source's sink.
+    plan.push({ dest, data: rewrite(f.data), sink: source.restoreSink?.(dest, row.id, { localCwd, localRoot: realRoot }) ?? null });
   }
-  const conflicts = plan.filter((p) => fs.existsSync(p.dest) && !fs.readFileSync(p.dest).equals(p.data));
+  const conflicts = plan.filter((p) => (p.sink ? p.sink.differs(p.data) : fs.existsSync(p.dest) && !fs.readFileSync(p.dest).equals(p.data)));
   if (conflicts.length && !opts.force) {
     throw new UsageError(`${conflicts.length} native file${conflicts.length === 1 ? '' : 's'} already exist${conflicts.length === 1 ? 's' : ''} with other content: ${conflicts.map((c) => c.dest).join(', ')}; nothing was written`, {
       hint: 'Run `git lore import` first if the agent wrote to them since, or pass --force to overwrite.',
@@ -96,6 +97,10 @@ export async function restoreSession(ctx: LoreContext, opts: RestoreOptions): Pr
   const result: RestoreResult = { id: row.id, tool: row.tool, localRoot: realRoot, written: [], unchanged: [], resume: resumeLine(source.resumeCommand(row.id, localCwd)) };
   const stamps: SourceFileRow[] = [];
   for (const p of plan) {
+    if (p.sink) {
+      (p.sink.write(p.data) ? result.written : result.unchanged).push(p.dest);
+      continue;
+    }
     if (fs.existsSync(p.dest) && fs.readFileSync(p.dest).equals(p.data)) {
       result.unchanged.push(p.dest);
     } else {

@@ -7,6 +7,7 @@ import { codex } from './codex.js';
 import { geminiCli } from './gemini-cli.js';
 import { copilotCli } from './copilot-cli.js';
 import { cursor } from './cursor.js';
+import { opencode } from './opencode/index.js';
 
 /**
  * The registry of agent sources: the one place that lists them. Everything outside
@@ -43,7 +44,9 @@ export interface SourceDefinition {
 }
 
 /** Every source, in a fixed order (capture order, and the order of `sessions` ties). */
-export const SOURCES: readonly SourceDefinition[] = [claudeCode, codex, geminiCli, copilotCli, cursor];
+export const SOURCES: readonly SourceDefinition[] = [claudeCode, codex, geminiCli, copilotCli, cursor,
+  opencode,
+];
 
 const byTool = new Map<string, SourceDefinition>(SOURCES.map((d) => [d.tool, d]));
 const byPrefix = new Map<string, SourceDefinition>(SOURCES.map((d) => [d.prefix, d]));

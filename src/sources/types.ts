@@ -3,7 +3,8 @@ import type { Listing } from './listing.js';
 import type { NativeFile } from '../store/bundle.js';
 
 /** The tool names of the registered sources (src/sources/registry.ts), as `sessions --json` prints them. */
-export type ToolName = 'claude-code' | 'codex' | 'gemini-cli' | 'copilot-cli' | 'cursor';
+export type ToolName = 'claude-code' | 'codex' | 'gemini-cli' | 'copilot-cli' | 'cursor'
+  | 'opencode';
 export type Role = 'user' | 'assistant' | 'system' | 'tool';
 export type MessageKind = 'text' | 'thinking' | 'tool_call' | 'tool_result';
 
@@ -162,8 +163,25 @@ export interface Source {
    * anything else (a teammate's bundle must not reach the agent's config).
    */
   restoreTarget(bundlePath: string, sessionId: string, localCwd: string): string;
+  /**
+   * Optional, for agents that keep sessions in a database (OpenCode): the sink that takes a
+   * restored native file whose `restoreTarget` is not a file to write as is (the database its
+   * rows go into); null (or no method) for a plain file. `localRoot` is the clone restored into.
+   */
+  restoreSink?(dest: string, sessionId: string, where: { localCwd: string; localRoot: string }): RestoreSink | null;
   /** The command that resumes a restored session, as argv run in `cwd`; null when the agent cannot resume. */
   resumeCommand(sessionId: string, localCwd: string): { cwd?: string; argv: string[] } | null;
+}
+
+/**
+ * Where restore writes a native file that is not a plain file (Source.restoreSink). Both methods
+ * throw a LoreError, writing nothing, when the target cannot take the data (missing, another schema).
+ */
+export interface RestoreSink {
+  /** True when the target holds another version of something `data` would write (a conflict without --force). */
+  differs(data: Buffer): boolean;
+  /** Writes `data` (all or nothing); false when the target held it all already. */
+  write(data: Buffer): boolean;
 }
 
 /** Thrown by `restoreTarget` for a bundle path outside the agent's allow-list. */
