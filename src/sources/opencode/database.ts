@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { createHash } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { LoreError } from '../../errors.js';
 import { ROW_TABLES } from './parser.js';
@@ -56,12 +57,12 @@ export interface SessionGroup {
 
 /**
  * Every top-level session of the database with its subagent sessions (`parent_id`), and a stamp
- * of (updated time, row count, latest row time) over the session, message and part rows of them
- * all: cheap to compute (no `data` column is decoded), so only groups whose stamp moved are
- * exported again.
+ * over them all: each session row (hashed), and the count and latest `time_updated` of its
+ * message and part rows (no `data` column is read for those), so only groups whose stamp moved
+ * are exported again.
  */
 export function sessionGroups(db: Db): SessionGroup[] {
-  const sessions = db.prepare(`SELECT id, parent_id, time_updated FROM session LIMIT ${MAX_SESSIONS}`).all() as Array<{ id: string; parent_id: string | null; time_updated: number }>;
+  const sessions = db.prepare(`SELECT * FROM session LIMIT ${MAX_SESSIONS}`).all() as Array<{ id: string; parent_id: string | null }>;
   const parent = new Map(sessions.map((s) => [s.id, s.parent_id]));
   const top = (id: string): string => {
     let at = id;
@@ -81,7 +82,9 @@ export function sessionGroups(db: Db): SessionGroup[] {
     let g = groups.get(t);
     if (!g) groups.set(t, (g = { children: [], stamp: [] }));
     if (t !== s.id) g.children.push(s.id);
-    g.stamp.push(`${s.id}:${s.time_updated}:${msgs.get(s.id) ?? ''}:${parts.get(s.id) ?? ''}`);
+    // The session row whole (a title can change without its time), its messages' and parts' count and latest time.
+    const row = createHash('sha1').update(JSON.stringify(encode(s))).digest('base64url').slice(0, 16);
+    g.stamp.push(`${s.id}:${row}:${msgs.get(s.id) ?? ''}:${parts.get(s.id) ?? ''}`);
   }
   return [...groups].map(([id, g]) => ({ id, children: g.children.sort(), stamp: g.stamp.sort().join(' ') }));
 }
@@ -236,14 +239,23 @@ export class DatabaseRestore {
         return !!e && !same(e, r.row);
       });
       let changed = false;
-      // Session rows first (other rows refer to them), then the rest in bundle order.
-      const ordered = [...rows.filter((r) => r.table === 'session'), ...rows.filter((r) => r.table !== 'session')];
+      // The project, then sessions (other rows refer to them), then the rest in bundle order
+      // (a message before its parts). A row already there is updated in place, never replaced:
+      // OpenCode's foreign keys cascade deletes, so a REPLACE of a session would drop its messages.
+      const rank = (t: string) => (t === 'project' ? 0 : t === 'session' ? 1 : 2);
+      const ordered = rows.map((r, i) => ({ r, i })).sort((a, b) => rank(a.r.table) - rank(b.r.table) || a.i - b.i).map((x) => x.r);
       db.transaction(() => {
         for (const r of ordered) {
           const e = existing(r.table, r.row);
           if (e && same(e, r.row)) continue;
           const keys = Object.keys(r.row);
-          db.prepare(`INSERT OR REPLACE INTO ${r.table} (${keys.join(', ')}) VALUES (${keys.map(() => '?').join(', ')})`).run(...keys.map((k) => decode(r.row[k])));
+          const values = keys.map((k) => decode(r.row[k]));
+          if (e) {
+            const where = pk(r.table);
+            db.prepare(`UPDATE ${r.table} SET ${keys.map((k) => `${k} = ?`).join(', ')} WHERE ${where.map((k) => `${k} = ?`).join(' AND ')}`).run(...values, ...where.map((k) => decode(r.row[k])));
+          } else {
+            db.prepare(`INSERT INTO ${r.table} (${keys.join(', ')}) VALUES (${keys.map(() => '?').join(', ')})`).run(...values);
+          }
           changed = true;
         }
       })();

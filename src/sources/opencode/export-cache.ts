@@ -82,7 +82,7 @@ export function exportedSessions(dbFile: string, dir: string, report: Reporter):
   let sessions = state?.sessions ?? {};
   if (state?.stamp !== stamp) {
     try {
-      sessions = exportAll(dbFile, dir, state, stamp);
+      sessions = exportAll(dbFile, dir, state);
     } catch (err) {
       const e = err as { code?: string; message?: string };
       report.unreadable(dbFile, `${e.code ?? 'error'}: ${e.message ?? String(err)}`);
@@ -102,11 +102,13 @@ export function exportedSessions(dbFile: string, dir: string, report: Reporter):
   return out;
 }
 
-function exportAll(dbFile: string, dir: string, state: State | null, stamp: string): Record<string, string> {
+function exportAll(dbFile: string, dir: string, state: State | null): Record<string, string> {
   const db = openForReading(dbFile);
   try {
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-    // The stamp is taken before reading: a write during the export moves it, so the next capture looks again.
+    // The stamp is taken once open (opening the first time creates the `-wal`) and before reading:
+    // a write during the export moves it, so the next capture looks again.
+    const stamp = databaseStamp(dbFile) ?? '';
     const groups = sessionGroups(db);
     const sessions: Record<string, string> = {};
     let written = 0;
