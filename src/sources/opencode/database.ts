@@ -317,3 +317,45 @@ export class DatabaseRestore {
     rows.unshift({ table: 'project', row: Object.fromEntries(keys.map((k) => [k, row[k]])) });
   }
 }
+
+/**
+ * OpenCode 1.18.33's tables that a session needs (project, session, message, part), as its own
+ * migrations create them: for `git lore demo` and the benchmark corpus, which plant sessions where
+ * no OpenCode ever ran. Restore never creates a database.
+ */
+const DEMO_SCHEMA = `
+CREATE TABLE IF NOT EXISTS project (id text PRIMARY KEY, worktree text NOT NULL, vcs text, name text, icon_url text, icon_url_override text, icon_color text,
+  time_created integer NOT NULL, time_updated integer NOT NULL, time_initialized integer, sandboxes text NOT NULL, commands text);
+CREATE TABLE IF NOT EXISTS session (id text PRIMARY KEY, project_id text NOT NULL, workspace_id text, parent_id text, slug text NOT NULL, directory text NOT NULL,
+  path text, title text NOT NULL, version text NOT NULL, share_url text, summary_additions integer, summary_deletions integer, summary_files integer,
+  summary_diffs text, metadata text, cost real DEFAULT 0 NOT NULL, tokens_input integer DEFAULT 0 NOT NULL, tokens_output integer DEFAULT 0 NOT NULL,
+  tokens_reasoning integer DEFAULT 0 NOT NULL, tokens_cache_read integer DEFAULT 0 NOT NULL, tokens_cache_write integer DEFAULT 0 NOT NULL, revert text,
+  permission text, agent text, model text, time_created integer NOT NULL, time_updated integer NOT NULL, time_compacting integer, time_archived integer,
+  CONSTRAINT fk_session_project_id_project_id_fk FOREIGN KEY (project_id) REFERENCES project(id) ON DELETE CASCADE);
+CREATE TABLE IF NOT EXISTS message (id text PRIMARY KEY, session_id text NOT NULL, time_created integer NOT NULL, time_updated integer NOT NULL, data text NOT NULL,
+  CONSTRAINT fk_message_session_id_session_id_fk FOREIGN KEY (session_id) REFERENCES session(id) ON DELETE CASCADE);
+CREATE TABLE IF NOT EXISTS part (id text PRIMARY KEY, message_id text NOT NULL, session_id text NOT NULL, time_created integer NOT NULL, time_updated integer NOT NULL,
+  data text NOT NULL, CONSTRAINT fk_part_message_id_message_id_fk FOREIGN KEY (message_id) REFERENCES message(id) ON DELETE CASCADE);
+CREATE INDEX IF NOT EXISTS message_session_time_created_id_idx ON message (session_id, time_created, id);
+CREATE INDEX IF NOT EXISTS part_message_id_id_idx ON part (message_id, id);
+CREATE INDEX IF NOT EXISTS part_session_idx ON part (session_id);
+CREATE INDEX IF NOT EXISTS session_project_idx ON session (project_id);
+CREATE INDEX IF NOT EXISTS session_parent_idx ON session (parent_id);
+`;
+
+/** Writes rows (table, row) into `file`, creating OpenCode's session tables if absent (WAL, as OpenCode keeps it). For the demo and benchmarks only. */
+export function plantRows(file: string, rows: Array<{ table: 'project' | 'session' | 'message' | 'part'; row: Row }>): void {
+  const db = new Database(file);
+  try {
+    db.pragma('journal_mode = WAL');
+    db.exec(DEMO_SCHEMA);
+    db.transaction(() => {
+      for (const { table, row } of rows) {
+        const keys = Object.keys(row);
+        db.prepare(`INSERT OR IGNORE INTO ${table} (${keys.join(', ')}) VALUES (${keys.map(() => '?').join(', ')})`).run(...keys.map((k) => row[k]));
+      }
+    })();
+  } finally {
+    db.close();
+  }
+}

@@ -15,6 +15,7 @@ import { loreIdOf, nativeIdOf } from './ids.js';
 import { OpenCodeParser, pathKind } from './parser.js';
 import { cacheFolder, exportedSessions } from './export-cache.js';
 import { DatabaseRestore } from './database.js';
+import { plantOpenCodeDemo } from './demo.js';
 
 /**
  * OpenCode (docs/agents/opencode.md): data folder `$XDG_DATA_HOME/opencode` (default
@@ -45,6 +46,10 @@ export const opencode: SourceDefinition = {
   folder: { env: 'XDG_DATA_HOME', underHome: '.local/share' },
   isTranscript: (p) => pathKind(p) !== null,
   create: (dir, report, vars) => new OpenCodeSource(path.join(dir, 'opencode'), report, vars),
+  plantDemo(dir, cwd, file, content, at) {
+    const planted = plantOpenCodeDemo(dir, cwd, file, content, at);
+    return { sessionId: loreIdOf(planted.sessionId)!, dir: planted.dir };
+  },
 };
 
 export class OpenCodeSource implements Source {
