@@ -47,7 +47,7 @@ export function pathKind(p: string): 'db' | 'session' | 'message' | 'part' | nul
  */
 export class OpenCodeParser implements SessionParser {
   private n = 0;
-  private readonly msgs = new Map<string, { turn: number; role: Role }>();
+  private readonly msgs = new Map<string, { turn: number; role: Role; ts?: string }>();
   private readonly parts = new Set<string>();
   private readonly subagents = new Set<string>();
   private readonly meta: { db?: Meta; legacy?: Meta } = {};
@@ -163,9 +163,10 @@ export class OpenCodeParser implements SessionParser {
       this.malformed += 1;
       return;
     }
-    if (!this.msgs.has(id)) this.msgs.set(id, { turn: this.msgs.size, role: info.role === 'user' ? 'user' : 'assistant' });
     const t = obj(info.time);
-    this.startedAt = earlier(this.startedAt, iso(t?.created));
+    const created = iso(t?.created);
+    if (!this.msgs.has(id)) this.msgs.set(id, { turn: this.msgs.size, role: info.role === 'user' ? 'user' : 'assistant', ...(created ? { ts: created } : {}) });
+    this.startedAt = earlier(this.startedAt, created);
     this.updatedAt = later(this.updatedAt, iso(t?.completed) ?? iso(t?.created));
   }
 
@@ -186,7 +187,8 @@ export class OpenCodeParser implements SessionParser {
     const turn = msg?.turn ?? Math.max(0, this.msgs.size - 1);
     const role: Role = msg?.role ?? 'assistant';
     const time = obj(p.time) ?? obj(obj(p.state)?.time);
-    const ts = iso(time?.start);
+    // Text parts carry no time of their own: their message's.
+    const ts = iso(time?.start) ?? msg?.ts;
     const emit = (r: Role, kind: NormalizedMessage['kind'], text: string, toolName?: string): number => {
       const seq = this.n++;
       if (this.sink) this.sink.push({ seq, turn, role: r, kind, text: clip(text, kind === 'text' || kind === 'thinking' ? TEXT_MAX : TOOL_TEXT_MAX), nativeId: id, ...(ts ? { ts } : {}), ...(toolName ? { toolName } : {}) });
