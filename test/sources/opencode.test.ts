@@ -202,3 +202,30 @@ test('the legacy JSON tree alone: messages, edits, and a part file added later',
   assert.equal(again.sessionsUpdated, 1);
   assert.equal((await list()).find((s) => s.id === NEON_ID)!.editCount, 2);
 });
+
+test('edits of edit (whole-file before/after), write and apply_patch (patch text) tool parts; a failed call gives none', () => {
+  const sid = 'ses_39b623ce7ffeILPe9UgDcyGicH';
+  const line = (table: string, row: Record<string, unknown>) => JSON.stringify({ table, row });
+  const part = (id: string, data: Record<string, unknown>) => line('part', { id, message_id: 'msg_a', session_id: sid, time_created: 1, time_updated: 1, data: JSON.stringify(data) });
+  const done = (tool: string, input: Record<string, unknown>, metadata: Record<string, unknown> = {}) => ({ type: 'tool', callID: `call_${tool}`, tool, state: { status: 'completed', input, output: 'ok', metadata, time: { start: 1771214600000, end: 1771214601000 } } });
+  const rows = [
+    line('message', { id: 'msg_a', session_id: sid, time_created: 1, time_updated: 1, data: JSON.stringify({ role: 'assistant', time: { created: 1771214600000 } }) }),
+    // replaceAll: the edit's own strings give one line; the whole file before/after shows both it wrote.
+    part('prt_1', done('edit', { filePath: '/r/a.ts', oldString: 'x', newString: 'y', replaceAll: true }, { filediff: { file: '/r/a.ts', before: 'keep\nx\nx\n', after: 'keep\ny\ny\n' } })),
+    part('prt_2', done('write', { filePath: '/r/b.ts', content: 'one\ntwo\n' })),
+    part('prt_3', done('apply_patch', { patchText: '*** Begin Patch\n*** Add File: /r/c.ts\n+c1\n+c2\n*** End Patch' })),
+    part('prt_4', { ...done('edit', { filePath: '/r/d.ts', oldString: 'a', newString: 'b' }), state: { status: 'error', input: { filePath: '/r/d.ts', oldString: 'a', newString: 'b' }, error: 'oldString not found' } }),
+    line('session', { id: sid, project_id: 'p', parent_id: null, directory: '/r', title: 'T', version: '1.18.33', time_created: 1771214600000, time_updated: 1771214602000 }),
+  ];
+  const source = new OpenCodeSource('/nowhere', { unreadable: () => undefined }, { HOME: '/nowhere' });
+  const s = source.parse(NEON_ID, [{ path: `opencode/db/${sid}.jsonl`, data: Buffer.from(`${rows.join('\n')}\n`), mtimeMs: 0 }]);
+  assert.deepEqual(s.edits.map((e) => [e.toolName, e.path, e.op, e.added]), [
+    ['edit', '/r/a.ts', 'edit', ['y', 'y']],
+    ['write', '/r/b.ts', 'write', ['one', 'two']],
+    ['apply_patch', '/r/c.ts', 'add', ['c1', 'c2']],
+  ]);
+  assert.equal(s.edits[0]!.ts, new Date(1771214601000).toISOString());
+  assert.equal(s.cwd, '/r');
+  assert.equal(s.messageCount, 1);
+  assert.equal(s.malformedLines, 0);
+});
