@@ -57,7 +57,10 @@ module.exports = {
       from: { path: '^src/', pathNot: '^src/process/' },
       to: { path: '^(node:)?child_process$', dependencyTypes: ['core'] },
     },
-    ownedPackage('sqlite-only-in-store', 'better-sqlite3', '^src/store/', 'all SQL lives in src/store/'),
+    // lore.db's SQL lives in src/store/. The one other database git-lore opens is an agent's own
+    // (OpenCode keeps its sessions in SQLite): that is the agent's file format, owned by its source
+    // as a JSONL layout is, and only its database.ts may open it.
+    ownedPackage('sqlite-only-in-store', 'better-sqlite3', '^src/store/|^src/sources/opencode/database\\.ts$', 'all SQL lives in src/store/ (an agent\'s own database: in its source\'s database.ts)'),
     ownedPackage('tar-only-in-store', 'tar-stream', '^src/store/', 'format 1 bundles are read by src/store/bundle.ts only'),
     ownedPackage('argon2-only-in-crypto', 'argon2', '^src/crypto/', 'key derivation lives in src/crypto/'),
     {

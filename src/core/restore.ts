@@ -8,7 +8,7 @@ import { repoScope } from './repo-id.js';
 import type { SourceFileRow } from '../store/db.js';
 import type { PieceFiles, StoredFile } from '../store/pieces.js';
 import { createSource } from '../sources/registry.js';
-import { RestoreRefused } from '../sources/types.js';
+import { RestoreRefused, type RestoreSink } from '../sources/types.js';
 
 export interface RestoreOptions {
   id: string;
@@ -64,7 +64,7 @@ export async function restoreSession(ctx: LoreContext, opts: RestoreOptions): Pr
   const localCwd = inside === realRoot || inside.startsWith(`${realRoot}${path.sep}`) ? inside : realRoot;
   const source = createSource(row.tool, ctx.env, { unreadable: () => undefined });
   const rewrite = rootRewriter(roots, realRoot);
-  const plan: Array<{ dest: string; file: StoredFile }> = [];
+  const plan: Array<{ dest: string; file: StoredFile; sink: RestoreSink | null }> = [];
   for (const f of files) {
     const parts = f.path.split('/');
     if (parts.some((p) => p === '..' || p === '' || p === '.')) throw new LoreError(`session ${row.id}: refusing the unsafe path ${f.path}`);
@@ -77,14 +77,21 @@ export async function restoreSession(ctx: LoreContext, opts: RestoreOptions): Pr
         hint: 'The session was recorded with a file its agent never writes: ask who shared it. `git lore show` still shows it.',
       });
     }
-    plan.push({ dest, file: f });
+    // A database format's file (rows) goes into the agent's database through the source's sink.
+    plan.push({ dest, file: f, sink: source.restoreSink?.(dest, row.id, { localCwd, localRoot: realRoot }) ?? null });
   }
   // Files are streamed piece by piece (never whole in memory): an existing native file is
   // compared by digest with what restore would write, before anything is written.
   const bytesOf = (f: StoredFile) => rewritten(ctx.db.pieces, f, rewrite);
   const unchanged = new Set<string>();
   const conflicts: string[] = [];
+  // A sink takes its rows whole (a session's rows, not a transcript of tens of MB).
+  const whole = (f: StoredFile) => Buffer.concat([...bytesOf(f)]);
   for (const p of plan) {
+    if (p.sink) {
+      if (p.sink.differs(whole(p.file))) conflicts.push(p.dest);
+      continue;
+    }
     const have = fileDigest(p.dest);
     if (!have) continue;
     const want = rewrite ? digestOf(bytesOf(p.file)) : { size: p.file.size, sha256: p.file.sha256 };
@@ -99,6 +106,10 @@ export async function restoreSession(ctx: LoreContext, opts: RestoreOptions): Pr
   const result: RestoreResult = { id: row.id, tool: row.tool, localRoot: realRoot, written: [], unchanged: [], resume: resumeLine(source.resumeCommand(row.id, localCwd)) };
   const stamps: SourceFileRow[] = [];
   for (const p of plan) {
+    if (p.sink) {
+      (p.sink.write(whole(p.file)) ? result.written : result.unchanged).push(p.dest);
+      continue;
+    }
     if (unchanged.has(p.dest)) {
       result.unchanged.push(p.dest);
     } else {

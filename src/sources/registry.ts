@@ -9,6 +9,7 @@ import { copilotCli } from './copilot-cli.js';
 import { cursor } from './cursor.js';
 import { cline } from './cline.js';
 import { aider } from './aider.js';
+import { opencode } from './opencode/index.js';
 
 /**
  * The registry of agent sources: the one place that lists them. Everything outside
@@ -20,7 +21,7 @@ export type { AgentFolder, SourceDefinition } from './types.js';
 
 /** Every source, in a fixed order (capture order, and the order of `sessions` ties). */
 export const SOURCES: readonly SourceDefinition[] = [claudeCode, codex, geminiCli, copilotCli, cursor,
-  cline, aider];
+  cline, aider, opencode];
 
 const byTool = new Map<string, SourceDefinition>(SOURCES.map((d) => [d.tool, d]));
 const byPrefix = new Map<string, SourceDefinition>(SOURCES.map((d) => [d.prefix, d]));

@@ -160,8 +160,25 @@ export interface Source {
    * anything else (a teammate's bundle must not reach the agent's config).
    */
   restoreTarget(bundlePath: string, sessionId: string, localCwd: string): string;
+  /**
+   * Optional, for agents that keep sessions in a database (OpenCode): the sink that takes a
+   * restored native file whose `restoreTarget` is not a file to write as is (the database its
+   * rows go into); null (or no method) for a plain file. `localRoot` is the clone restored into.
+   */
+  restoreSink?(dest: string, sessionId: string, where: { localCwd: string; localRoot: string }): RestoreSink | null;
   /** The command that resumes a restored session, as argv run in `cwd`; null when the agent cannot resume. */
   resumeCommand(sessionId: string, localCwd: string): { cwd?: string; argv: string[] } | null;
+}
+
+/**
+ * Where restore writes a native file that is not a plain file (Source.restoreSink). Both methods
+ * throw a LoreError, writing nothing, when the target cannot take the data (missing, another schema).
+ */
+export interface RestoreSink {
+  /** True when the target holds another version of something `data` would write (a conflict without --force). */
+  differs(data: Buffer): boolean;
+  /** Writes `data` (all or nothing); false when the target held it all already. */
+  write(data: Buffer): boolean;
 }
 
 /** Thrown by `restoreTarget` for a bundle path outside the agent's allow-list. */

@@ -15,6 +15,7 @@ import { copilotCliCase } from './cases/copilot-cli.js';
 import { cursorCase } from './cases/cursor.js';
 import { clineCase } from './cases/cline.js';
 import { aiderCase } from './cases/aider.js';
+import { opencodeCase } from './cases/opencode.js';
 
 /**
  * One suite, run against every registered source with its real fixtures (STYLE.md: one
@@ -23,7 +24,7 @@ import { aiderCase } from './cases/aider.js';
  * missing file) gives a warning or a count, and no crash.
  */
 const CASES: ConformanceCase[] = [claudeCodeCase, codexCase, geminiCliCase, copilotCliCase, cursorCase,
-  clineCase, aiderCase];
+  clineCase, aiderCase, opencodeCase];
 
 test('every registered source has a conformance case', () => {
   assert.deepEqual(SOURCES.map((d) => d.tool).filter((t) => !CASES.some((c) => c.tool === t)), []);
@@ -79,9 +80,17 @@ for (const c of CASES) {
       ctx.close();
     }
 
-    // Restore gives every native file back, byte for byte, where the agent looks for it.
+    // Restore gives every native file back, byte for byte, where the agent looks for it (and a
+    // database format's rows, row for row).
+    const rows = new Map(placed.map((s) => [s.id, c.database?.rows(m, s.id)]));
+    for (const s of placed) {
+      if (!c.database) continue;
+      assert.ok(rows.get(s.id), `${s.id} has rows in the database`);
+      c.database.drop(m, s.id);
+    }
     for (const f of original.keys()) fs.rmSync(f);
     for (const s of placed) await ok(m.lore(['restore', s.id], { cwd: repo }));
+    for (const s of placed) if (c.database) assert.equal(c.database.rows(m, s.id), rows.get(s.id), `${s.id}: its rows restored row for row`);
     for (const [f, data] of original) {
       if (c.notRestored?.(f)) continue;
       assert.ok(fs.existsSync(f), `${f} restored`);
@@ -104,6 +113,11 @@ for (const c of CASES) {
     }
     const two = placed.find((s) => s.files.length > 1);
     if (two) fs.rmSync(two.files.at(-1)!);
+    // A database cut short is corrupt (SQLite: not a database, or malformed).
+    if (c.database) {
+      const db = fs.readFileSync(c.database.file(m));
+      fs.writeFileSync(c.database.file(m), Buffer.concat([Buffer.from('not a database at all\n'), db.subarray(0, Math.floor(db.length * 0.7))]));
+    }
     const r = await m.lore(['import', '--json'], { cwd: repo });
     assert.equal(r.code, 0, r.stderr);
     assert.doesNotMatch(r.stderr, /TypeError|RangeError|\n\s+at /);

@@ -22,6 +22,17 @@ export interface ConformanceCase {
   edits?: Record<string, number>;
   /** Set (to the reason) when the fixtures are free text, where malformed input cannot be told from text. */
   freeText?: string;
+  /**
+   * For agents that keep sessions in a database (OpenCode): the database `place` wrote and the
+   * sessions' rows in it. The suite deletes a session's rows where it deletes files, and checks
+   * that restore gives them back row for row; the malformed-input test also corrupts the database.
+   */
+  database?: {
+    file(m: Machine): string;
+    /** The session's rows as text, every value with its SQLite type. */
+    rows(m: Machine, id: string): string;
+    drop(m: Machine, id: string): void;
+  };
   /** Files `restore` cannot give back byte for byte and why (none for most agents). */
   notRestored?: (file: string) => boolean;
 }
