@@ -24,7 +24,8 @@ export async function hooksDisabled(vars: Readonly<Record<string, string | undef
 
 /**
  * The folders whose files are agent sessions, as shell words (`"${CODEX_HOME:-$HOME/.codex}/sessions"`),
- * taken from the sources themselves: a source that adds a folder adds it to the shims' check.
+ * taken from the sources themselves: a source that adds a folder adds it to the shims' check; then
+ * the files agents keep in the work tree (`"${AIDER_CHAT_HISTORY_FILE:-.aider.chat.history.md}"`).
  */
 export function shellAgentFolders(): string[] {
   const marker = '/@agent-folder@';
@@ -34,7 +35,11 @@ export function shellAgentFolders(): string[] {
       throw new Error(`no shell form for the agent folder ${root}`);
     }
     return `"\${${def.folder.env}:-$HOME${def.folder.underHome ? `/${def.folder.underHome}` : ''}}${rest}"`;
-  }));
+  })).concat(SOURCES.flatMap((def) => (def.workTreeFiles ?? []).map(({ env, file }) => {
+    // Relative to the top of the work tree, where git runs hooks (as capture resolves them from the repository).
+    if (!/^[A-Z_][A-Z0-9_]*$/.test(env) || !/^[A-Za-z0-9._-][A-Za-z0-9._/-]*$/.test(file)) throw new Error(`no shell form for the work-tree file ${file}`);
+    return `"\${${env}:-${file}}"`;
+  })));
 }
 
 /** A ref name pattern as a double-quoted shell word, with the remote's name as "$1". */

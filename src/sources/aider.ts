@@ -59,6 +59,7 @@ export const aider: SourceDefinition = {
   label: 'Aider',
   prefix: 'aider',
   folder: { env: 'AIDER_CHAT_HISTORY_FILE', underHome: CHAT },
+  workTreeFiles: [{ env: 'AIDER_CHAT_HISTORY_FILE', file: CHAT }, { env: 'AIDER_INPUT_HISTORY_FILE', file: INPUT }],
   isTranscript: (p) => p === BUNDLE_CHAT,
   /** Appends one run to the history file `dir` (where AIDER_CHAT_HISTORY_FILE points), as aider writes it. */
   plantDemo(dir, cwd, file, content, at) {

@@ -295,6 +295,11 @@ export interface SourceDefinition {
    */
   readonly prefix: string;
   readonly folder: AgentFolder;
+  /**
+   * Files the agent keeps in the repository's work tree (Aider's histories), with the variable
+   * that moves each: the hook shims, which run at the top of the work tree, watch them too.
+   */
+  readonly workTreeFiles?: ReadonlyArray<{ env: string; file: string }>;
   /** True for the bundle paths its parser reads (a session needs at least one); others are only kept. */
   isTranscript(bundlePath: string): boolean;
   /**

@@ -78,12 +78,15 @@ test('the shell rule and the node rule agree on every LORE_SKIP and lore.hooks v
   }
 });
 
-test('the shims look in every folder the sources read (Codex archived_sessions included)', async () => {
+test('the shims look in every folder and work-tree file the sources read (Codex archived_sessions, Aider\'s histories)', async () => {
   const m = new Machine('shim4');
-  const expanded = shellAgentFolders().map((w) => execFileSync('sh', ['-c', `printf '%s' ${w}`], { env: m.vars, encoding: 'utf8' }));
-  const roots = sources(m.ctx(m.home), { unreadable: () => undefined }).flatMap((s) => [...s.roots]);
-  assert.deepEqual(expanded, roots);
+  // Hooks run at the top of the work tree: the shell words are expanded there, as capture reads them there.
+  const proj = m.initRepo(path.join(m.home, 'proj'));
+  const expanded = shellAgentFolders().map((w) => path.resolve(proj, execFileSync('sh', ['-c', `printf '%s' ${w}`], { cwd: proj, env: m.vars, encoding: 'utf8' })));
+  const roots = sources(m.ctx(proj), { unreadable: () => undefined }).flatMap((s) => [...s.roots]);
+  assert.deepEqual([...expanded].sort(), [...roots].sort());
   assert.ok(roots.some((r) => r.endsWith(path.join('.codex', 'archived_sessions'))));
+  assert.ok(roots.includes(path.join(proj, '.aider.chat.history.md')), 'Aider\'s history in the work tree');
 
   // The pre-push shim's "nothing new" check: a newer file under archived_sessions is new work.
   const { m: m2, repo, fire } = await hookedClone('shim5');
@@ -98,4 +101,12 @@ test('the shims look in every folder the sources read (Codex archived_sessions i
   fs.mkdirSync(path.dirname(archived), { recursive: true });
   fs.writeFileSync(archived, '{}\n');
   assert.equal((await fire('pre-push')).length, 1, 'an archived Codex session is new work');
+  // Only Aider's history in the work tree changed: new work too (the shim used to miss it).
+  fs.utimesSync(stamp, new Date(), new Date());
+  fs.utimesSync(archived, past, past);
+  assert.deepEqual(await fire('pre-push'), [], 'nothing new again');
+  fs.writeFileSync(path.join(repo, '.aider.chat.history.md'), '\n# aider chat started at 2026-01-01 00:00:00\n');
+  const later = new Date(Date.now() + 2000);
+  fs.utimesSync(path.join(repo, '.aider.chat.history.md'), later, later);
+  assert.equal((await fire('pre-push')).length, 1, 'a new Aider run is new work');
 });
