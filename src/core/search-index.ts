@@ -1,6 +1,7 @@
 import { log } from '../log.js';
 import type { LoreContext } from './context.js';
 import type { Source } from '../sources/types.js';
+import { isTranscriptPath } from '../sources/registry.js';
 import type { IndexedText, SearchHit, SessionTexts, TextRow } from '../store/search-index.js';
 import type { StoredFile } from '../store/pieces.js';
 
@@ -15,6 +16,9 @@ export function searchIndexEnabled(ctx: LoreContext): boolean {
  * ('replace', a whole parse: new session, merge, lost state). Costs nothing per line; the texts
  * are built when the index catches up (updateSearchIndex).
  */
+/** The largest document (a file an agent rewrites whole) the index parses; bigger ones are left out of search. */
+const WHOLE_DOCUMENT_MAX = 64 * 1024 * 1024;
+
 export class MessageTexts {
   private readonly from: Record<string, number> = {};
 
@@ -113,7 +117,7 @@ export function forEachLineBlock(ctx: LoreContext, f: StoredFile, from: number, 
  */
 export async function updateSearchIndex(ctx: LoreContext, sources: readonly Source[], progress?: (done: number, total: number) => void): Promise<number> {
   const db = ctx.db;
-  if (db.search.needsRebuild()) db.search.requeueAll();
+  if (db.search.needsRebuild()) db.search.requeueAll(isTranscriptPath);
   const pending = db.search.pending();
   if (!pending.length) return 0;
   const tools = db.sessionTools();
@@ -128,8 +132,13 @@ export async function updateSearchIndex(ctx: LoreContext, sources: readonly Sour
     const source = sources.find((s) => s.tool === tools.get(p.session_id));
     const f = files.get(p.path);
     const rows: TextRow[] = [];
-    if (source && f) forEachLineBlock(ctx, f, p.off, (off, lines) => rows.push(...blockTexts(source, p.session_id, p.path, off, lines)));
-    db.search.indexed(p, rows);
+    const whole = !!source?.wholeDocument?.(p.path);
+    if (source && f && whole) {
+      // Parsed whole (a JSON document); its rows replace all the file's rows. Bounded: a session's
+      // files are capped when captured and synced.
+      if (f.size <= WHOLE_DOCUMENT_MAX) rows.push(...blockTexts(source, p.session_id, p.path, 0, ctx.db.pieces.readAll(f)));
+    } else if (source && f) forEachLineBlock(ctx, f, p.off, (off, lines) => rows.push(...blockTexts(source, p.session_id, p.path, off, lines)));
+    db.search.indexed(p, rows, whole ? 0 : p.off);
     done += 1;
     progress?.(done, pending.length);
   }

@@ -138,6 +138,8 @@ export async function updateSession(ctx: LoreContext, source: Source, sessionId:
   for (const f of toParse) {
     if (!parsed(f.path)) continue;
     const fed = feedLines(ctx, parser, f, offsets[f.path] ?? 0, texts);
+    // A document rewritten whole is indexed whole, from its start, whatever lines it has.
+    if (source.wholeDocument?.(f.path)) texts?.fed(f.path, 0);
     offsets[f.path] = fed.offset;
     if (fed.tail.length) tails.push({ path: f.path, data: fed.tail });
   }

@@ -134,6 +134,11 @@ export class ClineSource implements Source {
    * Cline rewrites its JSON documents whole, so a task is always parsed from its whole files:
    * a saved state is refused, and capture then parses the session again from the start.
    */
+  /** Every file of a task is a JSON document Cline rewrites whole. */
+  wholeDocument(bundlePath: string): boolean {
+    return bundlePath.endsWith('.json');
+  }
+
   parser(_sessionId: string, state?: ParserState | null): SessionParser {
     if (state !== null && state !== undefined) throw badState('cline');
     return new ClineParser(false);

@@ -141,6 +141,11 @@ export class GeminiSource implements Source {
     return { id: sessionId, ...p.summary(), messages: messages ?? [], edits };
   }
 
+  /** The legacy session file is one JSON document Gemini CLI rewrites whole (the JSONL of 0.39+ is appended). */
+  wholeDocument(bundlePath: string): boolean {
+    return bundlePath.endsWith('.json');
+  }
+
   parser(sessionId: string, state?: ParserState | null): SessionParser {
     return new GeminiParser(sessionId, state ?? null, null);
   }

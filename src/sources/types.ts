@@ -154,6 +154,12 @@ export interface Source {
    */
   parser(sessionId: string, state?: ParserState | null): SessionParser;
   /**
+   * Optional: true for a native file the agent rewrites whole (a JSON document, not appended
+   * lines). The search index parses such a file whole each time it changes, where it reads other
+   * transcripts by their new whole lines (a document on one line without a newline has none).
+   */
+  wholeDocument?(bundlePath: string): boolean;
+  /**
    * Where `restore` writes a session's native file (bundle path) on this machine, for a session
    * resumed in `localCwd` (a folder of the clone restored into). The allow-list: only the file
    * kinds this agent's sessions really have, named after this session; throws RestoreRefused for

@@ -48,6 +48,7 @@ export const SEARCH_INDEX_V6 = `
   DROP TABLE IF EXISTS message_file;
   ${SEARCH_INDEX_SCHEMA}
   INSERT INTO message_pending (session_id, path, off) SELECT session_id, path, 0 FROM session_files WHERE path LIKE '%.jsonl';
+  INSERT OR REPLACE INTO kv (key, value) VALUES ('search_rebuild', '1');
 `;
 
 /** kv key: set when a session was written with indexing off: every transcript is queued again. */
@@ -193,11 +194,11 @@ export class SearchIndex {
    * in one transaction. The entry is cleared only if no capture moved it meanwhile (then it is
    * indexed again next time: rows from its offset are replaced, never doubled).
    */
-  indexed(p: PendingText, rows: TextRow[]): void {
+  indexed(p: PendingText, rows: TextRow[], from = p.off): void {
     const s = this.stmts();
     this.db.transaction(() => {
       const file = s.file.get(p.session_id, p.path) as number;
-      s.delFrom.run(file, p.off);
+      s.delFrom.run(file, from);
       for (const r of rows) {
         const id = s.put.run(file, r.off, r.len, r.ord, r.role, r.kind, r.toolName, r.ts).lastInsertRowid;
         s.putFts.run(id, r.text);
@@ -206,12 +207,16 @@ export class SearchIndex {
     })();
   }
 
-  /** Every native transcript of every session becomes pending from its start (the rebuild), and the rebuild mark is cleared. */
-  requeueAll(): void {
+  /**
+   * Every native transcript of every session (`isTranscript`: the sources' own rule, not only
+   * JSONL) becomes pending from its start (the rebuild), and the rebuild mark is cleared.
+   */
+  requeueAll(isTranscript: (bundlePath: string) => boolean): void {
+    const files = this.db.prepare('SELECT session_id, path FROM session_files').all() as Array<{ session_id: string; path: string }>;
+    const pend = this.db.prepare('INSERT OR REPLACE INTO message_pending (session_id, path, off) VALUES (?, ?, 0)');
     this.db.transaction(() => {
-      this.db.exec(`DELETE FROM message_pending;
-        INSERT INTO message_pending (session_id, path, off) SELECT session_id, path, 0 FROM session_files WHERE path LIKE '%.jsonl';
-        DELETE FROM kv WHERE key = '${SEARCH_REBUILD}';`);
+      this.db.exec(`DELETE FROM message_pending; DELETE FROM kv WHERE key = '${SEARCH_REBUILD}';`);
+      for (const f of files) if (isTranscript(f.path)) pend.run(f.session_id, f.path);
     })();
   }
 
