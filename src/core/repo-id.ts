@@ -16,6 +16,9 @@ export interface RepoScope {
 
 const CACHE = 'repo-id';
 
+/** Path-named identities (repositories without commits) per context: see repoScope. */
+const unborn = new WeakMap<LoreContext, Map<string, string>>();
+
 /**
  * The identity of a repository: a digest of its root commits (what every clone, worktree and moved
  * copy shares). A shallow clone, whose root commits are only its shallow boundary, is named by its
@@ -24,6 +27,11 @@ const CACHE = 'repo-id';
  * remove the file to compute it again).
  */
 export async function repoScope(ctx: LoreContext, git: Git, info: RepoInfo): Promise<RepoScope> {
+  // A repository without commits is named by its path, which is not cached on disk (its first
+  // commit changes its identity): remembered for this context's lifetime instead, so a capture of
+  // many sessions asks git once, not twice per session.
+  const known = unborn.get(ctx)?.get(info.commonDir);
+  if (known) return { id: known, root: info.mainRoot };
   const file = path.join(info.commonDir, 'lore', CACHE);
   try {
     const cached = fs.readFileSync(file, 'utf8').trim();
@@ -32,7 +40,11 @@ export async function repoScope(ctx: LoreContext, git: Git, info: RepoInfo): Pro
     /* computed below */
   }
   const id = await computeId(ctx, git, info);
-  if (!id.startsWith('path:')) {
+  if (id.startsWith('path:')) {
+    const memo = unborn.get(ctx) ?? new Map<string, string>();
+    memo.set(info.commonDir, id);
+    unborn.set(ctx, memo);
+  } else {
     try {
       fs.mkdirSync(path.dirname(file), { recursive: true });
       fs.writeFileSync(`${file}.tmp-${process.pid}`, `${id}\n`);
