@@ -1,6 +1,7 @@
 import type { Sink } from '../env.js';
 import type { ImportSummary } from '../core/import.js';
 import type { SessionDetail, SessionSummary } from '../core/sessions.js';
+import type { NormalizedMessage } from '../sources/types.js';
 import { redactCredentials } from '../redact.js';
 
 /**
@@ -36,6 +37,24 @@ export function humanSink(sink: Sink): Sink {
     return (cr ? t.slice(0, -1) : t).split(OUR_SGR).map((part, i) => (i % 2 ? part : sanitize(part))).join('') + cr;
   };
   return { isTTY: sink.isTTY, write: (t: string) => sink.write(clean(redactCredentials(t))) };
+}
+
+/**
+ * `jsonText(value, 2)` of an object whose `messages` array is written item by item (show --json
+ * streams a session): `head`, then `item(m, i)` for each message, then `tail(count)`; joined, the
+ * same bytes as jsonText of the object with every message in the array.
+ */
+export function jsonStream(value: { messages: unknown[] } & Record<string, unknown>): { head: string; item(m: unknown, i: number): string; tail(count: number): string } {
+  const marker = '\u0000lore-messages\u0000';
+  const whole = jsonText({ ...value, messages: [marker] }, 2);
+  const at = whole.indexOf(`    ${JSON.stringify(marker)}`);
+  const head = whole.slice(0, at);
+  const rest = whole.slice(at + `    ${JSON.stringify(marker)}`.length);
+  return {
+    head: head.replace(/\[\n$/, '['),
+    item: (m, i) => `${i ? ',' : ''}\n${jsonText(m, 2).replace(/^/gm, '    ')}`,
+    tail: (count) => (count ? `${rest}\n` : `${rest.replace(/^\n\s*/, '')}\n`),
+  };
 }
 
 /** JSON for stdout: like JSON.stringify, with DEL and C1 characters escaped (\u0080), so no sink has to drop them. */
@@ -89,6 +108,15 @@ export function sessionsTable(list: SessionSummary[], c: ReturnType<typeof color
 
 /** The readable transcript of `git lore show`. Every field from the session is sanitized before colours are added. */
 export function transcript(d: SessionDetail, c: ReturnType<typeof colors>, at?: number, now: Date = new Date()): string {
+  const writer = transcriptWriter(d, c, at, now);
+  return writer.head + d.messages.map((m) => writer.message(m)).join('');
+}
+
+/**
+ * The transcript in parts, for `show` to write as messages are parsed (never the whole session
+ * in memory): the head (summary and edits), then each message's text; joined, `transcript`.
+ */
+export function transcriptWriter(d: Omit<SessionDetail, 'messages'>, c: ReturnType<typeof colors>, at?: number, now: Date = new Date()): { head: string; message(m: NormalizedMessage): string } {
   const s = d.session;
   const f = sanitize;
   const out: string[] = [];
@@ -114,8 +142,9 @@ export function transcript(d: SessionDetail, c: ReturnType<typeof colors>, at?: 
   out.push('');
   const editsBySeq = new Map<number, SessionDetail['edits']>();
   for (const e of d.edits) editsBySeq.set(e.seq, [...(editsBySeq.get(e.seq) ?? []), e]);
-  for (const m of d.messages) {
-    if (at !== undefined && m.seq < at) continue;
+  const message = (m: NormalizedMessage): string => {
+    if (at !== undefined && m.seq < at) return '';
+    const lines: string[] = [];
     const who = m.agentId ? ` ${c.dim(`(subagent ${f(m.agentId)})`)}` : '';
     const time = m.ts ? c.dim(` ${f(localTime(m.ts, { seconds: true }).slice(11, 19))}`) : '';
     const mark = at !== undefined && m.seq === at ? c.magenta('▶ ') : '';
@@ -124,19 +153,20 @@ export function transcript(d: SessionDetail, c: ReturnType<typeof colors>, at?: 
       const detail = edits
         ? edits.map((e) => `${f(e.op)} ${f(e.move_path ? `${e.file} -> ${e.move_path}` : e.file)} ${c.green(`+${e.added_count}`)}`).join(', ')
         : oneLine(m.text, 100);
-      out.push(`${mark}${c.cyan(`[${m.seq}] tool ${f(m.toolName ?? '')}`)}${time}${who}: ${detail}`);
+      lines.push(`${mark}${c.cyan(`[${m.seq}] tool ${f(m.toolName ?? '')}`)}${time}${who}: ${detail}`);
     } else if (m.kind === 'tool_result') {
-      out.push(`${mark}${c.dim(`[${m.seq}] result${time}: ${oneLine(m.text, 100)}`)}`);
+      lines.push(`${mark}${c.dim(`[${m.seq}] result${time}: ${oneLine(m.text, 100)}`)}`);
     } else if (m.kind === 'thinking') {
-      out.push(`${mark}${c.dim(`[${m.seq}] thinking${time}${who}:`)}`);
-      out.push(indent(c.dim(f(m.text))));
+      lines.push(`${mark}${c.dim(`[${m.seq}] thinking${time}${who}:`)}`);
+      lines.push(indent(c.dim(f(m.text))));
     } else {
       const label = m.role === 'user' ? c.bold('user') : m.role === 'assistant' ? c.green('assistant') : c.dim(f(m.role));
-      out.push(`${mark}[${m.seq}] ${label}${time}${who}:`);
-      out.push(indent(f(m.text)));
+      lines.push(`${mark}[${m.seq}] ${label}${time}${who}:`);
+      lines.push(indent(f(m.text)));
     }
-  }
-  return out.join('\n') + '\n';
+    return `${lines.join('\n')}\n`;
+  };
+  return { head: `${out.join('\n')}\n`, message };
 }
 
 function oneLine(text: string, max: number): string {

@@ -77,8 +77,35 @@ export interface SessionDetail {
 /** A whole session: summary, messages (parsed from its bundle) and edits with their added lines. */
 export async function showSession(ctx: LoreContext, idOrPrefix: string): Promise<SessionDetail> {
   const row = resolveSession(ctx, idOrPrefix);
+  const head = sessionHead(ctx, row);
+  return { session: head.session, messages: (await loadSession(ctx, row)).messages, edits: head.edits };
+}
+
+/** A session's summary and edits, from the store alone (nothing parsed). */
+export function sessionHead(ctx: LoreContext, row: SessionRow): Omit<SessionDetail, 'messages'> {
   const edits = ctx.db.edits(row.id).map(({ added_json, id: _id, session_id: _sid, ...rest }) => ({ ...rest, added: JSON.parse(added_json) as string[] }));
-  return { session: summarize(row, edits.length), messages: (await loadSession(ctx, row)).messages, edits };
+  return { session: summarize(row, edits.length), edits };
+}
+
+/**
+ * A stored session's messages, handed to `onMessage` in order as they are parsed: read piece by
+ * piece from the store where the session's source can stream (Source.streamMessages), so a
+ * session of any size is shown in bounded memory; parsed whole otherwise.
+ */
+export async function streamSessionMessages(ctx: LoreContext, row: SessionRow, onMessage: (m: NormalizedMessage) => void): Promise<void> {
+  const source = sources(ctx, { unreadable: () => undefined }).find((s) => s.tool === row.tool);
+  if (!source) throw new StoreError(`session ${row.id} comes from an unknown tool ${row.tool}`, { hint: 'Upgrade git-lore.' });
+  if (!source.streamMessages) {
+    for (const m of source.parse(row.id, storedFiles(ctx, row.id)).messages) onMessage(m);
+    return;
+  }
+  const files = new Map(storedFileList(ctx, row.id).map((f) => [f.path, f]));
+  source.streamMessages(row.id, [...files.keys()], (p, fn) => {
+    const f = files.get(p);
+    if (!f) return;
+    const { tail } = ctx.db.pieces.lineBlocks(f, 0, (_offset, lines) => fn(lines));
+    if (tail.length) fn(tail);
+  }, onMessage);
 }
 
 /** Parses a stored session from its bundle (the lossless copy), with the parser of its tool. */

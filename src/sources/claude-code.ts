@@ -111,6 +111,13 @@ export class ClaudeCodeSource implements Source {
   parser(sessionId: string, state?: ParserState | null): SessionParser {
     return new ClaudeParser(sessionId, state ?? null, null);
   }
+
+  /** `parse`'s messages, streamed: the parser pushes each one as its line is fed (in `parse`'s file order). */
+  streamMessages(sessionId: string, paths: readonly string[], read: (path: string, fn: (block: Buffer) => void) => void, onMessage: (m: NormalizedMessage) => void): void {
+    const messages = { push: (m: NormalizedMessage) => void onMessage(m) } as unknown as NormalizedMessage[];
+    const p = new ClaudeParser(sessionId, null, { messages, text: true });
+    for (const f of p.ordered(paths.map((path) => ({ path })))) read(f.path, (block) => p.feed(f.path, block));
+  }
 }
 
 /** Message texts wanted by `parse`; the incremental parser builds none. */

@@ -85,6 +85,23 @@ export class CodexSource implements Source {
   parser(_sessionId: string, state?: ParserState | null): SessionParser {
     return new CodexParser(state ?? null, null);
   }
+
+  /**
+   * `parse`'s messages, streamed, in `parse`'s two passes over the rollouts: the items' texts
+   * first (so an event repeated by an item is not counted), then every line.
+   */
+  streamMessages(_sessionId: string, paths: readonly string[], read: (path: string, fn: (block: Buffer) => void) => void, onMessage: (m: NormalizedMessage) => void): void {
+    let count = 0;
+    // The parser numbers messages by the sink's length.
+    const sink = { get length() { return count; }, push: (m: NormalizedMessage) => { count += 1; onMessage(m); return count; } } as unknown as NormalizedMessage[];
+    const p = new CodexParser(null, sink);
+    const rollouts = paths.filter((x) => ROLLOUT.test(path.basename(x))).sort((a, b) => (a < b ? -1 : 1));
+    for (const f of rollouts) read(f, (block) => { for (const l of jsonLines(block, { malformed: 0 })) p.noteItem(l); });
+    for (const f of rollouts) {
+      const file = p.file(f);
+      read(f, (block) => { for (const l of jsonLines(block, { malformed: 0 })) p.line(file, l); });
+    }
+  }
 }
 
 /** An apply_patch call waiting for its output, with the edits it makes if it applies. */

@@ -154,6 +154,14 @@ export interface Source {
    */
   parser(sessionId: string, state?: ParserState | null): SessionParser;
   /**
+   * Optional: the session's messages as `parse` gives them, handed to `onMessage` one by one as the
+   * files are read: `read(path, fn)` calls `fn` with one file's bytes in blocks of whole lines (the
+   * last line possibly without its newline), and may be called again for a second pass. `show`
+   * streams a session through it (never the whole transcript in memory); without it, `show` parses
+   * the files whole.
+   */
+  streamMessages?(sessionId: string, paths: readonly string[], read: (path: string, fn: (block: Buffer) => void) => void, onMessage: (m: NormalizedMessage) => void): void;
+  /**
    * Optional: true for a native file the agent rewrites whole (a JSON document, not appended
    * lines). The search index parses such a file whole each time it changes, where it reads other
    * transcripts by their new whole lines (a document on one line without a newline has none).

@@ -1,7 +1,7 @@
 import type { CommandModule } from 'yargs';
 import type { LoreContext } from '../../core/context.js';
-import { showSession } from '../../core/sessions.js';
-import { colors, transcript, jsonText } from '../output.js';
+import { resolveSession, sessionHead, streamSessionMessages } from '../../core/sessions.js';
+import { colors, jsonStream, transcriptWriter } from '../output.js';
 import { captureQuietly } from './import.js';
 import { UsageError } from '../../errors.js';
 
@@ -20,12 +20,24 @@ export function showCommand(ctx: LoreContext): CommandModule<object, { id: strin
         throw new UsageError("--at: not a message number", { hint: 'Give the number shown in brackets in `git lore show <id>`, e.g. --at 12.' });
       }
       await captureQuietly(ctx);
-      const detail = await showSession(ctx, argv.id);
+      // Written as the messages are parsed: a session of tens of MB is never whole in memory.
+      const row = resolveSession(ctx, argv.id);
+      const head = sessionHead(ctx, row);
+      const out = ctx.env.stdout;
       if (argv.json) {
-        ctx.env.stdout.write(`${jsonText({ version: 1, ...detail }, 2)}\n`);
+        const json = jsonStream({ version: 1, session: head.session, messages: [], edits: head.edits });
+        out.write(json.head);
+        let n = 0;
+        await streamSessionMessages(ctx, row, (m) => out.write(json.item(m, n++)));
+        out.write(json.tail(n));
         return;
       }
-      ctx.env.stdout.write(transcript(detail, colors(ctx.env.stdout, ctx.env.vars), argv.at, ctx.env.now()));
+      const writer = transcriptWriter(head, colors(out, ctx.env.vars), argv.at, ctx.env.now());
+      out.write(writer.head);
+      await streamSessionMessages(ctx, row, (m) => {
+        const text = writer.message(m);
+        if (text) out.write(text);
+      });
     },
   };
 }
