@@ -48,12 +48,13 @@ function messageOut(m: NormalizedMessage, max = MAX_TEXT): MessageOut {
   return { seq: m.seq, role: m.role, kind: m.kind, ...(m.toolName ? { toolName: m.toolName } : {}), ...(m.ts ? { ts: m.ts } : {}), text: cut(m.text, max) };
 }
 
-export async function toolSearch(ctx: LoreContext, scope: RepoKey, a: { query: string; limit?: number; tool?: string; since?: string }): Promise<{ query: string; results: SearchResult[] }> {
+export async function toolSearch(ctx: LoreContext, scope: RepoKey, a: { query: string; limit?: number; tool?: string; since?: string }): Promise<{ query: string; truncated: boolean; results: SearchResult[] }> {
   const r = await searchSessions(ctx, {
     query: String(a.query ?? ''), repo: scope, limit: page(0, a.limit, 10, 50).limit,
     ...(a.tool !== undefined ? { tool: a.tool } : {}), ...(a.since !== undefined ? { since: a.since } : {}),
   });
-  return { query: r.query, results: jsonResults(r.results) };
+  // truncated: more messages matched than are ranked (the most recent ones were): the agent should narrow the query.
+  return { query: r.query, truncated: r.truncated, results: jsonResults(r.results) };
 }
 
 export async function toolListSessions(ctx: LoreContext, scope: RepoKey, a: { offset?: number; limit?: number }): Promise<{ total: number; offset: number; nextOffset: number | null; sessions: SessionSummary[] }> {

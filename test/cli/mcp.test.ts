@@ -29,6 +29,7 @@ test('git lore mcp through the SDK client over stdio: tools, scope, pages, blame
     const found = (await call('search_sessions', { query: 'doubles helper' })).json();
     assert.deepEqual([...new Set(found.results.map((r: { id: string }) => r.id))], [id], 'the other repository\'s session is out of scope');
     assert.match(found.results[0].snippet, /\*\*doubles\*\*/);
+    assert.equal(found.truncated, false, 'the agent is told whether every match was ranked');
 
     const listed = (await call('list_sessions', {})).json();
     assert.deepEqual([listed.total, listed.sessions[0].id, listed.nextOffset], [1, id, null]);
