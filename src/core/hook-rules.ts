@@ -28,13 +28,26 @@ export async function hooksDisabled(vars: Readonly<Record<string, string | undef
  * the files agents keep in the work tree (`"${AIDER_CHAT_HISTORY_FILE:-.aider.chat.history.md}"`).
  */
 export function shellAgentFolders(): string[] {
+  return agentFolderWords();
+}
+
+/**
+ * One agent folder as a double-quoted shell word: its variable, else its default under HOME, then
+ * `rest`. Inside the double quotes a space is plain text (macOS keeps VS Code's data under
+ * `Library/Application Support`); quotes, `$`, backquotes and backslashes are refused.
+ */
+export function folderWord(folder: { env: string; underHome: string }, rest: string): string {
+  if (!/^[A-Za-z0-9._/-]*$/.test(rest) || !/^[A-Z_][A-Z0-9_]*$/.test(folder.env) || !/^[A-Za-z0-9._/ -]*$/.test(folder.underHome)) {
+    throw new Error(`no shell form for the agent folder ${folder.underHome}${rest}`);
+  }
+  return `"\${${folder.env}:-$HOME${folder.underHome ? `/${folder.underHome}` : ''}}${rest}"`;
+}
+
+function agentFolderWords(): string[] {
   const marker = '/@agent-folder@';
   return SOURCES.flatMap((def) => def.create(marker, { unreadable: () => undefined }, {}).roots.map((root) => {
-    const rest = root.slice(marker.length);
-    if (!(root === marker || root.startsWith(`${marker}/`)) || !/^[A-Za-z0-9._/-]*$/.test(rest) || !/^[A-Z_][A-Z0-9_]*$/.test(def.folder.env) || !/^[A-Za-z0-9._/-]*$/.test(def.folder.underHome)) {
-      throw new Error(`no shell form for the agent folder ${root}`);
-    }
-    return `"\${${def.folder.env}:-$HOME${def.folder.underHome ? `/${def.folder.underHome}` : ''}}${rest}"`;
+    if (!(root === marker || root.startsWith(`${marker}/`))) throw new Error(`no shell form for the agent folder ${root}`);
+    return folderWord(def.folder, root.slice(marker.length));
   })).concat(SOURCES.flatMap((def) => (def.workTreeFiles ?? []).map(({ env, file }) => {
     // Relative to the top of the work tree, where git runs hooks (as capture resolves them from the repository).
     if (!/^[A-Z_][A-Z0-9_]*$/.test(env) || !/^[A-Za-z0-9._-][A-Za-z0-9._/-]*$/.test(file)) throw new Error(`no shell form for the work-tree file ${file}`);

@@ -18,9 +18,10 @@ import {
  * index for every task, not bundled) names each task's working folder.
  *
  * `<storage>` is `$CLINE_STORAGE_DIR` when set, else the VS Code extension's globalStorage folder
- * (`saoudrizwan.claude-dev`) under Linux's `~/.config/Code`. One folder, as for every source: the
- * hook shims watch exactly the folders capture reads, one per source. Other places (macOS, VS Code
- * Server, VSCodium, Cursor, the CLI's `~/.cline/data`) are read by pointing the variable at them.
+ * (`saoudrizwan.claude-dev`) under VS Code's user-data folder (`~/.config/Code` on Linux,
+ * `~/Library/Application Support/Code` on macOS). One folder, as for every source: the hook shims
+ * watch exactly the folders capture reads, one per source. Other places (VS Code Server, VSCodium,
+ * Cursor, the CLI's `~/.cline/data`) are read by pointing the variable at them.
  * Roo Code (a fork writing the same files under `rooveterinaryinc.roo-cline`) is not read: its
  * edit tools differ (`apply_diff`).
  */
@@ -34,12 +35,18 @@ const EXTENSION_ID = 'saoudrizwan.claude-dev';
 /** `state/taskHistory.json` larger than this is not read (its cwd hints are then missing). */
 const HISTORY_MAX = 32 * 1024 * 1024;
 
-/** Cline in the registry: bundle prefix `cline`, folder `$CLINE_STORAGE_DIR` (default: VS Code's globalStorage on Linux). */
+/** VS Code's globalStorage folder of the Cline extension, under HOME, on this platform (VS Code's user-data folder: ~/.config/Code on Linux, ~/Library/Application Support/Code on macOS). */
+export function clineStorageUnderHome(platform: NodeJS.Platform): string {
+  const userData = platform === 'darwin' ? 'Library/Application Support/Code' : '.config/Code';
+  return `${userData}/User/globalStorage/${EXTENSION_ID}`;
+}
+
+/** Cline in the registry: bundle prefix `cline`, folder `$CLINE_STORAGE_DIR` (default: VS Code's globalStorage, by platform). */
 export const cline: SourceDefinition = {
   tool: 'cline',
   label: 'Cline',
   prefix: 'cline',
-  folder: { env: 'CLINE_STORAGE_DIR', underHome: `.config/Code/User/globalStorage/${EXTENSION_ID}` },
+  folder: { env: 'CLINE_STORAGE_DIR', underHome: clineStorageUnderHome(process.platform) },
   isTranscript: (p) => TRANSCRIPTS.has(p.slice(p.lastIndexOf('/') + 1)),
   create: (dir, report) => new ClineSource([dir], report),
   /** A task in Cline's XML tool format (test/fixtures/cline/SOURCES.md), under the storage folder `dir`. */

@@ -6,7 +6,8 @@ import { execFileSync } from 'node:child_process';
 import { Machine } from '../helpers/machine.js';
 import { bareRemote, cloneOn, ok } from '../helpers/repos.js';
 import { HOOK_NAMES, shimText } from '../../src/core/hooks.js';
-import { hooksDisabled, shellAgentFolders, shellRules } from '../../src/core/hook-rules.js';
+import { folderWord, hooksDisabled, shellAgentFolders, shellRules } from '../../src/core/hook-rules.js';
+import { clineStorageUnderHome } from '../../src/sources/cline.js';
 import { sources } from '../../src/core/import.js';
 import { Git } from '../../src/git/git.js';
 
@@ -109,4 +110,14 @@ test('the shims look in every folder and work-tree file the sources read (Codex 
   const later = new Date(Date.now() + 2000);
   fs.utimesSync(path.join(repo, '.aider.chat.history.md'), later, later);
   assert.equal((await fire('pre-push')).length, 1, 'a new Aider run is new work');
+});
+
+test('an agent folder with a space (macOS\'s Library/Application Support) is one shell word, default or moved', async () => {
+  const m = new Machine('shim6');
+  const word = folderWord({ env: 'CLINE_STORAGE_DIR', underHome: clineStorageUnderHome('darwin') }, '/tasks');
+  const expand = (vars: Record<string, string>) => execFileSync('sh', ['-c', `for w in ${word}; do printf '<%s>' "$w"; done`], { env: { ...m.vars, ...vars }, encoding: 'utf8' });
+  assert.equal(expand({}), `<${m.home}/Library/Application Support/Code/User/globalStorage/saoudrizwan.claude-dev/tasks>`);
+  assert.equal(expand({ CLINE_STORAGE_DIR: '/data/cline dir' }), '</data/cline dir/tasks>');
+  assert.equal(clineStorageUnderHome('linux'), '.config/Code/User/globalStorage/saoudrizwan.claude-dev');
+  for (const bad of ['a"b', 'a$b', 'a`b', 'a\\b']) assert.throws(() => folderWord({ env: 'X_DIR', underHome: bad }, ''), /no shell form/);
 });
