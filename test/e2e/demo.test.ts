@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Machine } from '../helpers/machine.js';
+import { SOURCES } from '../../src/sources/registry.js';
 
 test('git lore demo runs end to end, names the session on machine B and attributes the planted lines to it', async () => {
   const m = new Machine('demo');
@@ -35,11 +36,14 @@ test('git lore demo --keep keeps its folder and says where', async () => {
 });
 
 test('git lore demo --agent shows a non-Claude session: every source that can plant one', async () => {
-  for (const agent of ['gemini-cli', 'copilot-cli', 'cursor']) {
+  // Taken from the registry, so a new source with a planter is demonstrated here too.
+  const agents = SOURCES.filter((d) => d.plantDemo && d.tool !== 'claude-code').map((d) => d.tool);
+  assert.ok(agents.length >= 6, agents.join(', '));
+  for (const agent of agents) {
     const m = new Machine(`demo-${agent}`);
     const r = await m.lore(['demo', '--agent', agent], { cwd: m.home });
     assert.equal(r.code, 0, r.stdout + r.stderr);
-    const id = /session ([0-9a-f-]{36}) planted/.exec(r.stdout)?.[1];
+    const id = /session (\S+) planted/.exec(r.stdout)?.[1];
     assert.ok(id, r.stdout);
     const blame = r.stdout.split('[bob\'s laptop] $ git lore blame stats.js\n')[1]!.split('\n\n')[0]!.split('\n');
     assert.match(blame[1]!, new RegExp(`${id.slice(0, 8)} ${agent}`), `${agent}: Bob's blame credits the session`);
