@@ -24,6 +24,8 @@ export interface RestoreResult {
   written: string[];
   unchanged: string[];
   resume: string;
+  /** What the agent's source did besides the files (e.g. listed the task in Cline's index). */
+  notes: string[];
 }
 
 /** JSON-escaped form of a path, as it appears inside JSONL. */
@@ -103,7 +105,7 @@ export async function restoreSession(ctx: LoreContext, opts: RestoreOptions): Pr
       hint: 'Run `git lore import` first if the agent wrote to them since, or pass --force to overwrite.',
     });
   }
-  const result: RestoreResult = { id: row.id, tool: row.tool, localRoot: realRoot, written: [], unchanged: [], resume: resumeLine(source.resumeCommand(row.id, localCwd)) };
+  const result: RestoreResult = { id: row.id, tool: row.tool, localRoot: realRoot, written: [], unchanged: [], resume: resumeLine(source.resumeCommand(row.id, localCwd)), notes: [] };
   const stamps: SourceFileRow[] = [];
   for (const p of plan) {
     if (p.sink) {
@@ -122,6 +124,7 @@ export async function restoreSession(ctx: LoreContext, opts: RestoreOptions): Pr
   }
   // The restored files hold what the store holds: capture need not read them again until they change.
   ctx.db.putSourceFiles(stamps);
+  result.notes = source.afterRestore?.(row.id, [...result.written, ...result.unchanged], { localCwd, title: row.title, updatedAt: row.updated_at ?? row.started_at }) ?? [];
   return result;
 }
 

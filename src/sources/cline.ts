@@ -161,6 +161,39 @@ export class ClineSource implements Source {
     return path.join(storage, ...rest);
   }
 
+  /**
+   * Cline's History view lists the tasks of `state/taskHistory.json` only (a task folder missing
+   * there is invisible: cline/cline's conversation-recovery guide): a restored task is added to it,
+   * once, with what its HistoryItem needs (id, ts, task, token and cost counters, the folder), the
+   * other entries kept as they are. Written to a temporary file and renamed. An index that does
+   * not read as an array, or one over HISTORY_MAX, is left alone and said so. A running Cline keeps
+   * the list in memory and may write its own over it: the note says to reload VS Code's window.
+   */
+  afterRestore(sessionId: string, files: readonly string[], info: { localCwd: string; title: string | null; updatedAt: string | null }): string[] {
+    const task = files.find((f) => path.basename(path.dirname(f)) === sessionId && path.basename(path.dirname(path.dirname(f))) === 'tasks');
+    if (!task) return [];
+    const file = path.join(path.dirname(path.dirname(path.dirname(task))), 'state', 'taskHistory.json');
+    let items: unknown[] = [];
+    try {
+      if (fs.existsSync(file)) {
+        if (fs.statSync(file).size > HISTORY_MAX) throw new Error(`over ${HISTORY_MAX} bytes`);
+        const parsed: unknown = JSON.parse(fs.readFileSync(file, 'utf8'));
+        if (!Array.isArray(parsed)) throw new Error('not a list');
+        items = parsed;
+      }
+    } catch (err) {
+      return [`Cline's task index ${file} was left as it is (${(err as Error).message}): Cline's History will not list task ${sessionId} until it is added there`];
+    }
+    if (items.some((it) => (it as { id?: unknown } | null)?.id === sessionId)) return [];
+    const ts = Date.parse(info.updatedAt ?? '') || Number(sessionId);
+    items.push({ id: sessionId, ts, task: info.title ?? '', tokensIn: 0, tokensOut: 0, cacheWrites: 0, cacheReads: 0, totalCost: 0, cwdOnTaskInitialization: info.localCwd });
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    const tmp = `${file}.lore-${process.pid}`;
+    fs.writeFileSync(tmp, JSON.stringify(items), { mode: fs.existsSync(file) ? fs.statSync(file).mode & 0o777 : 0o600 });
+    fs.renameSync(tmp, file);
+    return [`listed task ${sessionId} in Cline's History (${file}); if VS Code is open, reload its window first (Cline keeps that list in memory)`];
+  }
+
   /** The VS Code extension resumes a task from its History view; the folder opens in VS Code. */
   resumeCommand(_sessionId: string, localCwd: string): { cwd?: string; argv: string[] } {
     return { cwd: localCwd, argv: ['code', localCwd] };

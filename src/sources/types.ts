@@ -180,6 +180,12 @@ export interface Source {
    * rows go into); null (or no method) for a plain file. `localRoot` is the clone restored into.
    */
   restoreSink?(dest: string, sessionId: string, where: { localCwd: string; localRoot: string }): RestoreSink | null;
+  /**
+   * Optional: after restore put this session's files in place (`files`: their paths here), updates
+   * what else the agent needs to offer the session (Cline lists tasks from its own index). Returns
+   * lines for the user. Touches only that agent file; a failure is a line, not an error.
+   */
+  afterRestore?(sessionId: string, files: readonly string[], info: { localCwd: string; title: string | null; updatedAt: string | null }): string[];
   /** The command that resumes a restored session, as argv run in `cwd`; null when the agent cannot resume. */
   resumeCommand(sessionId: string, localCwd: string): { cwd?: string; argv: string[] } | null;
 }

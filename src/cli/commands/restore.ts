@@ -22,6 +22,7 @@ export function restoreCommand(ctx: LoreContext): CommandModule<object, { id: st
       }
       ctx.env.stdout.write(`lore: restored ${r.written.length} file${r.written.length === 1 ? '' : 's'}${r.unchanged.length ? ` (${r.unchanged.length} already in place)` : ''} of session ${r.id}\n`);
       for (const f of r.written) ctx.env.stdout.write(`  ${f}\n`);
+      for (const n of r.notes) ctx.env.stdout.write(`lore: ${n}\n`);
       ctx.env.stdout.write(`resume it with: ${r.resume}\n`);
     },
   };
