@@ -23,15 +23,6 @@ export async function hooksDisabled(vars: Readonly<Record<string, string | undef
 }
 
 /**
- * The folders whose files are agent sessions, as shell words (`"${CODEX_HOME:-$HOME/.codex}/sessions"`),
- * taken from the sources themselves: a source that adds a folder adds it to the shims' check; then
- * the files agents keep in the work tree (`"${AIDER_CHAT_HISTORY_FILE:-.aider.chat.history.md}"`).
- */
-export function shellAgentFolders(): string[] {
-  return agentFolderWords();
-}
-
-/**
  * One agent folder as a double-quoted shell word: its variable, else its default under HOME, then
  * `rest`. Inside the double quotes a space is plain text (macOS keeps VS Code's data under
  * `Library/Application Support`); quotes, `$`, backquotes and backslashes are refused.
@@ -43,7 +34,12 @@ export function folderWord(folder: { env: string; underHome: string }, rest: str
   return `"\${${folder.env}:-$HOME${folder.underHome ? `/${folder.underHome}` : ''}}${rest}"`;
 }
 
-function agentFolderWords(): string[] {
+/**
+ * The folders whose files are agent sessions, as shell words (`"${CODEX_HOME:-$HOME/.codex}/sessions"`),
+ * taken from the sources themselves: a source that adds a folder adds it to the shims' check; then
+ * the files agents keep in the work tree (`"${AIDER_CHAT_HISTORY_FILE:-.aider.chat.history.md}"`).
+ */
+export function shellAgentFolders(): string[] {
   const marker = '/@agent-folder@';
   return SOURCES.flatMap((def) => def.create(marker, { unreadable: () => undefined }, {}).roots.map((root) => {
     if (!(root === marker || root.startsWith(`${marker}/`))) throw new Error(`no shell form for the agent folder ${root}`);

@@ -66,7 +66,7 @@ export async function restoreSession(ctx: LoreContext, opts: RestoreOptions): Pr
   const localCwd = inside === realRoot || inside.startsWith(`${realRoot}${path.sep}`) ? inside : realRoot;
   const source = createSource(row.tool, ctx.env, { unreadable: () => undefined });
   const rewrite = rootRewriter(roots, realRoot);
-  const plan: Array<{ dest: string; file: StoredFile; sink: RestoreSink | null }> = [];
+  const plan: Array<{ dest: string; file: StoredFile; sink: { to: RestoreSink; data: Buffer } | null }> = [];
   for (const f of files) {
     const parts = f.path.split('/');
     if (parts.some((p) => p === '..' || p === '' || p === '.')) throw new LoreError(`session ${row.id}: refusing the unsafe path ${f.path}`);
@@ -80,18 +80,18 @@ export async function restoreSession(ctx: LoreContext, opts: RestoreOptions): Pr
       });
     }
     // A database format's file (rows) goes into the agent's database through the source's sink.
-    plan.push({ dest, file: f, sink: source.restoreSink?.(dest, row.id, { localCwd, localRoot: realRoot }) ?? null });
+    // It takes its rows whole (a session's rows, not a transcript of tens of MB), read once here.
+    const sink = source.restoreSink?.(dest, row.id, { localCwd, localRoot: realRoot }) ?? null;
+    plan.push({ dest, file: f, sink: sink ? { to: sink, data: Buffer.concat([...rewritten(ctx.db.pieces, f, rewrite)]) } : null });
   }
   // Files are streamed piece by piece (never whole in memory): an existing native file is
   // compared by digest with what restore would write, before anything is written.
   const bytesOf = (f: StoredFile) => rewritten(ctx.db.pieces, f, rewrite);
   const unchanged = new Set<string>();
   const conflicts: string[] = [];
-  // A sink takes its rows whole (a session's rows, not a transcript of tens of MB).
-  const whole = (f: StoredFile) => Buffer.concat([...bytesOf(f)]);
   for (const p of plan) {
     if (p.sink) {
-      if (p.sink.differs(whole(p.file))) conflicts.push(p.dest);
+      if (p.sink.to.differs(p.sink.data)) conflicts.push(p.dest);
       continue;
     }
     const have = fileDigest(p.dest);
@@ -109,7 +109,7 @@ export async function restoreSession(ctx: LoreContext, opts: RestoreOptions): Pr
   const stamps: SourceFileRow[] = [];
   for (const p of plan) {
     if (p.sink) {
-      (p.sink.write(whole(p.file)) ? result.written : result.unchanged).push(p.dest);
+      (p.sink.to.write(p.sink.data) ? result.written : result.unchanged).push(p.dest);
       continue;
     }
     if (unchanged.has(p.dest)) {

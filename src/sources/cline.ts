@@ -174,9 +174,12 @@ export class ClineSource implements Source {
     if (!task) return [];
     const file = path.join(path.dirname(path.dirname(path.dirname(task))), 'state', 'taskHistory.json');
     let items: unknown[] = [];
+    let mode = 0o600;
     try {
       if (fs.existsSync(file)) {
-        if (fs.statSync(file).size > HISTORY_MAX) throw new Error(`over ${HISTORY_MAX} bytes`);
+        const st = fs.statSync(file);
+        if (st.size > HISTORY_MAX) throw new Error(`over ${HISTORY_MAX} bytes`);
+        mode = st.mode & 0o777;
         const parsed: unknown = JSON.parse(fs.readFileSync(file, 'utf8'));
         if (!Array.isArray(parsed)) throw new Error('not a list');
         items = parsed;
@@ -189,7 +192,7 @@ export class ClineSource implements Source {
     items.push({ id: sessionId, ts, task: info.title ?? '', tokensIn: 0, tokensOut: 0, cacheWrites: 0, cacheReads: 0, totalCost: 0, cwdOnTaskInitialization: info.localCwd });
     fs.mkdirSync(path.dirname(file), { recursive: true });
     const tmp = `${file}.lore-${process.pid}`;
-    fs.writeFileSync(tmp, JSON.stringify(items), { mode: fs.existsSync(file) ? fs.statSync(file).mode & 0o777 : 0o600 });
+    fs.writeFileSync(tmp, JSON.stringify(items), { mode });
     fs.renameSync(tmp, file);
     return [`listed task ${sessionId} in Cline's History (${file}); if VS Code is open, reload its window first (Cline keeps that list in memory)`];
   }

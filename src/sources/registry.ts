@@ -17,8 +17,6 @@ import { opencode } from './opencode/index.js';
  * are transcripts, the folders the hook shims watch) and names no agent.
  */
 
-export type { AgentFolder, SourceDefinition } from './types.js';
-
 /** Every source, in a fixed order (capture order, and the order of `sessions` ties). */
 export const SOURCES: readonly SourceDefinition[] = [claudeCode, codex, geminiCli, copilotCli, cursor,
   cline, aider, opencode];

@@ -4,7 +4,8 @@
  * target (which repository and remote), transport (fetch, peek), setup, pull, seal, run (the
  * retry loop), status, state (what the last sync left).
  */
-export { runSync, DEFAULT_MAX_PAYLOAD_BYTES, type SyncOptions, type SyncResult } from './run.js';
+export { runSync, DEFAULT_MAX_PAYLOAD_BYTES } from './run.js';
+export type { SyncOptions, SyncResult } from './types.js';
 export { setupStore, type SetupOptions, type SetupResult } from './setup.js';
 export { syncStatus, type SyncStatus } from './status.js';
 export { syncTarget, globalDir, openRepo, pickRemote, networkAddress, type SyncTarget, type RemoteConfig } from './target.js';

@@ -9,8 +9,6 @@ import type { SyncTarget } from './target.js';
  * this machine happens to hold (a store shared in another repository) is refused, not adopted.
  */
 
-export { normalizeAddress } from './address.js';
-
 /** What a pin is keyed by: the clone's git directory (and whether it is the global store's). */
 export type PinScope = Pick<SyncTarget, 'gitDir' | 'global'>;
 

@@ -11,7 +11,8 @@ import { checkKdfParams, sameHex } from '../../crypto/primitives.js';
 import { importSessions } from '../import.js';
 import { getSetting } from '../config.js';
 import { networkAddress, pickRemote, pinAddress, readRemoteConfig, syncTarget, type SyncTarget } from './target.js';
-import { checkPin, normalizeAddress } from './pins.js';
+import { checkPin } from './pins.js';
+import { normalizeAddress } from './address.js';
 import { fetchLore, peekLore } from './transport.js';
 import { entriesKey, maybeCrash, readFailed, readSomeSessions, readSyncState, syncKeys, touchStamp, writeFailed, writtenSince } from './state.js';
 import { loadStoreKeys } from './keys.js';
@@ -23,8 +24,6 @@ import { damagedChunks, repairChunks, sealAll } from './seal.js';
 export const DEFAULT_MAX_PAYLOAD_BYTES = 1024 * 1024 * 1024;
 export const COMMITTER = 'git-lore <git-lore@invalid>';
 const MAX_ATTEMPTS = 8;
-
-export type { SyncOptions, SyncResult } from './types.js';
 
 export interface Reached {
   target: SyncTarget;

@@ -12,7 +12,8 @@ import { readRefState } from '../../format/ref-store.js';
 import { LORE_REF, ensureFetchRefspec, trackingRef } from '../../format/refs.js';
 import { readPassphrase } from '../passphrase.js';
 import { globalDir, networkAddress, openRepo, pickRemote, pinAddress, readRemoteConfig, syncTarget } from './target.js';
-import { normalizeAddress, pinStore, pinnedStore, type PinScope } from './pins.js';
+import { pinStore, pinnedStore, type PinScope } from './pins.js';
+import { normalizeAddress } from './address.js';
 import { peekLore } from './transport.js';
 import { COMMITTER } from './run.js';
 
