@@ -6,7 +6,7 @@ import { StoreError } from '../errors.js';
 import type { NativeFile } from '../store/bundle.js';
 import type { StoredFile } from '../store/pieces.js';
 import { sources } from './import.js';
-import type { NormalizedMessage, NormalizedSession } from '../sources/types.js';
+import type { NormalizedMessage, NormalizedSession, Source } from '../sources/types.js';
 
 /** The stable JSON shape of one session in listings (documented in docs/json.md). */
 export interface SessionSummary {
@@ -93,10 +93,9 @@ export function sessionHead(ctx: LoreContext, row: SessionRow): Omit<SessionDeta
  * session of any size is shown in bounded memory; parsed whole otherwise.
  */
 export async function streamSessionMessages(ctx: LoreContext, row: SessionRow, onMessage: (m: NormalizedMessage) => void): Promise<void> {
-  const source = sources(ctx, { unreadable: () => undefined }).find((s) => s.tool === row.tool);
-  if (!source) throw new StoreError(`session ${row.id} comes from an unknown tool ${row.tool}`, { hint: 'Upgrade git-lore.' });
+  const source = sourceOf(ctx, row);
   if (!source.streamMessages) {
-    for (const m of source.parse(row.id, storedFiles(ctx, row.id)).messages) onMessage(m);
+    for (const m of (await loadSession(ctx, row)).messages) onMessage(m);
     return;
   }
   const files = new Map(storedFileList(ctx, row.id).map((f) => [f.path, f]));
@@ -111,9 +110,14 @@ export async function streamSessionMessages(ctx: LoreContext, row: SessionRow, o
 /** Parses a stored session from its bundle (the lossless copy), with the parser of its tool. */
 export async function loadSession(ctx: LoreContext, row: SessionRow): Promise<NormalizedSession> {
   const files = storedFiles(ctx, row.id);
+  return sourceOf(ctx, row).parse(row.id, files);
+}
+
+/** The source that parses a stored session: its tool's. */
+function sourceOf(ctx: LoreContext, row: SessionRow): Source {
   const source = sources(ctx, { unreadable: () => undefined }).find((s) => s.tool === row.tool);
   if (!source) throw new StoreError(`session ${row.id} comes from an unknown tool ${row.tool}`, { hint: 'Upgrade git-lore.' });
-  return source.parse(row.id, files);
+  return source;
 }
 
 /**
