@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { sqliteDatabase } from './sqlite.js';
 import { StoreError } from '../errors.js';
 import { ensureLoreHome } from './home.js';
 import { PieceFiles, decodePieces, encodePieces, type StoredFile } from './pieces.js';
@@ -54,7 +55,8 @@ export class LoreDb {
       // -wal and -shm files the database file's mode).
       fs.closeSync(fs.openSync(file, 'a', 0o600));
       if ((fs.statSync(file).mode & 0o077) !== 0) fs.chmodSync(file, 0o600);
-      db = new Database(file);
+      const Sqlite = sqliteDatabase();
+      db = new Sqlite(file);
       db.pragma(`busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
       db.pragma('journal_mode = WAL');
       db.pragma('journal_size_limit = 67108864');

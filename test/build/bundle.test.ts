@@ -25,3 +25,16 @@ test('the bundled CLI finds yargs\' locales as the unbundled modules do', () => 
   assert.equal(bundled, help('modules', 'de_DE.UTF-8'));
   assert.match(help('bundle', 'C'), /Show help/);
 });
+
+// The strength estimator's dictionaries and age's encrypter are bundled apart (scripts/bundle.mjs,
+// lazy-vendor): the main bundle must not carry them, and the commands that use them must still
+// find them. Inlined again (the plugin removed), the first assertion fails.
+test('the bundle leaves the rarely used packages out and loads them when a command needs them', async () => {
+  const fs = await import('node:fs');
+  const main = fs.readFileSync(path.join(ROOT, 'dist/bundle/main.cjs'), 'utf8');
+  assert.ok(!main.includes('qwertz') && !main.includes('zymurgy'), 'no zxcvbn keyboard graph or dictionary in the main bundle');
+  assert.ok(main.length < 1_200_000, `the main bundle is ${main.length} bytes`);
+  const r = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'git-lore'), 'passphrase', 'generate'], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/' }, encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout.trim(), /^\S+( \S+){5}$/, 'six words from the dictionary loaded on demand');
+});

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { createHash } from 'node:crypto';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { sqliteDatabase } from '../../store/sqlite.js';
 import { LoreError } from '../../errors.js';
 import { ROW_TABLES } from './parser.js';
 
@@ -33,7 +34,7 @@ const EXTRA: ReadonlyArray<[string, string]> = [
 
 /** Opens OpenCode's database for reading. Read-only, through SQLite, so what a running OpenCode keeps in `-wal` is seen. Throws on a missing, locked or corrupt file. */
 export function openForReading(file: string): Db {
-  const db = new Database(file, { readonly: true, fileMustExist: true, timeout: READ_BUSY_MS });
+  const db = new (sqliteDatabase())(file, { readonly: true, fileMustExist: true, timeout: READ_BUSY_MS });
   try {
     const tables = tableNames(db);
     for (const t of ['session', 'message', 'part']) if (!tables.has(t)) throw new Error(`not an OpenCode database (no ${t} table)`);
@@ -216,7 +217,7 @@ export class DatabaseRestore {
     }
     let db: Db;
     try {
-      db = new Database(this.file, { fileMustExist: true, timeout: WRITE_BUSY_MS });
+      db = new (sqliteDatabase())(this.file, { fileMustExist: true, timeout: WRITE_BUSY_MS });
     } catch (err) {
       throw new LoreError(`cannot open OpenCode's database ${this.file} (${(err as Error).message}); nothing was written`, { cause: err });
     }
@@ -345,7 +346,7 @@ CREATE INDEX IF NOT EXISTS session_parent_idx ON session (parent_id);
 
 /** Writes rows (table, row) into `file`, creating OpenCode's session tables if absent (WAL, as OpenCode keeps it). For the demo and benchmarks only. */
 export function plantRows(file: string, rows: Array<{ table: 'project' | 'session' | 'message' | 'part'; row: Row }>): void {
-  const db = new Database(file);
+  const db = new (sqliteDatabase())(file);
   try {
     db.pragma('journal_mode = WAL');
     db.exec(DEMO_SCHEMA);
