@@ -2,7 +2,8 @@ import { resolvePaths, type Env, type Paths } from '../env.js';
 import { LoreDb } from '../store/db.js';
 import { corruptStore } from '../errors.js';
 import { machineId } from '../store/home.js';
-import { Git } from '../git/git.js';
+import { Git, type RepoInfo } from '../git/git.js';
+import fs from 'node:fs';
 
 /**
  * What every use case works with: the explicit environment, resolved paths and the local store
@@ -13,6 +14,11 @@ export class LoreContext {
   readonly paths: Paths;
   private dbHandle: LoreDb | undefined;
   private machine: string | undefined;
+  /**
+   * `git rev-parse` answers by real folder, for this command only: a sync asks for its own
+   * repository, and its capture for the folder each new session was recorded in (usually the same).
+   */
+  readonly repoInfos = new Map<string, Promise<RepoInfo | null>>();
   /** How long to wait for another process's database lock (hooks wait less: they must not slow git). */
   busyTimeoutMs = 10000;
 
@@ -41,6 +47,22 @@ export class LoreContext {
   /** A git handle on a folder (default: the current directory). */
   git(dir: string = this.env.cwd): Git {
     return new Git(this.env, dir);
+  }
+
+  /** The repository containing `dir` (its real path), asked of git once per command. */
+  repoInfo(dir: string = this.env.cwd): Promise<RepoInfo | null> {
+    let real: string;
+    try {
+      real = fs.realpathSync(dir);
+    } catch {
+      real = dir;
+    }
+    let p = this.repoInfos.get(real);
+    if (!p) {
+      p = this.git(real).repoInfo();
+      this.repoInfos.set(real, p);
+    }
+    return p;
   }
 
   close(): void {

@@ -11,7 +11,8 @@ import type { StoredFile } from '../store/pieces.js';
 import { createSources, isTranscriptPath } from '../sources/registry.js';
 import type { Reporter } from '../sources/discover.js';
 import { ROOT_DEPTH, type DiscoveredFile, type Source } from '../sources/types.js';
-import { listRoots, recordPath, records } from '../sources/listing.js';
+import { listRoots, recordOf, recordPath, records } from '../sources/listing.js';
+import { saveState, startListing } from './capture-state.js';
 import type { RepoInfo } from '../git/git.js';
 
 /** kv key: the listing digest of the last complete capture, and how many files it saw. */
@@ -75,13 +76,11 @@ export function sources(ctx: LoreContext, report: Reporter): Source[] {
  * aborts the import: malformed lines are counted, unreadable and oversized files are reported.
  */
 export async function importSessions(ctx: LoreContext, opts: ImportOptions = {}): Promise<ImportSummary> {
-  const maxFileBytes = opts.maxFileBytes ?? (Number(await getSetting(ctx, 'max_file_bytes')) || DEFAULT_MAX_FILE_BYTES);
   const summary: ImportSummary = {
     filesSeen: 0, filesRead: 0, sessionsNew: 0, sessionsUpdated: 0, sessionsUnchanged: 0, bytesRead: 0,
     malformedLines: 0, unknownLines: 0, unreadableFiles: [], tooLargeFiles: [], warnings: [],
   };
   const warn = (m: string) => summary.warnings.push(m);
-  const db = ctx.db;
   const report: Reporter = {
     unreadable: (p, reason) => {
       summary.unreadableFiles.push(p);
@@ -89,32 +88,52 @@ export async function importSessions(ctx: LoreContext, opts: ImportOptions = {})
     },
   };
   const all = sources(ctx, report);
-  // One `find` lists every native file; when the listing (paths, sizes, mtimes, modes) is the one
-  // the last complete capture saw, no file can differ from its stamp, so there is nothing to do.
-  const listing = await listRoots(all.flatMap((s) => s.roots), ROOT_DEPTH + 1, ctx.env.vars);
-  const fingerprint = listing?.digest ? createHash('sha256').update(`capture v1\0${maxFileBytes}\0${listing.digest}`).digest('hex') : null;
-  const last = db.getKv(FINGERPRINT_KEY)?.split(' ');
-  if (fingerprint && last?.[0] === fingerprint) {
-    summary.filesSeen = Number(last[1]) || 0;
-    log.import('nothing changed since the last capture (%d files)', summary.filesSeen);
-    return summary;
-  }
-  // Only records that differ from the last complete capture's listing can hold changes: with
-  // thousands of files and one new, capture looks at that one (and its session's other files),
-  // not at all of them and their stamps.
-  const previous = listing && last?.[2] && last[3] === String(maxFileBytes) ? readListing(ctx, last[2]) : null;
+  // One `find` lists the native files: those changed since the last complete capture when it left
+  // its state (capture-state.ts), else every file. It starts before the store is opened: the
+  // database loads while find walks.
+  const started = startListing(ctx.paths.loreHome, all.flatMap((s) => s.roots), ROOT_DEPTH + 1, ctx.env.vars);
+  const db = ctx.db;
+  const maxFileBytes = opts.maxFileBytes ?? (Number(await getSetting(ctx, 'max_file_bytes')) || DEFAULT_MAX_FILE_BYTES);
+  let listing = await started.listing;
+  // Another size limit: every file is looked at again (one skipped as too large may fit now).
+  if (listing?.changesOnly && started.since?.maxFileBytes !== maxFileBytes) listing = await listRoots(started.roots, started.maxDepth, ctx.env.vars);
   let current: string[] | null = null;
   let changedRecs: string[] | null = null;
-  if (listing && previous !== null) {
-    const before = new Set(records(previous));
-    current = records(listing.text);
-    changedRecs = current.filter((r) => !before.has(r));
+  let last: string[] | undefined;
+  let fingerprint: string | null = null;
+  if (listing?.changesOnly) {
+    changedRecs = records(listing.text);
+    summary.filesSeen = started.since!.filesSeen;
+    if (!changedRecs.length) {
+      log.import('nothing changed since the last capture (%d files)', summary.filesSeen);
+      return summary;
+    }
+  } else {
+    // When the whole listing (paths, sizes, mtimes, modes) is the one the last complete capture
+    // saw, no file can differ from its stamp, so there is nothing to do.
+    fingerprint = listing?.digest ? createHash('sha256').update(`capture v1\0${maxFileBytes}\0${listing.digest}`).digest('hex') : null;
+    last = db.getKv(FINGERPRINT_KEY)?.split(' ');
+    if (listing && fingerprint && last?.[0] === fingerprint) {
+      summary.filesSeen = Number(last[1]) || 0;
+      saveState(ctx.paths.loreHome, started, listing, summary.filesSeen, maxFileBytes);
+      log.import('nothing changed since the last capture (%d files)', summary.filesSeen);
+      return summary;
+    }
+    // Only records that differ from the last complete capture's listing can hold changes: with
+    // thousands of files and one new, capture looks at that one (and its session's other files),
+    // not at all of them and their stamps.
+    const previous = listing && last?.[2] && last[3] === String(maxFileBytes) ? readListing(ctx, last[2]) : null;
+    if (listing && previous !== null) {
+      const before = new Set(records(previous));
+      current = records(listing.text);
+      changedRecs = current.filter((r) => !before.has(r));
+      summary.filesSeen = Number(last![1]) || 0;
+    }
   }
   const knownMap = changedRecs ? null : db.sourceFiles();
   const affected = new Map<string, { source: Source; files: DiscoveredFile[] }>();
   const allFiles: Array<{ source: Source; file: DiscoveredFile; sessionId: string | null; changed: boolean }> = [];
   const seenOnly: SourceFileRow[] = [];
-  if (changedRecs) summary.filesSeen = Number(last![1]) || 0;
 
   for (const source of all) {
     for (const file of source.discover(changedRecs && listing ? listing.subset(changedRecs) : listing)) {
@@ -145,14 +164,18 @@ export async function importSessions(ctx: LoreContext, opts: ImportOptions = {})
       if (changed && sessionId) affected.set(`${source.tool}\0${sessionId}`, { source, files: [] });
     }
   }
-  if (listing && changedRecs && current && affected.size) {
+  if (listing && changedRecs && affected.size) {
     // The unchanged files of the changed sessions, which a session is re-read with: those whose
     // path names the session (e.g. <id>.jsonl and <id>/...), and those the store has recorded
     // for it (files tied to it by content).
     const ids = [...affected.keys()].map((k) => k.slice(k.indexOf('\0') + 1));
     const changedSet = new Set(changedRecs);
     const recorded = new Set(db.sourceFilePaths(ids));
-    const siblings = current.filter((r) => !changedSet.has(r) && (ids.some((id) => r.includes(id)) || recorded.has(recordPath(r))));
+    // A listing of changes has no unchanged records: those the store recorded are looked at.
+    const changedPaths = current ? null : new Set(changedRecs.map(recordPath));
+    const siblings = current
+      ? current.filter((r) => !changedSet.has(r) && (ids.some((id) => r.includes(id)) || recorded.has(recordPath(r))))
+      : [...recorded].filter((p) => !changedPaths!.has(p)).map(recordOf).filter((r): r is string => r !== null);
     for (const source of all) {
       for (const file of source.discover(listing.subset(siblings))) {
         const sessionId = file.sessionId ?? db.sourceFile(file.absPath)?.session_id ?? null;
@@ -168,7 +191,7 @@ export async function importSessions(ctx: LoreContext, opts: ImportOptions = {})
   if (seenOnly.length) db.putSourceFiles(seenOnly);
   log.import('%d files seen, %d sessions to (re)import', summary.filesSeen, affected.size);
 
-  const repoCache = new Map<string, Promise<RepoInfo | null>>();
+  const repoCache = ctx.repoInfos;
   const timing: Timing = { read: 0, write: 0 };
   for (const [key, { source, files }] of affected) {
     const sessionId = key.split('\0')[1]!;
@@ -177,8 +200,9 @@ export async function importSessions(ctx: LoreContext, opts: ImportOptions = {})
   }
   log.import('time spent (ms): %o', Object.fromEntries(Object.entries(timing).map(([k, v]) => [k, Math.round(v)])));
   // Files that could not be read are retried next time, so such a capture is not complete.
-  if (fingerprint && listing && !summary.unreadableFiles.length) {
-    db.setKv(FINGERPRINT_KEY, `${fingerprint} ${summary.filesSeen} ${writeListing(ctx, listing.text)} ${maxFileBytes}`);
+  if (listing && !summary.unreadableFiles.length) {
+    if (fingerprint) db.setKv(FINGERPRINT_KEY, `${fingerprint} ${summary.filesSeen} ${writeListing(ctx, listing.text)} ${maxFileBytes}`);
+    saveState(ctx.paths.loreHome, started, listing, summary.filesSeen, maxFileBytes);
   }
   return summary;
 }

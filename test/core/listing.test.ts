@@ -3,10 +3,11 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { Machine } from '../helpers/machine.js';
+import { Machine, claudeProjectDir } from '../helpers/machine.js';
 import { userLine, uuid, writeSession } from '../helpers/repos.js';
 import { importSessions, sources } from '../../src/core/import.js';
-import { listRoots } from '../../src/sources/listing.js';
+import { listRoots, records } from '../../src/sources/listing.js';
+import { FULL_EVERY_MS, startListing } from '../../src/core/capture-state.js';
 import { ROOT_DEPTH } from '../../src/sources/types.js';
 import type { LoreContext } from '../../src/core/context.js';
 
@@ -129,6 +130,68 @@ test('a session skipped as too large is imported once the limit is raised, its f
   try {
     assert.equal((await capture(ctx)).changed, 1);
     assert.equal((await capture(ctx)).changed, 0);
+  } finally {
+    ctx.close();
+  }
+});
+
+test('after a complete capture, the next lists only what changed, and misses neither a folder moved in nor a renamed one', { skip: HAVE_GNU_FIND ? false : 'GNU find is absent (capture then walks with Node)' }, async () => {
+  const m = new Machine('since');
+  const repo = m.initRepo(path.join(m.home, 'proj'));
+  const ids = [1, 2, 3, 4].map((n) => uuid(n, 'a'));
+  for (const [i, id] of ids.entries()) writeSession(m, repo, id, [userLine(id, repo, `u${i}`, `prompt ${i}`, i)]);
+  // Written elsewhere before the capture below: moved in later, a folder whose file keeps its old ctime.
+  const outside = path.join(m.home, 'other-machine');
+  const movedId = uuid(5, 'a');
+  const movedRepo = m.initRepo(path.join(m.home, 'proj2'));
+  fs.mkdirSync(outside);
+  fs.writeFileSync(path.join(outside, `${movedId}.jsonl`), `${userLine(movedId, movedRepo, 'm1', 'moved in', 1)}\n`);
+  const ctx = m.ctx(repo);
+  const roots = () => sources(ctx, { unreadable: () => undefined }).flatMap((s) => s.roots);
+  const listed = async (nowMs?: number) => {
+    const started = startListing(ctx.paths.loreHome, roots(), ROOT_DEPTH + 1, ctx.env.vars, nowMs);
+    const listing = (await started.listing)!;
+    return { changesOnly: listing.changesOnly, paths: records(listing.text).map((r) => path.basename(r.slice(r.lastIndexOf(' ') + 1))).sort() };
+  };
+  // The state's reference moved to now, as if every file had been written long before the last
+  // capture (a test cannot age a ctime): only what changes from here on has a later one.
+  const stateDir = path.join(ctx.paths.loreHome, 'capture-since');
+  const ageFiles = () => {
+    const sec = Math.floor(Date.now() / 1000) + 1;
+    for (const f of fs.readdirSync(stateDir)) {
+      const st = JSON.parse(fs.readFileSync(path.join(stateDir, f), 'utf8'));
+      fs.writeFileSync(path.join(stateDir, f), JSON.stringify({ ...st, ref: `${sec}.000000000` }));
+    }
+    return new Promise((res) => setTimeout(res, Math.max(0, sec * 1000 - Date.now() + 20)));
+  };
+  try {
+    assert.equal((await listed()).changesOnly, false, 'no state yet: every file is listed');
+    assert.equal((await capture(ctx)).changed, 4);
+    await ageFiles();
+    assert.deepEqual(await listed(), { changesOnly: true, paths: [] }, 'nothing changed since: nothing listed');
+
+    const target = claudeProjectDir(m.claudeDir, movedRepo);
+    fs.renameSync(outside, target);
+    assert.deepEqual((await listed()).paths, [`${movedId}.jsonl`], 'the files of a folder new to the listing are listed');
+    assert.equal((await capture(ctx)).changed, 1, 'the moved-in session is captured');
+    await ageFiles();
+    assert.equal((await capture(ctx)).changed, 0);
+
+    // The same folder renamed within the roots: a new path, listed whole again (its session unchanged).
+    fs.renameSync(target, `${target}-renamed`);
+    assert.deepEqual((await listed()).paths, [`${movedId}.jsonl`], 'a renamed folder is listed whole');
+    assert.equal((await importSessions(ctx)).unreadableFiles.length, 0);
+    await ageFiles();
+
+    // An append to one of several files: only it is listed; its session is captured.
+    const grown = writeSession(m, repo, ids[2]!, [userLine(ids[2]!, repo, 'u9', 'more', 9)], true);
+    assert.deepEqual((await listed()).paths, [path.basename(grown)]);
+    assert.equal((await capture(ctx)).changed, 1, 'the append is captured');
+
+    // The last full listing is old, or the clock went back before the reference: every file again.
+    assert.equal((await listed(Date.now() + FULL_EVERY_MS + 1000)).changesOnly, false);
+    assert.equal((await listed(Date.now() - 3_600_000)).changesOnly, false);
+    assert.equal((await listed()).changesOnly, true);
   } finally {
     ctx.close();
   }

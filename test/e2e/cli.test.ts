@@ -42,6 +42,12 @@ test('LORE_HOME is created 0700 with a random machine id; what it holds is owner
   for (const f of ['lore.db', 'lore.db-wal', 'capture-listing']) {
     if (fs.existsSync(path.join(m.vars.LORE_HOME!, f))) assert.equal(fs.statSync(path.join(m.vars.LORE_HOME!, f)).mode & 0o777, 0o600, f);
   }
+  // The capture state names the agents' folders: owner-only too.
+  const since = path.join(m.vars.LORE_HOME!, 'capture-since');
+  assert.equal(fs.statSync(since).mode & 0o777, 0o700);
+  const states = fs.readdirSync(since);
+  assert.ok(states.length >= 1, 'a complete capture left its state');
+  for (const f of states) assert.equal(fs.statSync(path.join(since, f)).mode & 0o777, 0o600, f);
   assert.ok(fs.existsSync(path.join(m.vars.LORE_HOME!, 'lore.db')));
 });
 

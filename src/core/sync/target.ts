@@ -63,8 +63,7 @@ export async function syncTarget(ctx: LoreContext, opts: { global?: boolean; cre
 
 /** The repository of the current folder; a usage error outside one. */
 export async function openRepo(ctx: LoreContext): Promise<RepoHandle> {
-  const git = ctx.git();
-  const info = await git.repoInfo();
+  const info = await ctx.repoInfo();
   if (!info) throw new UsageError('not inside a git repository', { hint: 'cd into the repository whose sessions you want to sync.' });
   return { git: ctx.git(info.root), info };
 }
