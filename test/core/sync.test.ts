@@ -239,12 +239,14 @@ test('after a complete sync only sessions written since are looked at; what othe
   const noop = await ok(a.lore(['sync'], { cwd: repoA, env: debug }));
   assert.match(noop.stderr, /nothing new here or on origin since the last sync/);
 
-  // B pushes in between: A's refs are no longer where its last sync left them, so A pulls.
+  // B pushes in between: A, which has not fetched, pushes on its old tip, is refused, and then
+  // pulls like a full sync. Nothing of the ref was damaged: no warning says so.
   writeSession(b, repoB, ids[4]!, [userLine(ids[4]!, repoB, 'm1', 'new on B', 1)]);
   await ok(b.lore(['sync'], { cwd: repoB }));
   writeSession(a, repoA, ids[5]!, [userLine(ids[5]!, repoA, 'k1', 'another on A', 1)]);
   const full = await ok(a.lore(['sync'], { cwd: repoA, env: debug }));
-  assert.doesNotMatch(full.stderr, /quick sync/);
+  assert.match(full.stderr, /push rejected .*fetching and retrying/);
+  assert.doesNotMatch(full.stderr, /warning/);
   assert.match(full.stdout, /receive 1 session from origin, send 1/);
 
   // A session that is already in the ref grows: the quick path sends the new version.

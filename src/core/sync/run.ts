@@ -34,10 +34,17 @@ export interface Reached {
   pushTracks: boolean;
   remoteTip: string | null;
   localTip: string | null;
+  /** False when the fetch was left out (`reach`'s `optimistic`): the tips are those of the last sync. */
+  fetched: boolean;
 }
 
-/** Resolves the target and remote and fetches the remote's lore ref (or, for a dry run, only peeks at it). */
-export async function reach(ctx: LoreContext, opts: Pick<SyncOptions, 'global' | 'remote' | 'url' | 'dryRun'>): Promise<Reached> {
+/**
+ * Resolves the target and remote and fetches the remote's lore ref (or, for a dry run, only peeks
+ * at it). With `optimistic`, when both lore refs are where the last complete sync left them, the
+ * fetch is left out: a sync with something to send pushes on top of that tip, and a remote that
+ * moved since rejects the push, which then fetches (`runSync`).
+ */
+export async function reach(ctx: LoreContext, opts: Pick<SyncOptions, 'global' | 'remote' | 'url' | 'dryRun'>, optimistic = false): Promise<Reached> {
   const target = await syncTarget(ctx, opts.global ? { global: true } : {});
   const cfg = await readRemoteConfig(target.git);
   const remote = await pickRemote(target.git, opts.remote, cfg);
@@ -45,10 +52,21 @@ export async function reach(ctx: LoreContext, opts: Pick<SyncOptions, 'global' |
   // git push updates the tracking ref itself when it pushes to the remote by name through our refspec.
   const pushTracks = url === remote && (cfg.fetch.get(remote) ?? []).includes(fetchRefspec(remote));
   const address = opts.url ? normalizeAddress(opts.url, target.gitDir) : await pinAddress(target.git, remote, target.gitDir, cfg);
-  if (opts.dryRun) return { target, remote, url, address, pushTracks, remoteTip: await peekLore(target.git, remote, url), localTip: await target.git.resolve(LORE_REF) };
+  if (opts.dryRun) return { target, remote, url, address, pushTracks, remoteTip: await peekLore(target.git, remote, url), localTip: await target.git.resolve(LORE_REF), fetched: true };
+  const reached = { target, remote, url, address, pushTracks };
+  if (optimistic) {
+    const tips = await tipsOf(target.git, remote);
+    const state = readSyncState(ctx, syncKeys(target, remote).state);
+    if (tips.localTip && tips.localTip === tips.remoteTip && state?.tip === tips.localTip) return { ...reached, ...tips, fetched: false };
+  }
   await fetchLore(target.git, remote, url);
-  const tips = await target.git.resolveRefs([LORE_REF, trackingRef(remote)]);
-  return { target, remote, url, address, pushTracks, remoteTip: tips.get(trackingRef(remote)) ?? null, localTip: tips.get(LORE_REF) ?? null };
+  return { ...reached, ...(await tipsOf(target.git, remote)), fetched: true };
+}
+
+/** The local lore ref and the remote's tracking ref. */
+async function tipsOf(git: SyncTarget['git'], remote: string): Promise<{ localTip: string | null; remoteTip: string | null }> {
+  const tips = await git.resolveRefs([LORE_REF, trackingRef(remote)]);
+  return { remoteTip: tips.get(trackingRef(remote)) ?? null, localTip: tips.get(LORE_REF) ?? null };
 }
 
 /**
@@ -62,7 +80,9 @@ export async function runSync(ctx: LoreContext, opts: SyncOptions = {}): Promise
   const started = new Date();
   // The remote's lore ref is fetched while capture runs (git works on the other core); a failure
   // is reported once capture is done.
-  const reached = reach(ctx, opts);
+  // A sync that pushes itself may leave the fetch out (see `reach`); one whose commit git's own
+  // push carries (deferPush) or that does not push cannot learn from a rejected push.
+  const reached = reach(ctx, opts, !opts.dryRun && !opts.deferPush && opts.push !== false);
   reached.catch(() => undefined);
   // The object reader starts as soon as the repository is known, while capture lists the agent
   // folders (another process; this thread waits then): a sync with something to send does not
@@ -80,14 +100,19 @@ async function syncReached(ctx: LoreContext, opts: SyncOptions, started: Date, r
   const dryRun = Boolean(opts.dryRun);
   const capture = opts.noCapture ? null : await importSessions(ctx);
   maybeCrash(ctx, 'after-capture');
-  const r = await reached;
+  let r = await reached;
   const { target, remote, url, pushTracks } = r;
   const git = target.git;
+  const keys_ = syncKeys(target, remote);
+  if (!r.fetched && readSyncState(ctx, keys_.state)?.rev === ctx.db.sessionsRev()) {
+    // Nothing to send after all: only the fetch can tell whether there is something to receive.
+    await fetchLore(git, remote, url);
+    r = { ...r, ...(await tipsOf(git, remote)), fetched: true };
+  }
   const maxBytes = opts.maxPayloadBytes ?? (Number(await getSetting(ctx, 'max_payload_bytes')) || DEFAULT_MAX_PAYLOAD_BYTES);
   const result: SyncResult = {
     remote, storeId: '', pulled: [], pushed: [], oversized: [], failed: [], stillFailing: 0, commit: null, retries: 0, dryRun, converted: false, capture, warnings: [...(capture?.warnings ?? [])],
   };
-  const keys_ = syncKeys(target, remote);
   /**
    * A successful sync: the time (for `sync status`), the stamp the pre-push shim compares with,
    * and, when nothing failed or was skipped, the ref it left and the session counter it started
@@ -130,21 +155,35 @@ async function syncReached(ctx: LoreContext, opts: SyncOptions, started: Date, r
   const partial = since ? await readSomeSessions(cat, tip, since.map((s) => s.id)) : null;
   const first = partial ?? (await stateOf(tip));
   const localStore = localTip ? (localTip === first.commit ? first : await stateOf(localTip)).descriptor.storeId : null;
-  // Before any key is used: the store must be the one this clone joined (store pinning).
-  checkPin(ctx, target, remote, r.address, first.descriptor.storeId, localStore);
-  if (localStore && localStore !== first.descriptor.storeId) {
-    throw new LoreError(`the local lore ref belongs to store ${localStore}, the remote's to ${first.descriptor.storeId}; nothing was sent or received`, {
-      hint: `If your team re-created the store on purpose, run \`git lore sync setup${opts.remote ? ` --remote ${remote}` : ''}\` and enter its passphrase to accept it.`,
-    });
-  }
-  const keys = await loadStoreKeys(ctx, first);
+  // Before any key is used: the store must be the one this clone joined (store pinning). Checked
+  // again for every tip a retry fetches: the ref can be swapped between two pushes.
+  const checkStore = (remoteStore: string) => {
+    checkPin(ctx, target, remote, r.address, remoteStore, localStore);
+    if (localStore && localStore !== remoteStore) {
+      throw new LoreError(`the local lore ref belongs to store ${localStore}, the remote's to ${remoteStore}; nothing was sent or received`, {
+        hint: `If your team re-created the store on purpose, run \`git lore sync setup${opts.remote ? ` --remote ${remote}` : ''}\` and enter its passphrase to accept it.`,
+      });
+    }
+  };
+  checkStore(first.descriptor.storeId);
+  let keys = await loadStoreKeys(ctx, first);
+  let keyed = first.descriptorOid;
   result.storeId = keys.storeId;
   warnWeakSlots(first, remote, result);
   const pulledOrSame = new Set<string>();
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-    const quick = attempt === 0 && partial !== null && state?.storeId === keys.storeId && partial.descriptor.version >= 2;
+    // Quick while both refs are still where the partial read found them (a fetch that found
+    // nothing new keeps it quick; a rejected push or another local sync does not).
+    const quick = partial !== null && localTip === partial.commit && (remoteTip ?? localTip) === partial.commit && state?.storeId === keys.storeId && partial.descriptor.version >= 2;
     const sinceRev = quick ? state?.rev : undefined;
     const base = quick ? partial : await stateOf((remoteTip ?? localTip)!);
+    if (base.commit !== first.commit) checkStore(base.descriptor.storeId);
+    if (base.descriptorOid !== keyed) {
+      // A retry fetched a descriptor other than the one the keys came from (a key rotation).
+      keys = await loadStoreKeys(ctx, base);
+      keyed = base.descriptorOid;
+      warnWeakSlots(base, remote, result);
+    }
     verifyKey(base.descriptor, keys.dataKey);
     const converting = base.descriptor.version === 1;
     const known = quick ? base : localTip ? await stateOf(localTip) : null;
@@ -211,7 +250,11 @@ async function syncReached(ctx: LoreContext, opts: SyncOptions, started: Date, r
     const rows = candidates.map((c) => ctx.db.getSession(c.id)!).filter(Boolean);
     result.converted = converting;
     // Chunks altered or removed on the remote since our last view: written again from our copies.
-    const damaged = !quick && known && known.commit !== base.commit ? await damagedChunks(git, known.commit, base.commit) : new Set<string>();
+    // Compared with the last tip this machine knows the remote held (where the last complete sync
+    // left both refs), not with the local ref: a commit of ours that a refused push never
+    // delivered holds chunks the remote never had, which are not damage.
+    const seen = state?.tip ?? known?.commit;
+    const damaged = !quick && seen && seen !== base.commit ? await damagedChunks(git, seen, base.commit).catch(() => (known && known.commit !== base.commit ? damagedChunks(git, known.commit, base.commit) : new Set<string>())) : new Set<string>();
     if (dryRun) {
       result.pushed = rows.map((row) => row.id);
       return result;
@@ -230,6 +273,13 @@ async function syncReached(ctx: LoreContext, opts: SyncOptions, started: Date, r
       }
     }
     if (!written.ids.length && !converting && written.files.length === 0) {
+      if (!r.fetched) {
+        // Nothing to send after all (the sessions written since belong elsewhere): fetch, then sync as usual.
+        r = { ...r, fetched: true };
+        await fetchLore(git, remote, url);
+        remoteTip = await git.resolve(trackingRef(remote));
+        continue;
+      }
       if (base.commit !== localTip && !(await git.updateRef(LORE_REF, base.commit, localTip))) {
         localTip = await git.resolve(LORE_REF);
         continue;
@@ -278,7 +328,9 @@ async function syncReached(ctx: LoreContext, opts: SyncOptions, started: Date, r
       // Rejected (someone pushed in between, or the remote could not lock the ref): fetch, merge, retry.
       result.retries += 1;
       log.sync('push rejected (%s); fetching and retrying', ref.reason);
-      await sleep(40 * 2 ** Math.min(attempt, 5) * (0.5 + Math.random()));
+      // A push made without a fetch first was rejected for what the fetch would have shown: no wait.
+      if (r.fetched) await sleep(40 * 2 ** Math.min(attempt, 5) * (0.5 + Math.random()));
+      r = { ...r, fetched: true };
       await fetchLore(git, remote, url);
       remoteTip = await git.resolve(trackingRef(remote));
       continue;
