@@ -12,7 +12,9 @@ import { fileURLToPath } from 'node:url';
  * Only node's own modules here: this file is loaded before anything else.
  */
 export function launch(name: 'main' | 'remote-helper', argv: string[]): void {
-  const dir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bundle');
+  // Built into dist/bundle/launch.cjs beside the bundles (what bin/* load); as dist/src/cli/launch.js, two levels below.
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  const dir = path.basename(here) === 'bundle' ? here : path.resolve(here, '../../bundle');
   const file = path.join(dir, `${name}.cjs`);
   const cacheFile = path.join(dir, `${name}.cache`);
   let cachedData: Buffer | undefined;
