@@ -7,6 +7,8 @@ import type { Git } from '../git/git.js';
 
 /** The ref that holds a repository's encrypted sessions. */
 export const LORE_REF = 'refs/lore/sessions';
+/** The folder of every remote's tracking ref (a for-each-ref pattern that lists them all). */
+export const LORE_REMOTES = 'refs/lore/remotes';
 /** Where a remote's lore ref is fetched to. */
 export const trackingRef = (remote: string) => `refs/lore/remotes/${remote}/sessions`;
 /**

@@ -6,7 +6,7 @@ import { gitReason, type CatFile } from '../../git/git.js';
 import { DESCRIPTOR_PATH, serializeDescriptor, upgradeDescriptor, verifyKey } from '../../format/descriptor.js';
 import { contentDigestV2 } from '../../format/session-entry.js';
 import { readRefState, type RefState } from '../../format/ref-store.js';
-import { LORE_REF, fetchRefspec, trackingRef } from '../../format/refs.js';
+import { LORE_REF, LORE_REMOTES, fetchRefspec, trackingRef } from '../../format/refs.js';
 import { checkKdfParams, sameHex } from '../../crypto/primitives.js';
 import { importSessions } from '../import.js';
 import { getSetting } from '../config.js';
@@ -44,9 +44,16 @@ export interface Reached {
  * fetch is left out: a sync with something to send pushes on top of that tip, and a remote that
  * moved since rejects the push, which then fetches (`runSync`).
  */
-export async function reach(ctx: LoreContext, opts: Pick<SyncOptions, 'global' | 'remote' | 'url' | 'dryRun'>, optimistic = false): Promise<Reached> {
-  const target = await syncTarget(ctx, opts.global ? { global: true } : {});
-  const cfg = await readRemoteConfig(target.git);
+export async function reach(ctx: LoreContext, opts: Pick<SyncOptions, 'global' | 'remote' | 'url' | 'dryRun'>, optimistic = false, targeted?: Promise<SyncTarget>): Promise<Reached> {
+  // For this repository's store, its config and lore refs are read from the working folder while
+  // rev-parse finds the repository: three git processes at once, not one after another.
+  const here = opts.global ? null : ctx.git();
+  const cfgEarly = here ? readRemoteConfig(here) : null;
+  const refsEarly = here && optimistic && !opts.dryRun ? here.resolveRefs([LORE_REF, LORE_REMOTES]) : null;
+  cfgEarly?.catch(() => undefined);
+  refsEarly?.catch(() => undefined);
+  const target = await (targeted ?? syncTarget(ctx, opts.global ? { global: true } : {}));
+  const cfg = await (cfgEarly ?? readRemoteConfig(target.git));
   const remote = await pickRemote(target.git, opts.remote, cfg);
   const url = opts.url ?? (await networkAddress(target.git, remote, cfg));
   // git push updates the tracking ref itself when it pushes to the remote by name through our refspec.
@@ -55,7 +62,8 @@ export async function reach(ctx: LoreContext, opts: Pick<SyncOptions, 'global' |
   if (opts.dryRun) return { target, remote, url, address, pushTracks, remoteTip: await peekLore(target.git, remote, url), localTip: await target.git.resolve(LORE_REF), fetched: true };
   const reached = { target, remote, url, address, pushTracks };
   if (optimistic) {
-    const tips = await tipsOf(target.git, remote);
+    const refs = refsEarly ? await refsEarly : null;
+    const tips = refs ? { localTip: refs.get(LORE_REF) ?? null, remoteTip: refs.get(trackingRef(remote)) ?? null } : await tipsOf(target.git, remote);
     const state = readSyncState(ctx, syncKeys(target, remote).state);
     if (tips.localTip && tips.localTip === tips.remoteTip && state?.tip === tips.localTip) return { ...reached, ...tips, fetched: false };
   }
@@ -82,12 +90,14 @@ export async function runSync(ctx: LoreContext, opts: SyncOptions = {}): Promise
   // is reported once capture is done.
   // A sync that pushes itself may leave the fetch out (see `reach`); one whose commit git's own
   // push carries (deferPush) or that does not push cannot learn from a rejected push.
-  const reached = reach(ctx, opts, !opts.dryRun && !opts.deferPush && opts.push !== false);
+  const targeted = syncTarget(ctx, opts.global ? { global: true } : {});
+  targeted.catch(() => undefined);
+  const reached = reach(ctx, opts, !opts.dryRun && !opts.deferPush && opts.push !== false, targeted);
   reached.catch(() => undefined);
   // The object reader starts as soon as the repository is known, while capture lists the agent
   // folders (another process; this thread waits then): a sync with something to send does not
   // wait for it afterwards. A sync with nothing to do never asks it anything.
-  const reader = reached.then((r) => r.target.git.catFile(), () => null);
+  const reader = targeted.then((t) => t.git.catFile(), () => null);
   try {
     return await syncReached(ctx, opts, started, reached, reader);
   } finally {
