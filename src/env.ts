@@ -33,6 +33,19 @@ export interface Env {
   readonly columns?: number;
   /** The command line that starts this executable again (node and its script); absent: `git-lore` on PATH. */
   readonly self?: readonly string[];
+  /** A capture listing the launcher started before the CLI loaded (src/core/early-listing.ts). */
+  readonly earlyFind?: EarlyFind;
+}
+
+/**
+ * A `find` started by the launcher with the arguments the last complete capture left for the next
+ * one, so that it walks the agents' folders while the CLI loads.
+ */
+export interface EarlyFind {
+  /** When it started (ms since the epoch). */
+  readonly startedMs: number;
+  /** Its result, once, when `argv` is what it ran; otherwise null (the caller runs its own). */
+  take(argv: readonly string[]): Promise<{ exitCode: number | undefined; stdout: Buffer; stderr: string; failed: boolean }> | null;
 }
 
 /** Where things live, resolved once from the environment. */
@@ -46,7 +59,7 @@ export const PATH_VARS: Readonly<Record<keyof Paths, { env: string; underHome: s
 };
 
 /** Resolves LORE_HOME with its documented default (agent folders: src/sources/registry.ts, agentFolder). */
-export function resolvePaths(env: Env): Paths {
+export function resolvePaths(env: Pick<Env, 'cwd' | 'vars'>): Paths {
   const home = env.vars.HOME || os.homedir();
   const resolve = (k: keyof Paths) => path.resolve(env.cwd, env.vars[PATH_VARS[k].env] || path.join(home, PATH_VARS[k].underHome));
   return { loreHome: resolve('loreHome') };

@@ -1,5 +1,5 @@
 import yargs, { type Argv } from 'yargs';
-import type { Env } from '../env.js';
+import type { EarlyFind, Env } from '../env.js';
 import { processEnv } from './process-env.js';
 import { UsageError, toLoreError } from '../errors.js';
 import { LoreContext } from '../core/context.js';
@@ -114,8 +114,8 @@ function skipHelpCache(parser: Argv): void {
 }
 
 /** Entry point used by bin/git-lore. */
-export async function main(argv: string[]): Promise<void> {
-  const env = processEnv();
+export async function main(argv: string[], earlyFind?: EarlyFind): Promise<void> {
+  const env = { ...processEnv(), ...(earlyFind ? { earlyFind } : {}) };
   const code = await runCli(argv, env);
   process.exitCode = code;
 }

@@ -1,6 +1,7 @@
 import type { Env, Sink } from '../env.js';
 import { Git } from '../git/git.js';
-import { childEnv, spawnPager } from '../process/spawn.js';
+import { spawnPager } from '../process/spawn.js';
+import { childEnv } from '../process/child-env.js';
 
 /** The commands whose human output can be long enough to page, as git pages `log` and `blame`. */
 const PAGED = new Set(['sessions', 'show', 'blame', 'log']);

@@ -3,25 +3,32 @@ import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { log } from '../log.js';
 import { existingRoots, listRoots, type ListSince, type Listing } from '../sources/listing.js';
+import { isListingFindArgs, listingFindArgs } from '../sources/find-args.js';
+import type { EarlyFind } from '../env.js';
+import { captureStateFile } from './early-listing.js';
 
 /**
  * What a complete capture leaves for the next one, so that the next lists only what changed
- * (docs/architecture.md, "Capture"): for one set of capture roots, the ctime reference, the
- * folders seen, when everything was last listed, the file count and the size limit it ran with.
- * Kept in LORE_HOME/capture-since/<roots digest>, 0600, outside lore.db: the listing starts before
- * the database is opened.
+ * (docs/architecture.md, "Capture"): the roots it listed, the ctime reference, the folders seen,
+ * when everything was last listed, the size limit it ran with, and the find command the next
+ * capture will run (which the launcher starts early: src/core/early-listing.ts). One file,
+ * LORE_HOME/capture-since/state (0600, in a 0700 folder), outside lore.db: the listing starts
+ * before the database is opened. Another set of roots (another repository with its own agent
+ * files) replaces it, and its first capture lists everything.
  */
-interface SinceState {
-  v: 1;
-  /** sha256 of the roots that existed. */
+export interface SinceState {
+  v: 2;
+  /** sha256 of every root, and of those that existed. */
+  roots: string;
   existing: string;
   /** The ctime reference, "<sec>.<nsec>": a little before the capture started. */
   ref: string;
   /** When a capture last listed every file (ms since the epoch). */
   fullAt: number;
   dirs: string[];
-  filesSeen: number;
   maxFileBytes: number;
+  /** The first find of the next capture's listing. */
+  find: string[];
 }
 
 /**
@@ -29,6 +36,12 @@ interface SinceState {
  * from a coarse clock, and some file systems (network ones, FAT) keep whole seconds.
  */
 const MARGIN_MS = 5_000;
+/**
+ * The state is written again when its reference is this old (or the folders, the size limit or
+ * a full listing changed it): until then, files changed since are listed again and their stamps
+ * compared, which costs less than writing a file on every capture.
+ */
+const REFRESH_MS = 60_000;
 /** Everything is listed again at least this often, whatever the clock or a file system did. */
 export const FULL_EVERY_MS = 60 * 60 * 1000;
 /** A state file larger than this is not read (it holds a few hundred folder names). */
@@ -44,16 +57,16 @@ export interface StartedListing {
   maxDepth: number;
 }
 
-const stateDir = (loreHome: string) => path.join(loreHome, 'capture-since');
 const digest = (xs: readonly string[]) => createHash('sha256').update(xs.join('\0')).digest('hex');
-const stateFile = (loreHome: string, roots: readonly string[]) => path.join(stateDir(loreHome), digest(roots).slice(0, 32));
 
-function readState(file: string): SinceState | null {
+/** The state file's content, or null when absent, too large or malformed. */
+export function readState(loreHome: string): SinceState | null {
+  const file = captureStateFile(loreHome);
   try {
     if (fs.statSync(file).size > MAX_STATE_BYTES) return null;
     const s = JSON.parse(fs.readFileSync(file, 'utf8')) as SinceState;
-    const ok = s && s.v === 1 && typeof s.existing === 'string' && /^\d+\.\d{9}$/.test(s.ref) && Number.isFinite(s.fullAt)
-      && Array.isArray(s.dirs) && s.dirs.every((d) => typeof d === 'string') && Number.isInteger(s.filesSeen) && Number.isInteger(s.maxFileBytes);
+    const ok = s && s.v === 2 && typeof s.roots === 'string' && typeof s.existing === 'string' && /^\d+\.\d{9}$/.test(s.ref) && Number.isFinite(s.fullAt)
+      && Array.isArray(s.dirs) && s.dirs.every((d) => typeof d === 'string') && Number.isInteger(s.maxFileBytes) && isListingFindArgs(s.find);
     return ok ? s : null;
   } catch {
     return null;
@@ -62,38 +75,48 @@ function readState(file: string): SinceState | null {
 
 /** "<sec>.<nsec>" of a time in milliseconds. */
 const refOf = (ms: number) => `${Math.floor(ms / 1000)}.${String((ms % 1000) * 1_000_000).padStart(9, '0')}`;
+const refMs = (ref: string) => Number(ref.split('.')[0]) * 1000;
 
 /**
  * Starts the listing of `roots`: of changes only when a complete capture of the same existing
  * roots left its state less than FULL_EVERY_MS ago and the clock has not gone back since;
  * otherwise of every file.
  */
-export function startListing(loreHome: string, roots: readonly string[], maxDepth: number, vars: Readonly<Record<string, string | undefined>>, nowMs = Date.now()): StartedListing {
-  const state = readState(stateFile(loreHome, roots));
-  const refMs = state ? Number(state.ref.split('.')[0]) * 1000 : 0;
-  const usable = state && state.existing === digest(existingRoots(roots)) && nowMs >= refMs && nowMs - state.fullAt < FULL_EVERY_MS;
+export function startListing(loreHome: string, roots: readonly string[], maxDepth: number, vars: Readonly<Record<string, string | undefined>>, nowMs = Date.now(), early?: EarlyFind): StartedListing {
+  const state = readState(loreHome);
+  const usable = state && state.roots === digest(roots) && state.existing === digest(existingRoots(roots)) && nowMs >= refMs(state.ref) && nowMs - state.fullAt < FULL_EVERY_MS;
   const since = usable ? state : null;
-  if (state && !usable) log.import('listing every file (the last full listing is old, the roots or the clock changed)');
+  if (state && !usable) log.import('listing every file (the last full listing is old, or the roots or the clock changed)');
   const arg: ListSince | undefined = since ? { ref: since.ref, dirs: new Set(since.dirs) } : undefined;
-  const listing = listRoots(roots, maxDepth, vars, arg);
+  const listing = listRoots(roots, maxDepth, vars, arg, early);
   listing.catch(() => undefined);
-  return { listing, since, startedMs: nowMs, roots, maxDepth };
+  // The launcher's find (if any) started earlier: the next reference counts from then.
+  return { listing, since, startedMs: Math.min(nowMs, early?.startedMs ?? nowMs), roots, maxDepth };
 }
 
-/** Records what a complete capture listed: the next one lists changes since a little before it started. */
-export function saveState(loreHome: string, started: StartedListing, listing: Listing, filesSeen: number, maxFileBytes: number): void {
+/**
+ * Records what a complete capture listed, when it matters (see REFRESH_MS): the next capture then
+ * lists changes since a little before this one started.
+ */
+export function saveState(loreHome: string, started: StartedListing, listing: Listing, maxFileBytes: number): void {
+  const prev = started.since;
+  if (listing.changesOnly && prev && prev.maxFileBytes === maxFileBytes && started.startedMs - refMs(prev.ref) < REFRESH_MS + MARGIN_MS
+    && prev.dirs.length === listing.dirs.length && prev.dirs.every((d, i) => d === listing.dirs[i])) return;
+  const existing = existingRoots(started.roots);
+  const ref = refOf(Math.max(0, started.startedMs - MARGIN_MS));
   const state: SinceState = {
-    v: 1,
-    existing: digest(existingRoots(started.roots)),
-    ref: refOf(Math.max(0, started.startedMs - MARGIN_MS)),
-    fullAt: listing.changesOnly ? started.since!.fullAt : started.startedMs,
+    v: 2,
+    roots: digest(started.roots),
+    existing: digest(existing),
+    ref,
+    fullAt: listing.changesOnly && prev ? prev.fullAt : started.startedMs,
     dirs: [...listing.dirs],
-    filesSeen,
     maxFileBytes,
+    find: listingFindArgs(existing, started.maxDepth, ref),
   };
-  const file = stateFile(loreHome, started.roots);
+  const file = captureStateFile(loreHome);
   try {
-    fs.mkdirSync(stateDir(loreHome), { recursive: true, mode: 0o700 });
+    fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
     fs.writeFileSync(`${file}.${process.pid}.tmp`, JSON.stringify(state), { mode: 0o600 });
     fs.renameSync(`${file}.${process.pid}.tmp`, file);
   } catch (err) {

@@ -8,7 +8,8 @@ import { openRepo, runSync, LORE_REF } from './sync/index.js';
 import { Keyring } from '../store/keyring.js';
 import { parseDescriptor } from '../format/descriptor.js';
 import type { Git } from '../git/git.js';
-import { childEnv, runWithLimit } from '../process/spawn.js';
+import { runWithLimit } from '../process/spawn.js';
+import { childEnv } from '../process/child-env.js';
 import { getSetting } from './config.js';
 import { hooksDisabled, shellRules, skipRequested } from './hook-rules.js';
 

@@ -17,6 +17,8 @@ import type { RepoInfo } from '../git/git.js';
 
 /** kv key: the listing digest of the last complete capture, and how many files it saw. */
 const FINGERPRINT_KEY = 'capture_fingerprint';
+/** kv key: how many files the last complete capture saw (a listing of changes counts from it). */
+const FILES_SEEN_KEY = 'capture_files_seen';
 
 /** The last complete capture's listing (LORE_HOME/capture-listing): paths of local agent files, 0600. */
 const listingFile = (ctx: LoreContext) => path.join(ctx.paths.loreHome, 'capture-listing');
@@ -91,7 +93,7 @@ export async function importSessions(ctx: LoreContext, opts: ImportOptions = {})
   // One `find` lists the native files: those changed since the last complete capture when it left
   // its state (capture-state.ts), else every file. It starts before the store is opened: the
   // database loads while find walks.
-  const started = startListing(ctx.paths.loreHome, all.flatMap((s) => s.roots), ROOT_DEPTH + 1, ctx.env.vars);
+  const started = startListing(ctx.paths.loreHome, all.flatMap((s) => s.roots), ROOT_DEPTH + 1, ctx.env.vars, Date.now(), ctx.env.earlyFind);
   const db = ctx.db;
   const maxFileBytes = opts.maxFileBytes ?? (Number(await getSetting(ctx, 'max_file_bytes')) || DEFAULT_MAX_FILE_BYTES);
   let listing = await started.listing;
@@ -103,7 +105,7 @@ export async function importSessions(ctx: LoreContext, opts: ImportOptions = {})
   let fingerprint: string | null = null;
   if (listing?.changesOnly) {
     changedRecs = records(listing.text);
-    summary.filesSeen = started.since!.filesSeen;
+    summary.filesSeen = Number(db.getKv(FILES_SEEN_KEY)) || 0;
     if (!changedRecs.length) {
       log.import('nothing changed since the last capture (%d files)', summary.filesSeen);
       return summary;
@@ -115,7 +117,8 @@ export async function importSessions(ctx: LoreContext, opts: ImportOptions = {})
     last = db.getKv(FINGERPRINT_KEY)?.split(' ');
     if (listing && fingerprint && last?.[0] === fingerprint) {
       summary.filesSeen = Number(last[1]) || 0;
-      saveState(ctx.paths.loreHome, started, listing, summary.filesSeen, maxFileBytes);
+      saveState(ctx.paths.loreHome, started, listing, maxFileBytes);
+      if (db.getKv(FILES_SEEN_KEY) !== String(summary.filesSeen)) db.setKv(FILES_SEEN_KEY, String(summary.filesSeen));
       log.import('nothing changed since the last capture (%d files)', summary.filesSeen);
       return summary;
     }
@@ -202,7 +205,8 @@ export async function importSessions(ctx: LoreContext, opts: ImportOptions = {})
   // Files that could not be read are retried next time, so such a capture is not complete.
   if (listing && !summary.unreadableFiles.length) {
     if (fingerprint) db.setKv(FINGERPRINT_KEY, `${fingerprint} ${summary.filesSeen} ${writeListing(ctx, listing.text)} ${maxFileBytes}`);
-    saveState(ctx.paths.loreHome, started, listing, summary.filesSeen, maxFileBytes);
+    saveState(ctx.paths.loreHome, started, listing, maxFileBytes);
+    if (db.getKv(FILES_SEEN_KEY) !== String(summary.filesSeen)) db.setKv(FILES_SEEN_KEY, String(summary.filesSeen));
   }
   return summary;
 }

@@ -1,6 +1,7 @@
 import type { Env } from '../env.js';
 import { GitError } from '../errors.js';
-import { childEnv, run, spawnLong, type LongChild, type RunResult } from '../process/spawn.js';
+import { run, spawnLong, type LongChild, type RunResult } from '../process/spawn.js';
+import { childEnv } from '../process/child-env.js';
 
 /**
  * The argv runner behind every function of src/git/. It is internal to this folder: code outside

@@ -1,6 +1,9 @@
 import fs from 'node:fs';
 import { createHash } from 'node:crypto';
-import { childEnv, run } from '../process/spawn.js';
+import { run } from '../process/spawn.js';
+import { childEnv } from '../process/child-env.js';
+import { FILE_FORMAT, listingFindArgs } from './find-args.js';
+import type { EarlyFind } from '../env.js';
 import { log } from '../log.js';
 
 /** A file found under a capture root by the listing: `rel` is relative to the root. */
@@ -82,8 +85,6 @@ export function records(text: string): string[] {
   return out;
 }
 
-const FILE_FORMAT = '%y %s %T@ %m %p\\0';
-const DIR_FORMAT = 'd %i %p\\0';
 
 /**
  * Lists every file under `roots` (at most `maxDepth` levels below each) with one `find -printf`
@@ -99,11 +100,11 @@ const DIR_FORMAT = 'd %i %p\\0';
  * every file of each folder `since` did not list: a folder moved in from elsewhere keeps its
  * files' old ctimes. The output then holds the few files that changed, not one record per file.
  */
-export async function listRoots(roots: readonly string[], maxDepth: number, vars: Readonly<Record<string, string | undefined>>, since?: ListSince): Promise<Listing | null> {
+export async function listRoots(roots: readonly string[], maxDepth: number, vars: Readonly<Record<string, string | undefined>>, since?: ListSince, early?: EarlyFind): Promise<Listing | null> {
   const existing = existingRoots(roots);
   if (!existing.length) return makeListing('', existing, roots, createHash('sha256').update('empty').digest('hex'), [], false);
-  const changed = since ? ['-newerct', `@${since.ref}`] : [];
-  const first = await findRecords(existing, maxDepth, vars, ['(', '-type', 'd', '-printf', DIR_FORMAT, ')', '-o', '(', '-type', 'l', '-printf', FILE_FORMAT, ')', '-o', '(', '-type', 'f', ...changed, '-printf', FILE_FORMAT, ')']);
+  const args = listingFindArgs(existing, maxDepth, since?.ref);
+  const first = await findRecords(args, vars, early?.take(args) ?? undefined);
   if (!first) return null;
   const dirs: string[] = [];
   const files: string[] = [];
@@ -124,12 +125,13 @@ export async function listRoots(roots: readonly string[], maxDepth: number, vars
   return makeListing(text, existing, roots, digest, dirs, Boolean(since));
 }
 
-/** find's NUL-terminated output for `roots` and the expression `expr`, or null when it cannot list exactly. */
-async function findRecords(roots: readonly string[], maxDepth: number, vars: Readonly<Record<string, string | undefined>>, expr: string[]): Promise<string | null> {
-  const r = await run('find', ['-H', ...roots, '-maxdepth', String(maxDepth), ...expr], {
-    cwd: '/',
-    env: childEnv(vars, { LC_ALL: 'C' }),
-  });
+/**
+ * find's NUL-terminated output for `args`, or null when it cannot list exactly. `started`: the
+ * same command already running (the launcher's early listing), whose result is used instead.
+ */
+async function findRecords(args: readonly string[], vars: Readonly<Record<string, string | undefined>>, started?: ReturnType<EarlyFind['take']>): Promise<string | null> {
+  if (started) log.import('find started early by the launcher');
+  const r = await (started ?? run('find', args, { cwd: '/', env: childEnv(vars, { LC_ALL: 'C' }) }));
   if (r.failed || r.exitCode !== 0 || r.stderr.trim()) {
     log.import('find listing unavailable (%s); walking with node', r.stderr.trim().split('\n')[0] ?? r.exitCode);
     return null;
@@ -156,7 +158,7 @@ async function filesOfNewDirs(roots: readonly string[], maxDepth: number, vars: 
   if (top.length) log.import('%d folders new since the last listing: listed whole', top.length);
   const out: string[] = [];
   for (const [left, group] of byDepth) {
-    const text = await findRecords(group, left, vars, ['-mindepth', '1', '(', '-type', 'f', '-o', '-type', 'l', ')', '-printf', FILE_FORMAT]);
+    const text = await findRecords(['-H', ...group, '-maxdepth', String(left), '-mindepth', '1', '(', '-type', 'f', '-o', '-type', 'l', ')', '-printf', FILE_FORMAT], vars);
     if (text === null) return null;
     out.push(...records(text));
   }

@@ -1,0 +1,52 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { resolvePaths, type EarlyFind } from '../env.js';
+import { isListingFindArgs } from '../sources/find-args.js';
+import { startFind } from '../process/early-find.js';
+
+/**
+ * The capture listing started before the CLI loads (docs/architecture.md, "Start-up"). A complete
+ * capture records the `find` command line the next one will run (in the capture state,
+ * src/core/capture-state.ts); a command that captures first starts it from the launcher, ~40 ms
+ * before the bundle would, and the capture takes its result only if it would run exactly that
+ * command (otherwise it runs its own). Loaded by the launcher: node's modules and modules
+ * without dependencies only (no debug logger).
+ */
+
+/** The commands (first word) that capture before anything else, with their words that do not. */
+const CAPTURING: Record<string, readonly string[]> = { sync: ['setup', '--help', '-h', '--dry-run', '-n'], hook: [] };
+const MAX_STATE_BYTES = 16 * 1024 * 1024;
+
+/** The capture state (src/core/capture-state.ts owns its content); named here for the launcher. */
+export const captureStateFile = (loreHome: string) => path.join(loreHome, 'capture-since', 'state');
+
+/**
+ * Starts the recorded find when `argv` (the CLI's arguments) names a capturing command; undefined
+ * otherwise, or when no command is recorded or the record is not a listing command.
+ */
+export function startEarlyListing(argv: readonly string[], vars: Readonly<Record<string, string | undefined>>, cwd: string): EarlyFind | undefined {
+  const skip = CAPTURING[argv[0] ?? ''];
+  if (!skip || argv.slice(1).some((a) => skip.includes(a))) return undefined;
+  let find: unknown;
+  try {
+    const file = captureStateFile(resolvePaths({ cwd, vars }).loreHome);
+    if (fs.statSync(file).size > MAX_STATE_BYTES) return undefined;
+    find = (JSON.parse(fs.readFileSync(file, 'utf8')) as { find?: unknown }).find;
+  } catch {
+    return undefined;
+  }
+  if (!isListingFindArgs(find)) return undefined;
+  const ran = find;
+  const startedMs = Date.now();
+  const started = startFind(ran, vars);
+  let taken = false;
+  return {
+    startedMs,
+    take(want) {
+      if (taken || want.length !== ran.length || !want.every((a, i) => a === ran[i])) return null;
+      taken = true;
+      started.keep();
+      return started.result;
+    },
+  };
+}
