@@ -42,6 +42,12 @@ const MARGIN_MS = 5_000;
  * compared, which costs less than writing a file on every capture.
  */
 const REFRESH_MS = 60_000;
+/**
+ * ... unless the listing of changes held more records than this: files written in a burst just
+ * before the reference (a restore, an agent's first run) would otherwise all be listed again by
+ * every capture of the next minute.
+ */
+const RELIST_MAX = 64;
 /** Everything is listed again at least this often, whatever the clock or a file system did. */
 export const FULL_EVERY_MS = 60 * 60 * 1000;
 /** A state file larger than this is not read (it holds a few hundred folder names). */
@@ -98,9 +104,9 @@ export function startListing(loreHome: string, roots: readonly string[], maxDept
  * Records what a complete capture listed, when it matters (see REFRESH_MS): the next capture then
  * lists changes since a little before this one started.
  */
-export function saveState(loreHome: string, started: StartedListing, listing: Listing, maxFileBytes: number): void {
+export function saveState(loreHome: string, started: StartedListing, listing: Listing, maxFileBytes: number, listed: number): void {
   const prev = started.since;
-  if (listing.changesOnly && prev && prev.maxFileBytes === maxFileBytes && started.startedMs - refMs(prev.ref) < REFRESH_MS + MARGIN_MS
+  if (listing.changesOnly && prev && listed <= RELIST_MAX && prev.maxFileBytes === maxFileBytes && started.startedMs - refMs(prev.ref) < REFRESH_MS + MARGIN_MS
     && prev.dirs.length === listing.dirs.length && prev.dirs.every((d, i) => d === listing.dirs[i])) return;
   const existing = existingRoots(started.roots);
   const ref = refOf(Math.max(0, started.startedMs - MARGIN_MS));

@@ -117,7 +117,7 @@ export async function importSessions(ctx: LoreContext, opts: ImportOptions = {})
     last = db.getKv(FINGERPRINT_KEY)?.split(' ');
     if (listing && fingerprint && last?.[0] === fingerprint) {
       summary.filesSeen = Number(last[1]) || 0;
-      saveState(ctx.paths.loreHome, started, listing, maxFileBytes);
+      saveState(ctx.paths.loreHome, started, listing, maxFileBytes, 0);
       if (db.getKv(FILES_SEEN_KEY) !== String(summary.filesSeen)) db.setKv(FILES_SEEN_KEY, String(summary.filesSeen));
       log.import('nothing changed since the last capture (%d files)', summary.filesSeen);
       return summary;
@@ -205,7 +205,7 @@ export async function importSessions(ctx: LoreContext, opts: ImportOptions = {})
   // Files that could not be read are retried next time, so such a capture is not complete.
   if (listing && !summary.unreadableFiles.length) {
     if (fingerprint) db.setKv(FINGERPRINT_KEY, `${fingerprint} ${summary.filesSeen} ${writeListing(ctx, listing.text)} ${maxFileBytes}`);
-    saveState(ctx.paths.loreHome, started, listing, maxFileBytes);
+    saveState(ctx.paths.loreHome, started, listing, maxFileBytes, changedRecs?.length ?? Infinity);
     if (db.getKv(FILES_SEEN_KEY) !== String(summary.filesSeen)) db.setKv(FILES_SEEN_KEY, String(summary.filesSeen));
   }
   return summary;

@@ -196,3 +196,26 @@ test('after a complete capture, the next lists only what changed, and misses nei
     ctx.close();
   }
 });
+
+test('the capture state is rewritten when a capture listed many changes, and left alone for a few', { skip: HAVE_GNU_FIND ? false : 'GNU find is absent (capture then walks with Node)' }, async () => {
+  const m = new Machine('relist');
+  const repo = m.initRepo(path.join(m.home, 'proj'));
+  const ctx = m.ctx(repo);
+  const stateFile = path.join(ctx.paths.loreHome, 'capture-since', 'state');
+  const ref = () => (JSON.parse(fs.readFileSync(stateFile, 'utf8')) as { ref: string }).ref;
+  try {
+    writeSession(m, repo, uuid(1, 'c'), [userLine(uuid(1, 'c'), repo, 'x1', 'one', 1)]);
+    assert.equal((await capture(ctx)).changed, 1);
+    const first = ref();
+    // A few changes within the minute: listed again next time, the state is not rewritten.
+    writeSession(m, repo, uuid(2, 'c'), [userLine(uuid(2, 'c'), repo, 'x2', 'two', 1)]);
+    assert.equal((await capture(ctx)).changed, 1);
+    assert.equal(ref(), first, 'a few changes: the state is kept');
+    // A burst (a restore, a first run): more than 64 files, so the reference moves on.
+    for (let n = 10; n < 90; n++) writeSession(m, repo, uuid(n, 'c'), [userLine(uuid(n, 'c'), repo, `y${n}`, `burst ${n}`, 1)]);
+    assert.equal((await capture(ctx)).changed, 80);
+    assert.notEqual(ref(), first, 'after a burst the state is written again');
+  } finally {
+    ctx.close();
+  }
+});
