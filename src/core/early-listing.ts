@@ -13,8 +13,17 @@ import { startFind } from '../process/early-find.js';
  * without dependencies only (no debug logger).
  */
 
-/** The commands (first word) that capture before anything else, with their words that do not. */
-const CAPTURING: Record<string, readonly string[]> = { sync: ['setup', '--help', '-h', '--dry-run', '-n'], hook: [] };
+/**
+ * Whether the CLI's arguments name a command that captures before anything else: `git lore sync`
+ * (not its setup, help or dry run) and the hook worker of the hooks that sync (pre-push,
+ * post-merge, post-rewrite after a rebase; src/core/hooks.ts). The hook's own front process
+ * only starts the worker, so it gets none.
+ */
+function capturesFirst(argv: readonly string[]): boolean {
+  if (argv[0] === 'sync') return !argv.slice(1).some((a) => ['setup', '--help', '-h', '--dry-run', '-n'].includes(a));
+  if (argv[0] === 'hook-worker') return argv[1] === 'pre-push' || argv[1] === 'post-merge' || (argv[1] === 'post-rewrite' && argv[2] === 'rebase');
+  return false;
+}
 const MAX_STATE_BYTES = 16 * 1024 * 1024;
 
 /** The capture state (src/core/capture-state.ts owns its content); named here for the launcher. */
@@ -25,8 +34,7 @@ export const captureStateFile = (loreHome: string) => path.join(loreHome, 'captu
  * otherwise, or when no command is recorded or the record is not a listing command.
  */
 export function startEarlyListing(argv: readonly string[], vars: Readonly<Record<string, string | undefined>>, cwd: string): EarlyFind | undefined {
-  const skip = CAPTURING[argv[0] ?? ''];
-  if (!skip || argv.slice(1).some((a) => skip.includes(a))) return undefined;
+  if (!capturesFirst(argv)) return undefined;
   let find: unknown;
   try {
     const file = captureStateFile(resolvePaths({ cwd, vars }).loreHome);

@@ -5,7 +5,8 @@ import path from 'node:path';
 import { Machine } from '../helpers/machine.js';
 import { PASS, bareRemote, cloneOn, ok, userLine, uuid, writeSession } from '../helpers/repos.js';
 import { isListingFindArgs, listingFindArgs } from '../../src/sources/find-args.js';
-import { captureStateFile } from '../../src/core/early-listing.js';
+import { captureStateFile, startEarlyListing } from '../../src/core/early-listing.js';
+import { importSessions } from '../../src/core/import.js';
 
 test('a saved find command is run only when it is exactly a listing command', () => {
   const args = listingFindArgs(['/home/u/.claude/projects', '/home/u/.codex/sessions'], 4, '1796211458.784000000');
@@ -54,4 +55,30 @@ test('the launcher starts the recorded listing early, and never runs an altered 
   assert.doesNotMatch(altered.stderr, /started early/);
   assert.equal(fs.existsSync(marker), false, 'the altered command did not run');
   assert.deepEqual(JSON.parse(altered.stdout).sent, [c], 'the sync listed by itself');
+});
+
+test('only the commands that capture first start the recorded listing', async () => {
+  const m = new Machine('early-cmds');
+  const repo = m.initRepo(path.join(m.home, 'proj'));
+  const id = uuid(9, 'f');
+  writeSession(m, repo, id, [userLine(id, repo, 'x', 'one', 1)]);
+  const ctx = m.ctx(repo);
+  try {
+    await importSessions(ctx);
+  } finally {
+    ctx.close();
+  }
+  const recorded = (JSON.parse(fs.readFileSync(captureStateFile(m.vars.LORE_HOME!), 'utf8')) as { find: string[] }).find;
+  const starts = (argv: string[]) => startEarlyListing(argv, m.vars, repo);
+  for (const argv of [['sync', 'setup'], ['sync', '--dry-run'], ['hook', 'pre-push', 'origin', 'x'], ['hook-worker', 'post-rewrite', 'amend'], ['sessions'], ['--version']]) {
+    assert.equal(starts(argv), undefined, argv.join(' '));
+  }
+  for (const argv of [['sync'], ['sync', '-q', '--json'], ['hook-worker', 'pre-push', 'origin', 'x'], ['hook-worker', 'post-merge', '0'], ['hook-worker', 'post-rewrite', 'rebase']]) {
+    const early = starts(argv);
+    assert.ok(early, argv.join(' '));
+    assert.equal(early.take(['-H', '/elsewhere']), null, 'another command gets nothing');
+    const r = await early.take(recorded);
+    assert.ok(r && r.exitCode === 0, 'the recorded find ran');
+    assert.equal(early.take(recorded), null, 'taken once');
+  }
 });
