@@ -18,7 +18,7 @@ export class LoreContext {
    * `git rev-parse` answers by real folder, for this command only: a sync asks for its own
    * repository, and its capture for the folder each new session was recorded in (usually the same).
    */
-  readonly repoInfos = new Map<string, Promise<RepoInfo | null>>();
+  private readonly repoInfos = new Map<string, Promise<RepoInfo | null>>();
   /** How long to wait for another process's database lock (hooks wait less: they must not slow git). */
   busyTimeoutMs = 10000;
 

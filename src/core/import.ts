@@ -13,7 +13,6 @@ import type { Reporter } from '../sources/discover.js';
 import { ROOT_DEPTH, type DiscoveredFile, type Source } from '../sources/types.js';
 import { listRoots, recordOf, recordPath, records } from '../sources/listing.js';
 import { saveState, startListing } from './capture-state.js';
-import type { RepoInfo } from '../git/git.js';
 
 /** kv key: the listing digest of the last complete capture, and how many files it saw. */
 const FINGERPRINT_KEY = 'capture_fingerprint';
@@ -194,11 +193,10 @@ export async function importSessions(ctx: LoreContext, opts: ImportOptions = {})
   if (seenOnly.length) db.putSourceFiles(seenOnly);
   log.import('%d files seen, %d sessions to (re)import', summary.filesSeen, affected.size);
 
-  const repoCache = ctx.repoInfos;
   const timing: Timing = { read: 0, write: 0 };
   for (const [key, { source, files }] of affected) {
     const sessionId = key.split('\0')[1]!;
-    await importOne(ctx, source, sessionId, files, repoCache, summary, timing);
+    await importOne(ctx, source, sessionId, files, summary, timing);
     if (summary.sessionsNew + summary.sessionsUpdated === 1 && ctx.env.vars.LORE_TEST_CRASH === 'during-import') process.kill(process.pid, 'SIGKILL');
   }
   log.import('time spent (ms): %o', Object.fromEntries(Object.entries(timing).map(([k, v]) => [k, Math.round(v)])));
@@ -213,7 +211,7 @@ export async function importSessions(ctx: LoreContext, opts: ImportOptions = {})
 
 async function importOne(
   ctx: LoreContext, source: Source, sessionId: string, files: DiscoveredFile[],
-  repoCache: Map<string, Promise<RepoInfo | null>>, summary: ImportSummary, timing: Timing,
+  summary: ImportSummary, timing: Timing,
 ): Promise<void> {
   const db = ctx.db;
   // process.hrtime, not performance.now(): the latter loads perf_hooks (~1 ms of every capture).
@@ -247,7 +245,7 @@ async function importOne(
   const cwdHint = files.find((f) => f.cwd)?.cwd;
   // For agents that record no times (Cursor): the files' last change.
   const timeHint = files.length ? new Date(Math.max(...files.map((f) => f.mtimeMs))).toISOString() : undefined;
-  const result = await updateSession(ctx, source, sessionId, versions, { origin: 'local', originMachine: ctx.machineId, sourceRows: rows, repoCache, ...(cwdHint ? { cwdHint } : {}), ...(timeHint ? { timeHint } : {}) });
+  const result = await updateSession(ctx, source, sessionId, versions, { origin: 'local', originMachine: ctx.machineId, sourceRows: rows, ...(cwdHint ? { cwdHint } : {}), ...(timeHint ? { timeHint } : {}) });
   lap('write');
   summary.malformedLines += result.summary?.malformedLines ?? 0;
   summary.unknownLines += result.summary?.unknownLines ?? 0;

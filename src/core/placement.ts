@@ -3,7 +3,6 @@ import path from 'node:path';
 import type { LoreContext } from './context.js';
 import type { EditRecord } from '../store/db.js';
 import type { FileEdit } from '../sources/types.js';
-import type { RepoInfo } from '../git/git.js';
 import { repoScope } from './repo-id.js';
 
 /** Where a session lives: the local repository, and the root as the agent's recorded paths see it. */
@@ -24,7 +23,7 @@ export interface Placement {
 export const NO_PLACEMENT: Placement = { repoRoot: null, repoId: null, agentRoots: [], realRoot: null };
 
 /** Finds the placement of a locally captured session from its recorded cwd. */
-export async function placementOf(ctx: LoreContext, cwd: string | undefined, cache: Map<string, Promise<RepoInfo | null>>): Promise<Placement> {
+export async function placementOf(ctx: LoreContext, cwd: string | undefined): Promise<Placement> {
   if (!cwd || !path.isAbsolute(cwd)) return NO_PLACEMENT;
   let real: string;
   try {
@@ -32,12 +31,8 @@ export async function placementOf(ctx: LoreContext, cwd: string | undefined, cac
   } catch {
     return NO_PLACEMENT;
   }
-  let p = cache.get(real);
-  if (!p) {
-    p = ctx.git(real).repoInfo();
-    cache.set(real, p);
-  }
-  const info = await p;
+  // Asked of git once per folder per command (a sync has asked for its own repository already).
+  const info = await ctx.repoInfo(real);
   if (!info) return NO_PLACEMENT;
   const cwdInRoot = path.relative(info.root, real);
   const agentRoot = !cwdInRoot ? cwd : cwd.endsWith(`/${cwdInRoot}`) ? cwd.slice(0, cwd.length - cwdInRoot.length - 1) : info.root;

@@ -9,7 +9,6 @@ import { Cutter } from '../store/cutter.js';
 import { contentHash, type StoredFile } from '../store/pieces.js';
 import type { SessionRow, SourceFileRow } from '../store/db.js';
 import type { ParserState, SessionParser, SessionSummary, Source } from '../sources/types.js';
-import type { RepoInfo } from '../git/git.js';
 
 /**
  * A new version of one native file of a session, its bytes already in the piece store.
@@ -30,7 +29,6 @@ export interface UpdateOptions {
   timeHint?: string;
   originMachine: string;
   sourceRows?: SourceFileRow[];
-  repoCache: Map<string, Promise<RepoInfo | null>>;
   /**
    * The versions come from a sync: a line this machine has is never replaced or dropped; a
    * conflicting version is kept beside it (another file: kept under `<path>.conflict-<sha>`).
@@ -160,7 +158,7 @@ export async function updateSession(ctx: LoreContext, source: Source, sessionId:
   if (!summary.cwd && opts.cwdHint) summary.cwd = opts.cwdHint;
   if (!summary.startedAt && !summary.updatedAt && opts.timeHint) summary.startedAt = summary.updatedAt = opts.timeHint;
 
-  let placement = opts.placement ?? (await placementOf(ctx, summary.cwd, opts.repoCache));
+  let placement = opts.placement ?? (await placementOf(ctx, summary.cwd));
   const knownRoots = existing?.agent_root ? existing.agent_root.split('\n') : [];
   placement = {
     ...placement,

@@ -26,7 +26,7 @@ test('restore refuses a file kind the agent\'s sessions do not have, and writes 
   const cutter = new Cutter(ctx.paths.loreHome, ctx.db.pieces);
   for (const bad of ['claude/settings.json', `claude/${uuid(2)}.jsonl`, `claude/${id}/hooks/x.sh`]) {
     const v = captureFile(cutter, evil, bad, undefined);
-    await updateSession(ctx, source, id, [v], { origin: 'sync', originMachine: 'f'.repeat(32), repoCache: new Map() });
+    await updateSession(ctx, source, id, [v], { origin: 'sync', originMachine: 'f'.repeat(32) });
   }
   fs.rmSync(main);
   await assert.rejects(restoreSession(ctx, { id }), (err: unknown) => {

@@ -71,7 +71,6 @@ export async function pullOne(ctx: LoreContext, cat: CatFile, keys: StoreKeys, c
       origin: 'sync',
       originMachine: meta.originMachine,
       placement: { repoRoot: local?.repo_root ?? target.repoRoot, repoId: local?.repo_id ?? target.repo?.id ?? null, agentRoots, realRoot: null },
-      repoCache: new Map(),
       fromSync: true,
       // For agents whose files record no times: the time the sender's capture gave it.
       ...((meta.startedAt ?? meta.updatedAt) ? { timeHint: (meta.startedAt ?? meta.updatedAt)! } : {}),
