@@ -5,7 +5,7 @@ import { log } from '../log.js';
 import { existingRoots, listRoots, type ListSince, type Listing } from '../sources/listing.js';
 import { isListingFindArgs, listingFindArgs } from '../sources/find-args.js';
 import type { EarlyFind } from '../env.js';
-import { captureStateFile } from './early-listing.js';
+import { captureStateFile, readCaptureState } from './early-listing.js';
 
 /**
  * What a complete capture leaves for the next one, so that the next lists only what changed
@@ -50,8 +50,6 @@ const REFRESH_MS = 60_000;
 const RELIST_MAX = 64;
 /** Everything is listed again at least this often, whatever the clock or a file system did. */
 export const FULL_EVERY_MS = 60 * 60 * 1000;
-/** A state file larger than this is not read (it holds a few hundred folder names). */
-const MAX_STATE_BYTES = 16 * 1024 * 1024;
 
 /** A capture's listing in progress: started before the store is opened. */
 export interface StartedListing {
@@ -67,16 +65,10 @@ const digest = (xs: readonly string[]) => createHash('sha256').update(xs.join('\
 
 /** The state file's content, or null when absent, too large or malformed. */
 export function readState(loreHome: string): SinceState | null {
-  const file = captureStateFile(loreHome);
-  try {
-    if (fs.statSync(file).size > MAX_STATE_BYTES) return null;
-    const s = JSON.parse(fs.readFileSync(file, 'utf8')) as SinceState;
-    const ok = s && s.v === 2 && typeof s.roots === 'string' && typeof s.existing === 'string' && /^\d+\.\d{9}$/.test(s.ref) && Number.isFinite(s.fullAt)
-      && Array.isArray(s.dirs) && s.dirs.every((d) => typeof d === 'string') && Number.isInteger(s.maxFileBytes) && isListingFindArgs(s.find);
-    return ok ? s : null;
-  } catch {
-    return null;
-  }
+  const s = readCaptureState(loreHome) as SinceState | null;
+  const ok = s && typeof s === 'object' && s.v === 2 && typeof s.roots === 'string' && typeof s.existing === 'string' && typeof s.ref === 'string' && /^\d+\.\d{9}$/.test(s.ref)
+    && Number.isFinite(s.fullAt) && Array.isArray(s.dirs) && s.dirs.every((d) => typeof d === 'string') && Number.isInteger(s.maxFileBytes) && isListingFindArgs(s.find);
+  return ok ? s : null;
 }
 
 /** "<sec>.<nsec>" of a time in milliseconds. */

@@ -24,10 +24,23 @@ function capturesFirst(argv: readonly string[]): boolean {
   if (argv[0] === 'hook-worker') return argv[1] === 'pre-push' || argv[1] === 'post-merge' || (argv[1] === 'post-rewrite' && argv[2] === 'rebase');
   return false;
 }
+
+/** A state file larger than this is not read (it holds a few hundred folder names). */
 const MAX_STATE_BYTES = 16 * 1024 * 1024;
 
 /** The capture state (src/core/capture-state.ts owns its content); named here for the launcher. */
 export const captureStateFile = (loreHome: string) => path.join(loreHome, 'capture-since', 'state');
+
+/** The capture state's JSON, unchecked; null when absent, unreadable, too large or not JSON. */
+export function readCaptureState(loreHome: string): unknown {
+  const file = captureStateFile(loreHome);
+  try {
+    if (fs.statSync(file).size > MAX_STATE_BYTES) return null;
+    return JSON.parse(fs.readFileSync(file, 'utf8')) as unknown;
+  } catch {
+    return null;
+  }
+}
 
 /**
  * Starts the recorded find when `argv` (the CLI's arguments) names a capturing command; undefined
@@ -35,14 +48,7 @@ export const captureStateFile = (loreHome: string) => path.join(loreHome, 'captu
  */
 export function startEarlyListing(argv: readonly string[], vars: Readonly<Record<string, string | undefined>>, cwd: string): EarlyFind | undefined {
   if (!capturesFirst(argv)) return undefined;
-  let find: unknown;
-  try {
-    const file = captureStateFile(resolvePaths({ cwd, vars }).loreHome);
-    if (fs.statSync(file).size > MAX_STATE_BYTES) return undefined;
-    find = (JSON.parse(fs.readFileSync(file, 'utf8')) as { find?: unknown }).find;
-  } catch {
-    return undefined;
-  }
+  const find = (readCaptureState(resolvePaths({ cwd, vars }).loreHome) as { find?: unknown } | null)?.find;
   if (!isListingFindArgs(find)) return undefined;
   const ran = find;
   const startedMs = Date.now();

@@ -11,7 +11,7 @@ import type { StoredFile } from '../store/pieces.js';
 import { createSources, isTranscriptPath } from '../sources/registry.js';
 import type { Reporter } from '../sources/discover.js';
 import { ROOT_DEPTH, type DiscoveredFile, type Source } from '../sources/types.js';
-import { listRoots, recordOf, recordPath, records } from '../sources/listing.js';
+import { listRoots, recordOf, recordPath, records, type Listing } from '../sources/listing.js';
 import { saveState, startListing } from './capture-state.js';
 
 /** kv key: the listing digest of the last complete capture, and how many files it saw. */
@@ -102,6 +102,11 @@ export async function importSessions(ctx: LoreContext, opts: ImportOptions = {})
   let changedRecs: string[] | null = null;
   let last: string[] | undefined;
   let fingerprint: string | null = null;
+  /** After a complete capture: the state its next listing starts from, and the file count. */
+  const complete = (listed: Listing, changed: number) => {
+    saveState(ctx.paths.loreHome, started, listed, maxFileBytes, changed);
+    if (db.getKv(FILES_SEEN_KEY) !== String(summary.filesSeen)) db.setKv(FILES_SEEN_KEY, String(summary.filesSeen));
+  };
   if (listing?.changesOnly) {
     changedRecs = records(listing.text);
     summary.filesSeen = Number(db.getKv(FILES_SEEN_KEY)) || 0;
@@ -116,8 +121,7 @@ export async function importSessions(ctx: LoreContext, opts: ImportOptions = {})
     last = db.getKv(FINGERPRINT_KEY)?.split(' ');
     if (listing && fingerprint && last?.[0] === fingerprint) {
       summary.filesSeen = Number(last[1]) || 0;
-      saveState(ctx.paths.loreHome, started, listing, maxFileBytes, 0);
-      if (db.getKv(FILES_SEEN_KEY) !== String(summary.filesSeen)) db.setKv(FILES_SEEN_KEY, String(summary.filesSeen));
+      complete(listing, 0);
       log.import('nothing changed since the last capture (%d files)', summary.filesSeen);
       return summary;
     }
@@ -203,8 +207,7 @@ export async function importSessions(ctx: LoreContext, opts: ImportOptions = {})
   // Files that could not be read are retried next time, so such a capture is not complete.
   if (listing && !summary.unreadableFiles.length) {
     if (fingerprint) db.setKv(FINGERPRINT_KEY, `${fingerprint} ${summary.filesSeen} ${writeListing(ctx, listing.text)} ${maxFileBytes}`);
-    saveState(ctx.paths.loreHome, started, listing, maxFileBytes, changedRecs?.length ?? Infinity);
-    if (db.getKv(FILES_SEEN_KEY) !== String(summary.filesSeen)) db.setKv(FILES_SEEN_KEY, String(summary.filesSeen));
+    complete(listing, changedRecs?.length ?? Infinity);
   }
   return summary;
 }

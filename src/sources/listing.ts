@@ -85,7 +85,6 @@ export function records(text: string): string[] {
   return out;
 }
 
-
 /**
  * Lists every file under `roots` (at most `maxDepth` levels below each) with one `find -printf`
  * (GNU findutils), which runs outside Node and costs a few milliseconds per thousand files where
