@@ -110,15 +110,10 @@ async function syncReached(ctx: LoreContext, opts: SyncOptions, started: Date, r
   const dryRun = Boolean(opts.dryRun);
   const capture = opts.noCapture ? null : await importSessions(ctx);
   maybeCrash(ctx, 'after-capture');
-  let r = await reached;
+  const r = await reached;
   const { target, remote, url, pushTracks } = r;
   const git = target.git;
   const keys_ = syncKeys(target, remote);
-  if (!r.fetched && readSyncState(ctx, keys_.state)?.rev === ctx.db.sessionsRev()) {
-    // Nothing to send after all: only the fetch can tell whether there is something to receive.
-    await fetchLore(git, remote, url);
-    r = { ...r, ...(await tipsOf(git, remote)), fetched: true };
-  }
   const maxBytes = opts.maxPayloadBytes ?? (Number(await getSetting(ctx, 'max_payload_bytes')) || DEFAULT_MAX_PAYLOAD_BYTES);
   const result: SyncResult = {
     remote, storeId: '', pulled: [], pushed: [], oversized: [], failed: [], stillFailing: 0, commit: null, retries: 0, dryRun, converted: false, capture, warnings: [...(capture?.warnings ?? [])],
@@ -136,7 +131,16 @@ async function syncReached(ctx: LoreContext, opts: SyncOptions, started: Date, r
   };
   let remoteTip = r.remoteTip;
   let localTip = r.localTip;
+  let fetched = r.fetched;
+  /** Fetches the remote's lore ref: after a first fetch left out (`reach`), or a refused push. */
+  const refetch = async () => {
+    fetched = true;
+    await fetchLore(git, remote, url);
+    remoteTip = await git.resolve(trackingRef(remote));
+  };
   const state = readSyncState(ctx, keys_.state);
+  // Nothing to send after all: only the fetch can tell whether there is something to receive.
+  if (!fetched && state?.rev === ctx.db.sessionsRev()) await refetch();
   if (remoteTip && remoteTip === localTip && state?.tip === localTip && state.rev === ctx.db.sessionsRev()) {
     log.sync('nothing new here or on %s since the last sync (%s)', remote, localTip.slice(0, 12));
     result.storeId = state.storeId;
@@ -283,11 +287,9 @@ async function syncReached(ctx: LoreContext, opts: SyncOptions, started: Date, r
       }
     }
     if (!written.ids.length && !converting && written.files.length === 0) {
-      if (!r.fetched) {
+      if (!fetched) {
         // Nothing to send after all (the sessions written since belong elsewhere): fetch, then sync as usual.
-        r = { ...r, fetched: true };
-        await fetchLore(git, remote, url);
-        remoteTip = await git.resolve(trackingRef(remote));
+        await refetch();
         continue;
       }
       if (base.commit !== localTip && !(await git.updateRef(LORE_REF, base.commit, localTip))) {
@@ -339,10 +341,8 @@ async function syncReached(ctx: LoreContext, opts: SyncOptions, started: Date, r
       result.retries += 1;
       log.sync('push rejected (%s); fetching and retrying', ref.reason);
       // A push made without a fetch first was rejected for what the fetch would have shown: no wait.
-      if (r.fetched) await sleep(40 * 2 ** Math.min(attempt, 5) * (0.5 + Math.random()));
-      r = { ...r, fetched: true };
-      await fetchLore(git, remote, url);
-      remoteTip = await git.resolve(trackingRef(remote));
+      if (fetched) await sleep(40 * 2 ** Math.min(attempt, 5) * (0.5 + Math.random()));
+      await refetch();
       continue;
     }
     throw new LoreError(`cannot push the lore ref to ${remote}: ${gitReason(pushed.run.stderr) || ref?.reason || 'unknown error'}`, {
