@@ -12,7 +12,7 @@ import type { RepoInfo } from './repo.js';
 import { GitRunner } from './runner.js';
 import * as transport from './transport.js';
 import type { FetchOptions, PromptPolicy, PushOptions, PushRefResult, RemoteListing, TransferOptions } from './transport.js';
-import type { RunResult } from '../process/spawn.js';
+import type { RunResult } from '../process/collect.js';
 
 /**
  * Package git: every invocation of the system `git` binary made by git-lore goes through this

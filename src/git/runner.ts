@@ -1,6 +1,7 @@
 import type { Env } from '../env.js';
 import { GitError } from '../errors.js';
-import { run, spawnLong, type LongChild, type RunResult } from '../process/spawn.js';
+import { run, spawnLong, type LongChild } from '../process/spawn.js';
+import type { RunResult } from '../process/collect.js';
 import { childEnv } from '../process/child-env.js';
 
 /**

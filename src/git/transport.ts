@@ -1,6 +1,6 @@
 import type { Env } from '../env.js';
 import { GitError } from '../errors.js';
-import type { RunResult } from '../process/spawn.js';
+import type { RunResult } from '../process/collect.js';
 import type { GitRunner } from './runner.js';
 
 /**

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { log } from '../log.js';
+import { collect, notStarted, type RunResult } from './collect.js';
 
 /**
  * The one spawner: every child process of git-lore starts here. Built on node:child_process
@@ -15,40 +16,23 @@ export interface RunOptions {
   inheritStderr?: boolean;
 }
 
-export interface RunResult {
-  exitCode: number | undefined;
-  stdout: Buffer;
-  stderr: string;
-  failed: boolean;
-}
 
 /** Runs a command to completion. Never rejects on a non-zero exit or a spawn failure; callers type the failure. */
 export function run(file: string, args: readonly string[], opts: RunOptions): Promise<RunResult> {
   const started = Date.now();
-  return new Promise((resolve) => {
-    let child: ChildProcess;
-    try {
-      child = spawn(file, args, { cwd: opts.cwd, env: opts.env, stdio: [opts.input !== undefined ? 'pipe' : 'ignore', 'pipe', opts.inheritStderr ? 'inherit' : 'pipe'] });
-    } catch (err) {
-      resolve({ exitCode: undefined, stdout: Buffer.alloc(0), stderr: String(err), failed: true });
-      return;
-    }
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout!.on('data', (d: Buffer) => out.push(d));
-    child.stderr?.on('data', (d: Buffer) => err.push(d));
-    let spawnError: Error | null = null;
-    child.on('error', (e) => (spawnError = e));
-    if (opts.input !== undefined) {
-      child.stdin!.on('error', () => undefined); // the child may exit before reading everything
-      child.stdin!.end(opts.input);
-    }
-    child.on('close', (code) => {
-      const exitCode = code ?? undefined;
-      log.git('%s %o -> %s (%dms)', file, args.slice(0, 6), exitCode, Date.now() - started);
-      const stderr = Buffer.concat(err).toString('utf8') + (spawnError ? String(spawnError) : '');
-      resolve({ exitCode, stdout: Buffer.concat(out), stderr, failed: exitCode !== 0 });
-    });
+  let child: ChildProcess;
+  try {
+    child = spawn(file, args, { cwd: opts.cwd, env: opts.env, stdio: [opts.input !== undefined ? 'pipe' : 'ignore', 'pipe', opts.inheritStderr ? 'inherit' : 'pipe'] });
+  } catch (err) {
+    return Promise.resolve(notStarted(err));
+  }
+  if (opts.input !== undefined) {
+    child.stdin!.on('error', () => undefined); // the child may exit before reading everything
+    child.stdin!.end(opts.input);
+  }
+  return collect(child).then((r) => {
+    log.git('%s %o -> %s (%dms)', file, args.slice(0, 6), r.exitCode, Date.now() - started);
+    return r;
   });
 }
 
