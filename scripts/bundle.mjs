@@ -4,7 +4,7 @@
 // Why a bundle at all: one file to compile saves ~100 ms of module resolution per command
 // (docs/architecture.md, "Start-up"). Run by `npm run build`.
 import { build } from 'esbuild';
-import { execFileSync } from 'node:child_process';
+import { writeCodeCaches } from './code-cache.mjs';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -111,18 +111,6 @@ await build({
   logLevel: 'warning',
 });
 
-// One run of each executable with LORE_WRITE_CODE_CACHE naming its cache file makes the launcher
-// write V8's code cache beside the bundle. The remote helper exits non-zero without a remote to
-// talk to: only the cache matters here.
-const cache = (bin, name, args) => {
-  try {
-    execFileSync(process.execPath, [path.join(root, 'bin', bin), ...args], {
-      env: { ...process.env, LORE_WRITE_CODE_CACHE: path.join(outdir, `${name}.cache`) },
-      stdio: ['ignore', 'ignore', 'ignore'],
-    });
-  } catch (err) {
-    if (name === 'main') throw err;
-  }
-};
-cache('git-lore', 'main', ['--help']);
-cache('git-remote-lore', 'remote-helper', []);
+// The V8 code caches beside the bundles, written by runs of the executables on a small workload
+// (scripts/code-cache.mjs says why a workload).
+await writeCodeCaches(root, outdir);

@@ -38,3 +38,20 @@ test('the bundle leaves the rarely used packages out and loads them when a comma
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout.trim(), /^\S+( \S+){5}$/, 'six words from the dictionary loaded on demand');
 });
+
+// The code cache is written after a workload of real commands (scripts/code-cache.mjs), so a sync
+// finds capture, seal and push compiled. Written after `--help` alone again, the manifest is
+// missing and the first assertion fails; a cache V8 refuses (written for another source) fails
+// the second.
+test('the main bundle\'s code cache was written after a sync workload and V8 accepts it', async () => {
+  const fs = await import('node:fs');
+  const vm = await import('node:vm');
+  const { default: Module } = await import('node:module');
+  const dir = path.join(ROOT, 'dist/bundle');
+  const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'main.cache.json'), 'utf8')) as { steps: string[] };
+  for (const step of ['sync', 'sync (one new session)', 'sync (a session grown)', 'blame']) assert.ok(manifest.steps.includes(step), `the workload ran ${step}`);
+  const file = path.join(dir, 'main.cjs');
+  const script = new vm.Script(Module.wrap(fs.readFileSync(file, 'utf8')), { filename: file, cachedData: fs.readFileSync(path.join(dir, 'main.cache')) });
+  assert.equal(script.cachedDataRejected, false, 'V8 accepts the cache for this bundle');
+});
+
