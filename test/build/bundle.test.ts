@@ -55,3 +55,13 @@ test('the main bundle\'s code cache was written after a sync workload and V8 acc
   assert.equal(script.cachedDataRejected, false, 'V8 accepts the cache for this bundle');
 });
 
+// Default imports of node's modules used to become one __toESM copy of the whole module per
+// importing file (scripts/bundle.mjs, builtin-defaults). With the plugin removed, esbuild's
+// `x(require("node:fs"),1)` calls come back and this fails.
+test('the bundle requires node\'s modules once instead of copying them per importing file', async () => {
+  const fs = await import('node:fs');
+  const main = fs.readFileSync(path.join(ROOT, 'dist/bundle/main.cjs'), 'utf8');
+  const copies = main.match(/[\w$]+\(require\("node:(fs|path|crypto|os|zlib)"\),1\)/g) ?? [];
+  assert.deepEqual(copies, []);
+  assert.ok((main.match(/require\("node:fs"\)/g) ?? []).length <= 2, 'node:fs required once (and by a bundled package at most once more)');
+});
