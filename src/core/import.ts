@@ -141,8 +141,10 @@ export async function importSessions(ctx: LoreContext, opts: ImportOptions = {})
   const allFiles: Array<{ source: Source; file: DiscoveredFile; sessionId: string | null; changed: boolean }> = [];
   const seenOnly: SourceFileRow[] = [];
 
+  // One listing for every source: a subset is parsed when first asked, once.
+  const toLook = changedRecs && listing ? listing.subset(changedRecs) : listing;
   for (const source of all) {
-    for (const file of source.discover(changedRecs && listing ? listing.subset(changedRecs) : listing)) {
+    for (const file of source.discover(toLook)) {
       const prev = knownMap ? knownMap.get(file.absPath) : db.sourceFile(file.absPath);
       // Incremental: the count is the last capture's plus the files never seen before.
       if (!changedRecs || !prev) summary.filesSeen += 1;
@@ -182,8 +184,9 @@ export async function importSessions(ctx: LoreContext, opts: ImportOptions = {})
     const siblings = current
       ? current.filter((r) => !changedSet.has(r) && (ids.some((id) => r.includes(id)) || recorded.has(recordPath(r))))
       : [...recorded].filter((p) => !changedPaths!.has(p)).map(recordOf).filter((r): r is string => r !== null);
+    const siblingListing = listing.subset(siblings);
     for (const source of all) {
-      for (const file of source.discover(listing.subset(siblings))) {
+      for (const file of source.discover(siblingListing)) {
         const sessionId = file.sessionId ?? db.sourceFile(file.absPath)?.session_id ?? null;
         if (sessionId) allFiles.push({ source, file, sessionId, changed: false });
       }
