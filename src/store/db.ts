@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type Database from 'better-sqlite3';
-import { sqliteDatabase } from './sqlite.js';
+import { openSqlite } from './sqlite.js';
 import { StoreError } from '../errors.js';
 import { ensureLoreHome } from './home.js';
 import { PieceFiles, decodePieces, encodePieces, type StoredFile } from './pieces.js';
@@ -39,6 +39,9 @@ export class LoreDb {
   /** The full-text index of message texts. */
   readonly search: SearchIndex;
 
+  /** Statements by SQL text, prepared once per handle: preparing costs more than most of these queries. */
+  private readonly statements = new Map<string, Database.Statement>();
+
   private constructor(db: Database.Database, pieces: PieceFiles, private readonly loreHome: string) {
     this.db = db;
     this.pieces = pieces;
@@ -55,8 +58,7 @@ export class LoreDb {
       // -wal and -shm files the database file's mode).
       fs.closeSync(fs.openSync(file, 'a', 0o600));
       if ((fs.statSync(file).mode & 0o077) !== 0) fs.chmodSync(file, 0o600);
-      const Sqlite = sqliteDatabase();
-      db = new Sqlite(file);
+      db = openSqlite(file);
       db.pragma(`busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
       db.pragma('journal_mode = WAL');
       db.pragma('journal_size_limit = 67108864');
@@ -84,29 +86,40 @@ export class LoreDb {
   }
 
   close(): void {
+    this.statements.clear();
     this.db.close();
+  }
+
+  /** The prepared statement of `text` (see `statements`). None of them is iterated, so one can be reused at once. */
+  private sql(text: string): Database.Statement {
+    let stmt = this.statements.get(text);
+    if (!stmt) {
+      stmt = this.db.prepare(text);
+      this.statements.set(text, stmt);
+    }
+    return stmt;
   }
 
   /** One source file's stamp, by absolute path. */
   sourceFile(file: string): SourceFileRow | undefined {
-    return this.db.prepare('SELECT path, tool, session_id, size, mtime_ms FROM source_files WHERE path = ?').get(file) as SourceFileRow | undefined;
+    return this.sql('SELECT path, tool, session_id, size, mtime_ms FROM source_files WHERE path = ?').get(file) as SourceFileRow | undefined;
   }
 
   /** The native files recorded for these sessions. */
   sourceFilePaths(sessionIds: readonly string[]): string[] {
-    const stmt = this.db.prepare('SELECT path FROM source_files WHERE session_id = ?').pluck();
+    const stmt = this.sql('SELECT path FROM source_files WHERE session_id = ?').pluck();
     return sessionIds.flatMap((id) => stmt.all(id) as string[]);
   }
 
   /** All known source files, keyed by absolute path. */
   sourceFiles(): Map<string, SourceFileRow> {
-    const rows = this.db.prepare('SELECT path, tool, session_id, size, mtime_ms FROM source_files').all() as SourceFileRow[];
+    const rows = this.sql('SELECT path, tool, session_id, size, mtime_ms FROM source_files').all() as SourceFileRow[];
     return new Map(rows.map((r) => [r.path, r]));
   }
 
   /** Records source files whose content was seen but that belong to no session (so they are not re-read). */
   putSourceFiles(files: SourceFileRow[]): void {
-    const stmt = this.db.prepare('INSERT OR REPLACE INTO source_files (path, tool, session_id, size, mtime_ms) VALUES (@path, @tool, @session_id, @size, @mtime_ms)');
+    const stmt = this.sql('INSERT OR REPLACE INTO source_files (path, tool, session_id, size, mtime_ms) VALUES (@path, @tool, @session_id, @size, @mtime_ms)');
     this.db.transaction(() => {
       for (const f of files) stmt.run(f);
     })();
@@ -182,13 +195,13 @@ export class LoreDb {
   /** Sessions whose id starts with `prefix` (at most `limit`). */
   findByPrefix(prefix: string, limit = 10): SessionRow[] {
     const escaped = prefix.replace(/[\\%_]/g, (c) => `\\${c}`);
-    return this.db.prepare("SELECT * FROM sessions WHERE id LIKE ? ESCAPE '\\' ORDER BY id LIMIT ?").all(`${escaped}%`, limit) as SessionRow[];
+    return this.sql("SELECT * FROM sessions WHERE id LIKE ? ESCAPE '\\' ORDER BY id LIMIT ?").all(`${escaped}%`, limit) as SessionRow[];
   }
 
   /** Sessions of one repository, or all sessions when `repo` is undefined; oldest first. */
   listSessions(repo?: RepoKey): SessionRow[] {
-    if (repo === undefined) return this.db.prepare('SELECT * FROM sessions ORDER BY started_at, id').all() as SessionRow[];
-    return this.db.prepare(`SELECT * FROM sessions WHERE ${IN_REPO} ORDER BY started_at, id`).all(repo.id, repo.root) as SessionRow[];
+    if (repo === undefined) return this.sql('SELECT * FROM sessions ORDER BY started_at, id').all() as SessionRow[];
+    return this.sql(`SELECT * FROM sessions WHERE ${IN_REPO} ORDER BY started_at, id`).all(repo.id, repo.root) as SessionRow[];
   }
 
   /**
@@ -198,8 +211,8 @@ export class LoreDb {
    */
   sessionDigests(repo?: RepoKey, sinceRev?: string): Array<{ id: string; bundle_sha256: string }> {
     const since = sinceRev === undefined ? '' : ` ${repo === undefined ? 'WHERE' : 'AND'} rev > ${Number(sinceRev) || 0}`;
-    if (repo === undefined) return this.db.prepare(`SELECT id, bundle_sha256 FROM sessions${since}`).all() as Array<{ id: string; bundle_sha256: string }>;
-    return this.db.prepare(`SELECT id, bundle_sha256 FROM sessions WHERE (${IN_REPO})${since}`).all(repo.id, repo.root) as Array<{ id: string; bundle_sha256: string }>;
+    if (repo === undefined) return this.sql(`SELECT id, bundle_sha256 FROM sessions${since}`).all() as Array<{ id: string; bundle_sha256: string }>;
+    return this.sql(`SELECT id, bundle_sha256 FROM sessions WHERE (${IN_REPO})${since}`).all(repo.id, repo.root) as Array<{ id: string; bundle_sha256: string }>;
   }
 
   /**
@@ -210,12 +223,12 @@ export class LoreDb {
     if (repo.id.startsWith('path:')) return;
     // `+repo_root` keeps SQLite off the repo_root index (every session of this folder, 10,000 rows
     // walked on each sync: 4.4 ms) and on sessions_repo_id, which finds the few rows to fix (0.04 ms).
-    this.db.prepare("UPDATE sessions SET repo_id = ? WHERE (repo_id IS NULL OR repo_id = 'path:' || ?) AND +repo_root = ?").run(repo.id, repo.root, repo.root);
+    this.sql("UPDATE sessions SET repo_id = ? WHERE (repo_id IS NULL OR repo_id = 'path:' || ?) AND +repo_root = ?").run(repo.id, repo.root, repo.root);
   }
 
   /** Attaches a session to a repository (restore --to): its identity and where it is here. */
   attachSession(id: string, repo: RepoKey): void {
-    this.db.prepare('UPDATE sessions SET repo_id = ?, repo_root = ? WHERE id = ?').run(repo.id, repo.root, id);
+    this.sql('UPDATE sessions SET repo_id = ?, repo_root = ? WHERE id = ?').run(repo.id, repo.root, id);
   }
 
   /** The edits of one repository's sessions that wrote to this repository-relative file, with their session's fields blame shows. */
@@ -231,39 +244,39 @@ export class LoreDb {
 
   /** The number of edits of every session that has any. */
   editCounts(): Map<string, number> {
-    const rows = this.db.prepare('SELECT session_id, count(*) AS n FROM edits GROUP BY session_id').all() as Array<{ session_id: string; n: number }>;
+    const rows = this.sql('SELECT session_id, count(*) AS n FROM edits GROUP BY session_id').all() as Array<{ session_id: string; n: number }>;
     return new Map(rows.map((r) => [r.session_id, r.n]));
   }
 
   /** The tool of every session, by id. */
   sessionTools(): Map<string, string> {
-    const rows = this.db.prepare('SELECT id, tool FROM sessions').all() as Array<{ id: string; tool: string }>;
+    const rows = this.sql('SELECT id, tool FROM sessions').all() as Array<{ id: string; tool: string }>;
     return new Map(rows.map((r) => [r.id, r.tool]));
   }
 
   /** The cached digest of one metadata blob, if it was ever read. */
   metaDigest(sessionId: string, oid: string): string | null {
-    const r = this.db.prepare('SELECT digest FROM meta_cache WHERE session_id = ? AND oid = ?').get(sessionId, oid) as { digest: string } | undefined;
+    const r = this.sql('SELECT digest FROM meta_cache WHERE session_id = ? AND oid = ?').get(sessionId, oid) as { digest: string } | undefined;
     return r?.digest ?? null;
   }
 
   edits(id: string): EditRow[] {
-    return this.db.prepare('SELECT * FROM edits WHERE session_id = ? ORDER BY seq, id').all(id) as EditRow[];
+    return this.sql('SELECT * FROM edits WHERE session_id = ? ORDER BY seq, id').all(id) as EditRow[];
   }
 
   /** Every edit that wrote to this repository-relative file (moves count for their target), oldest first. */
   editsOfFile(file: string): EditRow[] {
-    return this.db.prepare('SELECT * FROM edits WHERE coalesce(move_path, file) = ? ORDER BY ts, id').all(file) as EditRow[];
+    return this.sql('SELECT * FROM edits WHERE coalesce(move_path, file) = ? ORDER BY ts, id').all(file) as EditRow[];
   }
 
   /** Digests of metadata blobs seen before, keyed by blob id (one query for the whole cache). */
   metaDigests(): Map<string, string> {
-    const rows = this.db.prepare('SELECT oid, digest FROM meta_cache').all() as Array<{ oid: string; digest: string }>;
+    const rows = this.sql('SELECT oid, digest FROM meta_cache').all() as Array<{ oid: string; digest: string }>;
     return new Map(rows.map((r) => [r.oid, r.digest]));
   }
 
   putMetaDigests(entries: Array<{ oid: string; sessionId: string; digest: string }>): void {
-    const stmt = this.db.prepare('INSERT OR REPLACE INTO meta_cache (oid, session_id, digest) VALUES (?, ?, ?)');
+    const stmt = this.sql('INSERT OR REPLACE INTO meta_cache (oid, session_id, digest) VALUES (?, ?, ?)');
     this.db.transaction(() => {
       for (const e of entries) stmt.run(e.oid, e.sessionId, e.digest);
     })();
@@ -275,15 +288,15 @@ export class LoreDb {
   }
 
   deleteKv(key: string): void {
-    this.db.prepare('DELETE FROM kv WHERE key = ?').run(key);
+    this.sql('DELETE FROM kv WHERE key = ?').run(key);
   }
 
   getKv(key: string): string | null {
-    const r = this.db.prepare('SELECT value FROM kv WHERE key = ?').get(key) as { value: string } | undefined;
+    const r = this.sql('SELECT value FROM kv WHERE key = ?').get(key) as { value: string } | undefined;
     return r ? r.value : null;
   }
 
   setKv(key: string, value: string): void {
-    this.db.prepare('INSERT OR REPLACE INTO kv (key, value) VALUES (?, ?)').run(key, value);
+    this.sql('INSERT OR REPLACE INTO kv (key, value) VALUES (?, ?)').run(key, value);
   }
 }
