@@ -102,8 +102,10 @@ await build({
   // CommonJS so the launcher can compile it with vm.Script and a code cache (src/cli/launch.ts).
   format: 'cjs',
   target: 'node20',
-  // Native addons cannot be bundled; the MCP SDK is large and only `git lore mcp` loads it.
-  external: ['better-sqlite3', 'argon2', '@modelcontextprotocol/sdk'],
+  // Native addons cannot be bundled (better-sqlite3's JavaScript is, and src/store/sqlite.ts
+  // names its addon; `bindings`, which it would otherwise ask, stays outside); the MCP SDK is
+  // large and only `git lore mcp` loads it.
+  external: ['bindings', 'argon2', '@modelcontextprotocol/sdk'],
   // yargs imports string-width (an ESM-only package with a large Unicode table); ours is smaller
   // and is the one the CLI already uses for column widths.
   alias: { 'string-width': path.join(dist, 'src/cli/string-width.js') },

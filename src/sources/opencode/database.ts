@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { createHash } from 'node:crypto';
 import type Database from 'better-sqlite3';
-import { sqliteDatabase } from '../../store/sqlite.js';
+import { openSqlite } from '../../store/sqlite.js';
 import { LoreError } from '../../errors.js';
 import { ROW_TABLES } from './parser.js';
 
@@ -34,7 +34,7 @@ const EXTRA: ReadonlyArray<[string, string]> = [
 
 /** Opens OpenCode's database for reading. Read-only, through SQLite, so what a running OpenCode keeps in `-wal` is seen. Throws on a missing, locked or corrupt file. */
 export function openForReading(file: string): Db {
-  const db = new (sqliteDatabase())(file, { readonly: true, fileMustExist: true, timeout: READ_BUSY_MS });
+  const db = openSqlite(file, { readonly: true, fileMustExist: true, timeout: READ_BUSY_MS });
   try {
     const tables = tableNames(db);
     for (const t of ['session', 'message', 'part']) if (!tables.has(t)) throw new Error(`not an OpenCode database (no ${t} table)`);
@@ -217,7 +217,7 @@ export class DatabaseRestore {
     }
     let db: Db;
     try {
-      db = new (sqliteDatabase())(this.file, { fileMustExist: true, timeout: WRITE_BUSY_MS });
+      db = openSqlite(this.file, { fileMustExist: true, timeout: WRITE_BUSY_MS });
     } catch (err) {
       throw new LoreError(`cannot open OpenCode's database ${this.file} (${(err as Error).message}); nothing was written`, { cause: err });
     }
@@ -346,7 +346,7 @@ CREATE INDEX IF NOT EXISTS session_parent_idx ON session (parent_id);
 
 /** Writes rows (table, row) into `file`, creating OpenCode's session tables if absent (WAL, as OpenCode keeps it). For the demo and benchmarks only. */
 export function plantRows(file: string, rows: Array<{ table: 'project' | 'session' | 'message' | 'part'; row: Row }>): void {
-  const db = new (sqliteDatabase())(file);
+  const db = openSqlite(file);
   try {
     db.pragma('journal_mode = WAL');
     db.exec(DEMO_SCHEMA);
