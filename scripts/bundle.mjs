@@ -31,7 +31,13 @@ const yargsLocales = {
       if (!source.includes(from)) throw new Error(`yargs-locales: "${from}" not found in ${args.path}; check how this yargs finds its locales`);
       // Here __dirname is the bundle file itself (dist/bundle/main.cjs), as it was esm.mjs before.
       const to = "resolve(__dirname, '../../../node_modules/yargs/locales')";
-      return { contents: source.replace(from, to), loader: 'js' };
+      // The same shim takes the folder above node_modules as yargs' "main file"; in the bundle
+      // there is none, so it fell back to the working folder, from which yargs walked up to the
+      // root looking for a package.json at every start (the user's, parsed; ~2 ms, and an
+      // exception, where there was none): the bundle file instead, whose package.json is ours.
+      const mainFrom = 'mainFilename: mainFilename || process.cwd(),';
+      if (!source.includes(mainFrom)) throw new Error(`yargs-locales: "${mainFrom}" not found in ${args.path}; check how this yargs finds its package.json`);
+      return { contents: source.replace(from, to).replace(mainFrom, 'mainFilename: mainFilename || __dirname,'), loader: 'js' };
     });
   },
 };

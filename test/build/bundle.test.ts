@@ -65,3 +65,19 @@ test('the bundle requires node\'s modules once instead of copying them per impor
   assert.deepEqual(copies, []);
   assert.ok((main.match(/require\("node:fs"\)/g) ?? []).length <= 2, 'node:fs required once (and by a bundled package at most once more)');
 });
+
+// yargs looked for "its" package.json from the working folder up (in the bundle it had no other
+// start), and read what it found: a repository whose package.json is a FIFO hung every command.
+// With the bundle's yargs patch removed (scripts/bundle.mjs, mainFilename), this times out.
+test('the bundled CLI does not read a package.json of the folder it runs in', async () => {
+  const fs = await import('node:fs');
+  const { tmpdir } = await import('../helpers/machine.js');
+  const dir = tmpdir('lore-pkg-fifo-');
+  const made = spawnSync('mkfifo', [path.join(dir, 'package.json')]);
+  assert.equal(made.status, 0, 'mkfifo');
+  assert.ok(fs.statSync(path.join(dir, 'package.json')).isFIFO());
+  const r = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'git-lore'), '--help'], { cwd: dir, env: { PATH: process.env.PATH ?? '', HOME: dir, LANG: 'C' }, encoding: 'utf8', timeout: 20_000 });
+  assert.equal(r.error, undefined, 'git-lore --help finished');
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /git lore <command>/);
+});
