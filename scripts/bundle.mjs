@@ -138,6 +138,7 @@ await build({
   inject: [path.join(dist, 'src/cli/import-meta.js')],
   define: { 'import.meta.url': 'importMetaUrl' },
   outfile: path.join(outdir, 'launch.cjs'),
+  plugins: [builtinDefaults],
   logLevel: 'warning',
 });
 
