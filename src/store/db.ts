@@ -87,6 +87,7 @@ export class LoreDb {
 
   close(): void {
     this.statements.clear();
+    this.cached = undefined;
     this.db.close();
   }
 
@@ -119,7 +120,7 @@ export class LoreDb {
 
   /** Records source files whose content was seen but that belong to no session (so they are not re-read). */
   putSourceFiles(files: SourceFileRow[]): void {
-    const stmt = this.sql('INSERT OR REPLACE INTO source_files (path, tool, session_id, size, mtime_ms) VALUES (@path, @tool, @session_id, @size, @mtime_ms)');
+    const stmt = this.stmts().putSource;
     this.db.transaction(() => {
       for (const f of files) stmt.run(f);
     })();
@@ -167,24 +168,24 @@ export class LoreDb {
     return this.cached;
   }
   private prepareAll() {
-    const db = this.db;
+    const q = (text: string) => this.sql(text);
     return {
-      delEdits: db.prepare('DELETE FROM edits WHERE session_id = ?'),
-      delProvisional: db.prepare('DELETE FROM edits WHERE session_id = ? AND provisional = 1'),
-      getFiles: db.prepare('SELECT path, size, sha256, pieces FROM session_files WHERE session_id = ? ORDER BY path'),
-      putFile: db.prepare('INSERT OR REPLACE INTO session_files (session_id, path, size, sha256, pieces) VALUES (?, ?, ?, ?, ?)'),
-      getState: db.prepare('SELECT state FROM parse_state WHERE session_id = ?'),
-      putState: db.prepare('INSERT OR REPLACE INTO parse_state (session_id, state) VALUES (?, ?)'),
-      delState: db.prepare('DELETE FROM parse_state WHERE session_id = ?'),
-      getSession: db.prepare('SELECT * FROM sessions WHERE id = ?'),
-      putSession: db.prepare(`INSERT OR REPLACE INTO sessions (id, tool, tool_version, cwd, repo_root, repo_id, agent_root, branch, started_at, updated_at,
+      delEdits: q('DELETE FROM edits WHERE session_id = ?'),
+      delProvisional: q('DELETE FROM edits WHERE session_id = ? AND provisional = 1'),
+      getFiles: q('SELECT path, size, sha256, pieces FROM session_files WHERE session_id = ? ORDER BY path'),
+      putFile: q('INSERT OR REPLACE INTO session_files (session_id, path, size, sha256, pieces) VALUES (?, ?, ?, ?, ?)'),
+      getState: q('SELECT state FROM parse_state WHERE session_id = ?'),
+      putState: q('INSERT OR REPLACE INTO parse_state (session_id, state) VALUES (?, ?)'),
+      delState: q('DELETE FROM parse_state WHERE session_id = ?'),
+      getSession: q('SELECT * FROM sessions WHERE id = ?'),
+      putSession: q(`INSERT OR REPLACE INTO sessions (id, tool, tool_version, cwd, repo_root, repo_id, agent_root, branch, started_at, updated_at,
         message_count, subagent_count, title, origin, origin_machine, bundle_sha256, bundle_size, malformed_lines, unknown_lines, imported_at)
         VALUES (@id, @tool, @tool_version, @cwd, @repo_root, @repo_id, @agent_root, @branch, @started_at, @updated_at, @message_count, @subagent_count, @title,
         @origin, @origin_machine, @bundle_sha256, @bundle_size, @malformed_lines, @unknown_lines, @imported_at)`),
-      putEdit: db.prepare('INSERT INTO edits (session_id, seq, file, move_path, op, tool_name, ts, added_count, added_json, provisional) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)'),
-      putSource: db.prepare('INSERT OR REPLACE INTO source_files (path, tool, session_id, size, mtime_ms) VALUES (@path, @tool, @session_id, @size, @mtime_ms)'),
-      stampRev: db.prepare(`UPDATE sessions SET rev = (SELECT CAST(value AS INTEGER) FROM kv WHERE key = '${SESSIONS_REV}') WHERE id = ?`),
-      bumpRev: db.prepare(`INSERT INTO kv (key, value) VALUES ('${SESSIONS_REV}', '1') ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1`),
+      putEdit: q('INSERT INTO edits (session_id, seq, file, move_path, op, tool_name, ts, added_count, added_json, provisional) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)'),
+      putSource: q('INSERT OR REPLACE INTO source_files (path, tool, session_id, size, mtime_ms) VALUES (@path, @tool, @session_id, @size, @mtime_ms)'),
+      stampRev: q(`UPDATE sessions SET rev = (SELECT CAST(value AS INTEGER) FROM kv WHERE key = '${SESSIONS_REV}') WHERE id = ?`),
+      bumpRev: q(`INSERT INTO kv (key, value) VALUES ('${SESSIONS_REV}', '1') ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1`),
     };
   }
 
