@@ -22,13 +22,13 @@ const outdir = path.join(dist, 'bundle');
  * packages are external). It fails the build if yargs changes that line, rather than ship a
  * broken path.
  */
-const yargsLocales = {
-  name: 'yargs-locales',
+const yargsShim = {
+  name: 'yargs-shim',
   setup(b) {
     b.onLoad({ filter: /yargs[\\/]lib[\\/]platform-shims[\\/]esm\.mjs$/ }, async (args) => {
       const source = await fs.promises.readFile(args.path, 'utf8');
       const from = "resolve(__dirname, '../../../locales')";
-      if (!source.includes(from)) throw new Error(`yargs-locales: "${from}" not found in ${args.path}; check how this yargs finds its locales`);
+      if (!source.includes(from)) throw new Error(`yargs-shim: "${from}" not found in ${args.path}; check how this yargs finds its locales`);
       // Here __dirname is the bundle file itself (dist/bundle/main.cjs), as it was esm.mjs before.
       const to = "resolve(__dirname, '../../../node_modules/yargs/locales')";
       // The same shim takes the folder above node_modules as yargs' "main file"; in the bundle
@@ -36,7 +36,7 @@ const yargsLocales = {
       // root looking for a package.json at every start (the user's, parsed; ~2 ms, and an
       // exception, where there was none): the bundle file instead, whose package.json is ours.
       const mainFrom = 'mainFilename: mainFilename || process.cwd(),';
-      if (!source.includes(mainFrom)) throw new Error(`yargs-locales: "${mainFrom}" not found in ${args.path}; check how this yargs finds its package.json`);
+      if (!source.includes(mainFrom)) throw new Error(`yargs-shim: "${mainFrom}" not found in ${args.path}; check how this yargs finds its package.json`);
       return { contents: source.replace(from, to).replace(mainFrom, 'mainFilename: mainFilename || __dirname,'), loader: 'js' };
     });
   },
@@ -120,7 +120,7 @@ await build({
   define: { 'import.meta.url': 'importMetaUrl' },
   outdir,
   outExtension: { '.js': '.cjs' },
-  plugins: [yargsLocales, lazyVendor, builtinDefaults],
+  plugins: [yargsShim, lazyVendor, builtinDefaults],
   minify: true,
   sourcemap: true,
   logLevel: 'warning',

@@ -17,7 +17,7 @@ function help(entry: 'bundle' | 'modules', lang: string): string {
 
 // The bundle used to look for yargs' message catalogues outside the checkout (scripts/bundle.mjs
 // explains why), so under a German locale it answered in English where the modules answered in
-// German. Broken on purpose (the yargs-locales plugin removed from scripts/bundle.mjs), this test
+// German. Broken on purpose (the yargs-shim plugin removed from scripts/bundle.mjs), this test
 // fails on the first assertion.
 test('the bundled CLI finds yargs\' locales as the unbundled modules do', () => {
   const bundled = help('bundle', 'de_DE.UTF-8');
