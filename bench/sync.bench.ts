@@ -79,27 +79,28 @@ export async function benchSync(): Promise<string> {
     copyTree(path.join(extra, 'claude'), m2.claudeDir);
     return extra;
   };
+  const loreSync = async (env: Record<string, string>) => (await timed('git', ['lore', 'sync', '-q'], { cwd: repo2, env })).ms;
+  const plainCommit = async (extra: string) => {
+    copyTree(path.join(extra, 'claude'), path.join(plain2, 'claude'));
+    return (await timed('sh', ['-c', 'git add -A && git commit -qm one && git push -q origin main'], { cwd: plain2, env: env2 })).ms;
+  };
   // One untimed round on each side first: the first capture after the 10,000 files were written
   // looks again at those written in the 5 s before its reference time (docs/architecture.md,
   // "Capture"), a cost of the set-up, not of an incremental sync.
-  {
-    const extra = newSession('warm-up', 999);
-    await timed('git', ['lore', 'sync', '-q'], { cwd: repo2, env: env2 });
-    copyTree(path.join(extra, 'claude'), path.join(plain2, 'claude'));
-    await timed('sh', ['-c', 'git add -A && git commit -qm one && git push -q origin main'], { cwd: plain2, env: env2 });
-  }
+  const warmUp = newSession('warm-up', 999);
+  await loreSync(env2);
+  await plainCommit(warmUp);
   // Nine rounds: on this shared 2-core machine single runs vary by +-30%, and five left the
   // median at the mercy of two bad ones.
   for (let i = 0; i < 9; i++) {
     if (baseEnv) {
       newSession(`base-${i}`, 2000 + i);
-      incBase.push((await timed('git', ['lore', 'sync', '-q'], { cwd: repo2, env: baseEnv })).ms);
+      incBase.push(await loreSync(baseEnv));
     }
     const extra = newSession(String(i), 1000 + i);
-    incLore.push((await timed('git', ['lore', 'sync', '-q'], { cwd: repo2, env: env2 })).ms);
-    copyTree(path.join(extra, 'claude'), path.join(plain2, 'claude'));
-    incPlain.push((await timed('sh', ['-c', 'git add -A && git commit -qm one && git push -q origin main'], { cwd: plain2, env: env2 })).ms);
-    noop.push((await timed('git', ['lore', 'sync', '-q'], { cwd: repo2, env: env2 })).ms);
+    incLore.push(await loreSync(env2));
+    incPlain.push(await plainCommit(extra));
+    noop.push(await loreSync(env2));
     startup.push((await timed('git', ['lore', '--help'], { cwd: repo2, env: { ...env2, PAGER: 'cat', MANPAGER: 'cat', PATH: env2.PATH! } }).catch(() => ({ ms: NaN }))).ms);
   }
   const noopMed = median(noop);

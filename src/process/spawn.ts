@@ -16,7 +16,6 @@ export interface RunOptions {
   inheritStderr?: boolean;
 }
 
-
 /** Runs a command to completion. Never rejects on a non-zero exit or a spawn failure; callers type the failure. */
 export function run(file: string, args: readonly string[], opts: RunOptions): Promise<RunResult> {
   const started = Date.now();
